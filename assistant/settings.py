@@ -1,0 +1,101 @@
+"""One settings tree for the whole application.
+
+Sources, strongest first: explicit overrides (CLI flags), ``UNDERWRITER_*``
+environment variables (nested with ``__``, e.g. ``UNDERWRITER_TRAINING__MAX_DEPTH=5``),
+the TOML file (``--config``, else ``$UNDERWRITER_CONFIG``, else ``./underwriter.toml``
+when present), then the defaults below. Loaded at the edges (CLI, app) and
+passed down; nothing reads settings at import time.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
+
+from models.errors import UnderwriterError
+from models.training import TrainConfig
+
+DEFAULT_CONFIG_FILE = "underwriter.toml"
+
+
+class DemoSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    merchants: int = Field(5000, ge=100, le=2_000_000)
+    seed: int = 7
+
+
+class TrainingSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    max_depth: int = Field(4, ge=1, le=12)
+    learning_rate: float = Field(0.05, gt=0, le=1)
+    max_rounds: int = Field(1000, ge=1)
+    early_stopping_rounds: int = Field(50, ge=1)
+    seed: int = 42
+
+    def to_config(self, nthread: int) -> TrainConfig:
+        return TrainConfig(max_depth=self.max_depth, learning_rate=self.learning_rate, max_rounds=self.max_rounds,
+                           early_stopping_rounds=self.early_stopping_rounds, seed=self.seed, nthread=nthread)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="UNDERWRITER_", env_nested_delimiter="__", extra="forbid")
+
+    workspace: Path = Path("workspace")
+    """Folder holding every artifact: demo data, models, scores."""
+    threads: int = Field(2, ge=0, le=256)
+    """Threads for XGBoost (0 = all cores). Results do not depend on it."""
+    demo: DemoSettings = Field(default_factory=DemoSettings)
+    training: TrainingSettings = Field(default_factory=TrainingSettings)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls))
+
+    @property
+    def portfolio_dir(self) -> Path:
+        return self.workspace / "demo" / "portfolio"
+
+    @property
+    def model_dir(self) -> Path:
+        return self.workspace / "models" / "merchant"
+
+    @property
+    def scores_path(self) -> Path:
+        return self.workspace / "demo" / "scores.csv"
+
+
+def load_settings(config: str | Path | None = None, **overrides: Any) -> Settings:
+    """Build settings from a TOML file, the environment and ``overrides``; clear errors on bad input."""
+    path = Path(config) if config else Path(os.environ.get("UNDERWRITER_CONFIG", DEFAULT_CONFIG_FILE))
+    explicit = config is not None or "UNDERWRITER_CONFIG" in os.environ
+    if path.is_file():
+        try:
+            tomllib.loads(path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise UnderwriterError(f"settings file {path}: not valid TOML: {exc}") from None
+    elif explicit:
+        raise UnderwriterError(f"settings file {path} does not exist")
+    toml_file = path if path.is_file() else None
+
+    class FileSettings(Settings):
+        model_config = SettingsConfigDict(toml_file=toml_file)
+
+    try:
+        return FileSettings(**{k: v for k, v in overrides.items() if v is not None})
+    except ValidationError as exc:
+        details = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
+        raise UnderwriterError(f"invalid settings ({toml_file or 'environment'}): {details}") from None

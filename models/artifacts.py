@@ -1,0 +1,201 @@
+"""Versioned, hash-checked model artifacts. Never pickle.
+
+Layout of a model directory::
+
+    MODEL_DIR/CURRENT               name of the current version (switched atomically)
+    MODEL_DIR/versions/v0001/       one training run, never overwritten
+        booster.ubj                 XGBoost's own binary format
+        calibrator.json             Platt parameters
+        features.json               feature order, types, categories
+        spec.yaml                   the dataset spec trained on
+        policy.yaml                 the credit policy in force
+        metrics.json                evaluation metrics
+        model_card.md, plots/*.png  human-readable reports
+        manifest.json               SHA-256 of every file above, training data hash, params
+
+Loading verifies every hash and refuses a model whose files were changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import tempfile
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import xgboost as xgb
+
+from models.calibration import PlattCalibrator
+from models.errors import ArtifactError, UnderwriterError
+from models.features import FeatureEncoder
+from models.policy import Policy, load_policy
+from models.spec import DatasetSpec, load_spec
+
+FORMAT = "underwriter-model"
+FORMAT_VERSION = 1
+CURRENT = "CURRENT"
+VERSION_RE = re.compile(r"^v(\d{4,})$")
+SCORING_FILES = ("booster.ubj", "calibrator.json", "features.json", "spec.yaml", "policy.yaml")
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+@dataclass
+class RiskModel:
+    """A loaded, verified model version: everything needed to score."""
+
+    path: Path
+    version: str
+    model_id: str
+    """SHA-256 over the scoring files: identifies exactly what produced a score."""
+    booster: xgb.Booster
+    calibrator: PlattCalibrator
+    encoder: FeatureEncoder
+    spec: DatasetSpec
+    policy: Policy
+    manifest: dict
+
+    @property
+    def label(self) -> str:
+        return f"{self.spec.name}/{self.version}"
+
+
+def _model_id(hashes: dict[str, str]) -> str:
+    joined = "\n".join(f"{name}:{hashes[name]}" for name in SCORING_FILES)
+    return hashlib.sha256(joined.encode()).hexdigest()
+
+
+def _versions(root: Path) -> list[int]:
+    folder = root / "versions"
+    if not folder.is_dir():
+        return []
+    return sorted(int(m.group(1)) for p in folder.iterdir() if (m := VERSION_RE.match(p.name)))
+
+
+def write_model_version(root: str | Path, files: dict[str, bytes], manifest: dict) -> Path:
+    """Write a new version under ``root`` and make it current, atomically.
+
+    ``files`` maps relative paths (``plots/roc.png``) to their bytes. The version
+    folder is built in a staging folder and renamed into place; ``CURRENT`` is
+    replaced with ``os.replace``. Earlier versions are never touched.
+    """
+    root = Path(root)
+    if root.exists() and not root.is_dir():
+        raise UnderwriterError(f"model directory {root} exists and is not a directory")
+    if root.is_dir() and any(root.iterdir()) and not (root / "versions").is_dir():
+        raise UnderwriterError(
+            f"{root} is not empty and is not a model directory (no versions/ inside); "
+            "choose a new --out so that nothing there is overwritten"
+        )
+    (root / "versions").mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=root / "versions"))
+    try:
+        hashes = {}
+        for relative, data in sorted(files.items()):
+            target = staging / relative
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+            hashes[relative] = hashlib.sha256(data).hexdigest()
+        number = (_versions(root) or [0])[-1] + 1
+        version = f"v{number:04d}"
+        manifest = {
+            "format": FORMAT,
+            "format_version": FORMAT_VERSION,
+            "version": version,
+            "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "xgboost_version": xgb.__version__,
+            **manifest,
+            "model_id": _model_id(hashes),
+            "files": hashes,
+        }
+        (staging / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=False))
+        final = root / "versions" / version
+        os.rename(staging, final)  # fails rather than overwrite if another run took the number
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    pointer = root / f".{CURRENT}.tmp-{os.getpid()}"
+    pointer.write_text(version + "\n")
+    os.replace(pointer, root / CURRENT)
+    return final
+
+
+def resolve_version_dir(path: str | Path) -> Path:
+    """A model root (follow ``CURRENT``) or a version folder (has ``manifest.json``)."""
+    path = Path(path)
+    if (path / "manifest.json").is_file():
+        return path
+    pointer = path / CURRENT
+    if pointer.is_file():
+        version = pointer.read_text().strip()
+        if not VERSION_RE.match(version) or not (path / "versions" / version / "manifest.json").is_file():
+            raise ArtifactError(f"{pointer} names version {version!r}, which does not exist in {path / 'versions'}")
+        return path / "versions" / version
+    if not path.exists():
+        raise ArtifactError(f"no model at {path}: the folder does not exist (train one with `underwrite train`)")
+    raise ArtifactError(f"{path} is not a model directory: it has neither CURRENT nor manifest.json")
+
+
+def verify(version_dir: Path) -> dict:
+    """Check the manifest and every file hash; return the manifest."""
+    try:
+        manifest = json.loads((version_dir / "manifest.json").read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ArtifactError(f"{version_dir}/manifest.json is unreadable: {exc}") from None
+    if manifest.get("format") != FORMAT:
+        raise ArtifactError(f"{version_dir} is not an Underwriter model (format {manifest.get('format')!r})")
+    if manifest.get("format_version") != FORMAT_VERSION:
+        raise ArtifactError(
+            f"{version_dir} has model format version {manifest.get('format_version')}, "
+            f"this Underwriter reads version {FORMAT_VERSION}"
+        )
+    files = manifest.get("files") or {}
+    problems = []
+    for name in SCORING_FILES:
+        if name not in files:
+            problems.append(f"{name} is not listed in the manifest")
+    for relative, expected in files.items():
+        target = version_dir / relative
+        if not target.is_file():
+            problems.append(f"{relative} is missing")
+        elif sha256_file(target) != expected:
+            problems.append(f"{relative} does not match its SHA-256 in the manifest (modified or corrupt)")
+    if not problems and manifest.get("model_id") != _model_id(files):
+        problems.append("model_id does not match the file hashes")
+    if problems:
+        raise ArtifactError(f"refusing to load model {version_dir}: " + "; ".join(problems))
+    return manifest
+
+
+def load_model(path: str | Path, nthread: int = 0) -> RiskModel:
+    """Load and verify a model (root folder or version folder)."""
+    version_dir = resolve_version_dir(path)
+    manifest = verify(version_dir)
+    booster = xgb.Booster()
+    try:
+        booster.load_model(bytearray((version_dir / "booster.ubj").read_bytes()))
+    except xgb.core.XGBoostError as exc:
+        raise ArtifactError(f"{version_dir}/booster.ubj could not be read by XGBoost: {exc}") from None
+    booster.set_param({"nthread": nthread})
+    return RiskModel(
+        path=version_dir,
+        version=manifest["version"],
+        model_id=manifest["model_id"],
+        booster=booster,
+        calibrator=PlattCalibrator.from_dict(json.loads((version_dir / "calibrator.json").read_text())),
+        encoder=FeatureEncoder.from_dict(json.loads((version_dir / "features.json").read_text())),
+        spec=load_spec(version_dir / "spec.yaml"),
+        policy=load_policy(version_dir / "policy.yaml"),
+        manifest=manifest,
+    )

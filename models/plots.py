@@ -1,0 +1,57 @@
+"""Model report plots as PNG bytes (matplotlib, headless)."""
+
+from __future__ import annotations
+
+import io
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from models import metrics  # noqa: E402
+
+
+def _png(fig) -> bytes:  # type: ignore[no-untyped-def]
+    buffer = io.BytesIO()
+    fig.tight_layout()
+    fig.savefig(buffer, format="png", dpi=110, metadata={"Software": None})
+    plt.close(fig)
+    return buffer.getvalue()
+
+
+def roc_plot(y: np.ndarray, p: np.ndarray) -> bytes:
+    order = np.argsort(-p, kind="stable")
+    ys = np.asarray(y)[order]
+    tpr = np.concatenate([[0], np.cumsum(ys) / max(ys.sum(), 1)])
+    fpr = np.concatenate([[0], np.cumsum(1 - ys) / max((1 - ys).sum(), 1)])
+    fig, ax = plt.subplots(figsize=(4.5, 4.2))
+    ax.plot(fpr, tpr, color="#1f5fa8", lw=2, label=f"model (AUC {metrics.auc(y, p):.3f})")
+    ax.plot([0, 1], [0, 1], color="#999", ls="--", lw=1, label="random")
+    ax.set(xlabel="False positive rate", ylabel="True positive rate", title="ROC, test set")
+    ax.legend(loc="lower right")
+    return _png(fig)
+
+
+def calibration_plot(y: np.ndarray, p: np.ndarray) -> bytes:
+    table = metrics.calibration_bins(y, p, bins=10)
+    fig, ax = plt.subplots(figsize=(4.5, 4.2))
+    top = float(max(table["mean_pd"].max(), table["observed"].max()) * 1.1)
+    ax.plot([0, top], [0, top], color="#999", ls="--", lw=1, label="perfect calibration")
+    ax.plot(table["mean_pd"], table["observed"], "o-", color="#c0392b", label="test deciles")
+    ax.set(xlabel="Mean predicted PD", ylabel="Observed default rate", title="Calibration, test set")
+    ax.legend(loc="upper left")
+    return _png(fig)
+
+
+def score_distribution_plot(y: np.ndarray, p: np.ndarray, train_p: np.ndarray) -> bytes:
+    fig, ax = plt.subplots(figsize=(6, 3.6))
+    bins = np.logspace(np.log10(max(min(p.min(), train_p.min()), 1e-5)), 0, 40)
+    ax.hist(train_p, bins=bins, density=True, histtype="step", color="#777", lw=1.5, label="train, all")
+    ax.hist(p[y == 0], bins=bins, density=True, alpha=0.5, color="#1f5fa8", label="test, repaid")
+    ax.hist(p[y == 1], bins=bins, density=True, alpha=0.5, color="#c0392b", label="test, defaulted")
+    ax.set_xscale("log")
+    ax.set(xlabel="PD (log scale)", ylabel="density", title="Score distribution")
+    ax.legend()
+    return _png(fig)

@@ -1,0 +1,101 @@
+"""Score merchants: PD, grade, band, policy flags and reason codes.
+
+The PD is the calibrated probability of the booster's margin. Reason codes
+are the features whose exact TreeSHAP contribution (XGBoost's own,
+``pred_contribs``) pushed this merchant's margin *above the reference point*
+(the model's expected margin over its training data), largest first, at most
+``MAX_REASONS``. Their texts are fixed per feature in the dataset spec; no
+LLM writes them. Categorical features are single columns, so each feature is
+one reason.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import xgboost as xgb
+
+from models.artifacts import RiskModel
+from models.dataset import Dataset
+
+MAX_REASONS = 4
+MIN_CONTRIBUTION = 1e-6
+"""Contributions at or below this (in log-odds) are not reasons: they did not push risk up."""
+CHUNK_ROWS = 20_000
+
+
+def reason_code(feature: str) -> str:
+    return re.sub(r"[^A-Z0-9]+", "_", feature.upper()).strip("_")
+
+
+@dataclass
+class ScoredBatch:
+    frame: pd.DataFrame
+    contributions: np.ndarray | None
+    """(rows, features + 1) margin contributions, last column the reference point."""
+    unseen_categories: dict[str, int]
+
+
+def _dmatrix(model: RiskModel, x: np.ndarray, nthread: int) -> xgb.DMatrix:
+    return xgb.DMatrix(x, feature_names=model.encoder.feature_names, feature_types=model.encoder.feature_types,
+                       enable_categorical=True, nthread=nthread)
+
+
+def margins(model: RiskModel, x: np.ndarray, nthread: int = 0) -> np.ndarray:
+    model.booster.set_param({"nthread": nthread})
+    return model.booster.predict(_dmatrix(model, x, nthread), output_margin=True).astype(np.float64)
+
+
+def contributions(model: RiskModel, x: np.ndarray, nthread: int = 0) -> np.ndarray:
+    """Exact TreeSHAP contributions in margin space, in chunks to bound memory."""
+    model.booster.set_param({"nthread": nthread})
+    parts = [
+        model.booster.predict(_dmatrix(model, x[i : i + CHUNK_ROWS], nthread), pred_contribs=True)
+        for i in range(0, len(x), CHUNK_ROWS)
+    ]
+    if not parts:
+        return np.zeros((0, x.shape[1] + 1), dtype=np.float64)
+    return np.vstack(parts).astype(np.float64)
+
+
+def top_reasons(contrib: np.ndarray, max_reasons: int = MAX_REASONS) -> np.ndarray:
+    """Indices of up to ``max_reasons`` features with the largest positive contribution, -1 padded.
+
+    Ties break by feature order, so the result is deterministic.
+    """
+    features = contrib[:, :-1]
+    order = np.argsort(-features, axis=1, kind="stable")[:, :max_reasons]
+    chosen = np.take_along_axis(features, order, axis=1)
+    return np.where(chosen > MIN_CONTRIBUTION, order, -1)
+
+
+def score_matrix(model: RiskModel, x: np.ndarray, frame: pd.DataFrame, *, nthread: int = 0,
+                 with_reasons: bool = True) -> tuple[pd.DataFrame, np.ndarray | None]:
+    margin = margins(model, x, nthread)
+    pd_ = model.calibrator(margin)
+    grades, bands, flags = model.policy.apply(pd_, frame)
+    out = pd.DataFrame({"pd": np.round(pd_, 6), "grade": grades, "band": bands, "policy_flags": flags})
+    contrib = None
+    if with_reasons:
+        contrib = contributions(model, x, nthread)
+        chosen = top_reasons(contrib)
+        names = model.encoder.feature_names
+        codes = np.array([reason_code(f) for f in names] + [""], dtype=object)
+        texts = np.array([model.spec.reason_text(f) for f in names] + [""], dtype=object)
+        out["reason_codes"] = [";".join(c for c in row if c) for row in codes[chosen]]
+        for k in range(MAX_REASONS):
+            out[f"reason_{k + 1}"] = texts[chosen[:, k]]
+    return out, contrib
+
+
+def score_dataset(model: RiskModel, dataset: Dataset, *, nthread: int = 0, with_reasons: bool = True) -> ScoredBatch:
+    """Score every row of a validated dataset (its spec must match the model's features)."""
+    x, unseen = model.encoder.transform(dataset.frame)
+    scored, contrib = score_matrix(model, x, dataset.frame, nthread=nthread, with_reasons=with_reasons)
+    scored.insert(0, "id", dataset.ids.to_numpy())
+    scored["model_version"] = model.label
+    scored["model_id"] = model.model_id[:16]
+    return ScoredBatch(scored, contrib, unseen)
