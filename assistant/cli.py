@@ -23,14 +23,20 @@ def _date(text: str) -> date:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="underwrite", description="LLM-assisted merchant credit underwriting.")
-    parser.add_argument("--config", type=Path, help="settings TOML file (default: ./underwriter.toml if present)")
+    parser = argparse.ArgumentParser(
+        prog="underwrite", description="LLM-assisted merchant credit underwriting."
+    )
+    parser.add_argument(
+        "--config", type=Path, help="settings TOML file (default: ./underwriter.toml if present)"
+    )
     parser.add_argument("--workspace", type=Path, help="folder for all artifacts (default: ./workspace)")
     parser.add_argument("--threads", type=int, help="threads for XGBoost; results do not depend on it")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    demo = commands.add_parser("demo", help="main job: build the demo portfolio, train, score, print a summary")
+    demo = commands.add_parser(
+        "demo", help="main job: build the demo portfolio, train, score, print a summary"
+    )
     demo.add_argument("--retrain", action="store_true", help="train a new model version even if one exists")
 
     gen = commands.add_parser("demo-data", help="generate a synthetic merchant portfolio with documents")
@@ -40,18 +46,32 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--force", action="store_true", help="replace an existing portfolio in --out")
 
     tr = commands.add_parser("train", help="train a new model version")
-    tr.add_argument("--spec", required=True, help="dataset spec file, or a shipped spec name (see `underwrite specs`)")
+    tr.add_argument(
+        "--spec",
+        required=True,
+        help="dataset spec file, or a shipped spec name (see `underwrite specs`)",
+    )
     tr.add_argument("--data", required=True, type=Path, help="CSV or Parquet file")
     tr.add_argument("--out", required=True, type=Path, help="model directory; each run adds a version")
     tr.add_argument("--policy", help="policy file or shipped policy name (default: the spec's)")
     tr.add_argument("--test-from", type=_date, help="out-of-time test set: rows dated on or after this day")
 
     sc = commands.add_parser("score", help="score a file: PD, grade, band, policy flags, reason codes")
-    sc.add_argument("--model", required=True, type=Path, help="model directory (current version) or a version folder")
+    sc.add_argument(
+        "--model",
+        required=True,
+        type=Path,
+        help="model directory (current version) or a version folder",
+    )
     sc.add_argument("--data", required=True, type=Path)
     sc.add_argument("--out", required=True, type=Path, help="output CSV")
     sc.add_argument("--force", action="store_true", help="replace an existing --out file")
-    sc.add_argument("--no-reasons", action="store_true", help="skip reason codes (faster)")
+    sc.add_argument(
+        "--reasons",
+        choices=["all", "adverse", "none"],
+        default="all",
+        help="which rows get reason codes: all (default), adverse (refer/decline only), none",
+    )
 
     ev = commands.add_parser("evaluate-model", help="print a model's metrics on a labelled file as JSON")
     ev.add_argument("--model", required=True, type=Path)
@@ -72,26 +92,53 @@ def run(args: argparse.Namespace) -> int:
 
         print(demo_summary(workflows.run_demo(settings, retrain=args.retrain, progress=progress)))
     elif args.command == "demo-data":
-        files = workflows.build_demo_portfolio(settings, merchants=args.merchants, seed=args.seed, out=args.out,
-                                               force=args.force, progress=progress)
+        files = workflows.build_demo_portfolio(
+            settings,
+            merchants=args.merchants,
+            seed=args.seed,
+            out=args.out,
+            force=args.force,
+            progress=progress,
+        )
         meta = json.loads(files.manifest.read_text())
-        print(f"wrote {meta['merchants']:,} merchants and {meta['documents']:,} documents to {files.root} "
-              f"in {meta['seconds']:.1f}s")
+        print(
+            f"wrote {meta['merchants']:,} merchants and {meta['documents']:,} documents to {files.root} "
+            f"in {meta['seconds']:.1f}s"
+        )
     elif args.command == "train":
-        outcome = workflows.train_model(settings, spec=args.spec, data=args.data, out=args.out, policy=args.policy,
-                                        test_from=args.test_from, progress=progress)
+        outcome = workflows.train_model(
+            settings,
+            spec=args.spec,
+            data=args.data,
+            out=args.out,
+            policy=args.policy,
+            test_from=args.test_from,
+            progress=progress,
+        )
         t = outcome.result.metrics["test"]
-        print(f"trained {outcome.version_dir} ({outcome.result.metrics['trees']} trees, {outcome.seconds:.1f}s): "
-              f"test AUC {t['auc']:.3f}, Brier {t['brier']:.4f} (raw {t['brier_uncalibrated']:.4f}), "
-              f"ECE {t['ece']:.4f}; model card {outcome.version_dir / 'model_card.md'}")
+        print(
+            f"trained {outcome.version_dir} ({outcome.result.metrics['trees']} trees, {outcome.seconds:.1f}s): "
+            f"test AUC {t['auc']:.3f}, Brier {t['brier']:.4f} (raw {t['brier_uncalibrated']:.4f}), "
+            f"ECE {t['ece']:.4f}; model card {outcome.version_dir / 'model_card.md'}"
+        )
     elif args.command == "score":
-        outcome = workflows.score_file(settings, model=args.model, data=args.data, out=args.out, force=args.force,
-                                       with_reasons=not args.no_reasons)
-        bands = outcome.batch.frame["band"].value_counts().to_dict()
-        print(f"scored {len(outcome.batch.frame):,} rows with {outcome.model.label} in {outcome.seconds:.1f}s "
-              f"-> {args.out}; bands {bands}")
-        for column, count in outcome.batch.unseen_categories.items():
-            print(f"note: {count} value(s) of {column!r} were not seen in training and were scored as 'other'")
+        scored = workflows.score_file(
+            settings,
+            model=args.model,
+            data=args.data,
+            out=args.out,
+            force=args.force,
+            reasons=args.reasons,
+        )
+        bands = scored.batch.frame["band"].value_counts().to_dict()
+        print(
+            f"scored {len(scored.batch.frame):,} rows with {scored.model.label} in {scored.seconds:.1f}s "
+            f"-> {args.out}; bands {bands}"
+        )
+        for column, count in scored.batch.unseen_categories.items():
+            print(
+                f"note: {count} value(s) of {column!r} were not seen in training and were scored as 'other'"
+            )
     elif args.command == "evaluate-model":
         print(json.dumps(workflows.evaluate_model(settings, model=args.model, data=args.data), indent=2))
     elif args.command == "specs":
@@ -99,7 +146,9 @@ def run(args: argparse.Namespace) -> int:
 
         for name in shipped_spec_names():
             spec = load_spec(name)
-            print(f"{name:<20} {len(spec.features):>3} features  {spec.description.strip().splitlines()[0][:60]}")
+            print(
+                f"{name:<20} {len(spec.features):>3} features  {spec.description.strip().splitlines()[0][:60]}"
+            )
     return 0
 
 

@@ -15,7 +15,12 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
 
 from models.errors import UnderwriterError
 from models.training import TrainConfig
@@ -40,8 +45,14 @@ class TrainingSettings(BaseModel):
     seed: int = 42
 
     def to_config(self, nthread: int) -> TrainConfig:
-        return TrainConfig(max_depth=self.max_depth, learning_rate=self.learning_rate, max_rounds=self.max_rounds,
-                           early_stopping_rounds=self.early_stopping_rounds, seed=self.seed, nthread=nthread)
+        return TrainConfig(
+            max_depth=self.max_depth,
+            learning_rate=self.learning_rate,
+            max_rounds=self.max_rounds,
+            early_stopping_rounds=self.early_stopping_rounds,
+            seed=self.seed,
+            nthread=nthread,
+        )
 
 
 class Settings(BaseSettings):
@@ -51,8 +62,8 @@ class Settings(BaseSettings):
     """Folder holding every artifact: demo data, models, scores."""
     threads: int = Field(2, ge=0, le=256)
     """Threads for XGBoost (0 = all cores). Results do not depend on it."""
-    demo: DemoSettings = Field(default_factory=DemoSettings)
-    training: TrainingSettings = Field(default_factory=TrainingSettings)
+    demo: DemoSettings = DemoSettings()
+    training: TrainingSettings = TrainingSettings()
 
     @classmethod
     def settings_customise_sources(

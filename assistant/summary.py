@@ -15,7 +15,9 @@ def _bar(count: int, total: int) -> str:
 def demo_summary(report: DemoReport, reasons_shown: int = 2) -> str:
     meta, m, model = report.portfolio_meta, report.training_metrics, report.model
     t = m["test"]
-    applicants = report.scored.merge(report.merchants[["merchant_id", "status"]], left_on="id", right_on="merchant_id")
+    applicants = report.scored.merge(
+        report.merchants[["merchant_id", "status"]], left_on="id", right_on="merchant_id"
+    )
     applicants = applicants[applicants["status"] == "applicant"]
     lines = [
         "Underwriter: demo portfolio",
@@ -41,11 +43,15 @@ def demo_summary(report: DemoReport, reasons_shown: int = 2) -> str:
         note = f"test default rate {observed:.1%}" if observed is not None else ""
         lines.append(f"  {grade}  {_bar(int(count), len(applicants))} {int(count):>6,}  {note}")
     bands = applicants["band"].value_counts()
-    lines.append("  bands: " + ", ".join(f"{b} {int(bands.get(b, 0)):,}" for b in ("approve", "refer", "decline")))
+    lines.append(
+        "  bands: " + ", ".join(f"{b} {int(bands.get(b, 0)):,}" for b in ("approve", "refer", "decline"))
+    )
     lines += ["", "Highest-risk applicants"]
     for _, row in highest_risk(report).iterrows():
-        lines.append(f"  {row['id']}  {row['legal_name'][:28]:<28} {row['industry'][:20]:<20} "
-                     f"PD {row['pd']:.1%}  {row['grade']}  {row['band']}")
+        lines.append(
+            f"  {row['id']}  {row['legal_name'][:28]:<28} {row['industry'][:20]:<20} "
+            f"PD {row['pd']:.1%}  {row['grade']}  {row['band']}"
+        )
         reasons = [row[f"reason_{k}"] for k in range(1, reasons_shown + 1) if row[f"reason_{k}"]]
         if row["policy_flags"]:
             lines.append(f"      policy: {row['policy_flags']}")

@@ -29,10 +29,22 @@ from models.training import TrainingResult, train, training_files, training_mani
 PORTFOLIO_SPEC = "merchant_portfolio"
 
 
-def build_demo_portfolio(settings: Settings, *, merchants: int | None = None, seed: int | None = None,
-                         out: Path | None = None, force: bool = False, progress: bool = True) -> PortfolioFiles:
-    return generate_portfolio(out or settings.portfolio_dir, merchants=merchants or settings.demo.merchants,
-                              seed=settings.demo.seed if seed is None else seed, force=force, progress=progress)
+def build_demo_portfolio(
+    settings: Settings,
+    *,
+    merchants: int | None = None,
+    seed: int | None = None,
+    out: Path | None = None,
+    force: bool = False,
+    progress: bool = True,
+) -> PortfolioFiles:
+    return generate_portfolio(
+        out or settings.portfolio_dir,
+        merchants=merchants or settings.demo.merchants,
+        seed=settings.demo.seed if seed is None else seed,
+        force=force,
+        progress=progress,
+    )
 
 
 @dataclass
@@ -43,16 +55,30 @@ class TrainOutcome:
     seconds: float
 
 
-def train_model(settings: Settings, *, spec: str | Path, data: str | Path, out: str | Path,
-                policy: str | Path | None = None, test_from: date | None = None,
-                progress: bool = True) -> TrainOutcome:
+def train_model(
+    settings: Settings,
+    *,
+    spec: str | Path,
+    data: str | Path,
+    out: str | Path,
+    policy: str | Path | None = None,
+    test_from: date | None = None,
+    progress: bool = True,
+) -> TrainOutcome:
     started = time.perf_counter()
     dataset_spec = load_spec(spec)
     dataset = load_dataset(data, dataset_spec, require_label=True)
     chosen_policy = load_policy(policy or dataset_spec.policy)
-    result = train(dataset, chosen_policy, settings.training.to_config(settings.threads),
-                   test_from=test_from, progress=progress)
-    version_dir = write_model_version(out, training_files(result, dataset), training_manifest(result, dataset))
+    result = train(
+        dataset,
+        chosen_policy,
+        settings.training.to_config(settings.threads),
+        test_from=test_from,
+        progress=progress,
+    )
+    version_dir = write_model_version(
+        out, training_files(result, dataset), training_manifest(result, dataset)
+    )
     return TrainOutcome(version_dir, result, dataset, time.perf_counter() - started)
 
 
@@ -76,12 +102,19 @@ class ScoreOutcome:
     seconds: float
 
 
-def score_file(settings: Settings, *, model: str | Path, data: str | Path, out: str | Path | None,
-               force: bool = False, with_reasons: bool = True) -> ScoreOutcome:
+def score_file(
+    settings: Settings,
+    *,
+    model: str | Path,
+    data: str | Path,
+    out: str | Path | None,
+    force: bool = False,
+    reasons: str = "all",
+) -> ScoreOutcome:
     started = time.perf_counter()
     risk_model = load_model(model, nthread=settings.threads)
     dataset = load_dataset(data, risk_model.spec, require_label=False)
-    batch = score_dataset(risk_model, dataset, nthread=settings.threads, with_reasons=with_reasons)
+    batch = score_dataset(risk_model, dataset, nthread=settings.threads, reasons=reasons)
     if out is not None:
         _write_csv_atomically(batch.frame, Path(out), force)
     return ScoreOutcome(risk_model, dataset, batch, time.perf_counter() - started)
@@ -91,7 +124,7 @@ def evaluate_model(settings: Settings, *, model: str | Path, data: str | Path) -
     """Metrics of a saved model on a labelled file (e.g. a later period), plus drift against training."""
     risk_model = load_model(model, nthread=settings.threads)
     dataset = load_dataset(data, risk_model.spec, require_label=True)
-    batch = score_dataset(risk_model, dataset, nthread=settings.threads, with_reasons=False)
+    batch = score_dataset(risk_model, dataset, nthread=settings.threads, reasons="none")
     y, p = dataset.labels.astype(int), batch.frame["pd"].to_numpy()  # type: ignore[union-attr]
     grades = batch.frame["grade"].to_numpy()
     bands = batch.frame["band"].to_numpy()
@@ -132,10 +165,22 @@ def run_demo(settings: Settings, *, retrain: bool = False, progress: bool = True
     trained_now = retrain or not (settings.model_dir / "CURRENT").is_file()
     if trained_now:
         t = time.perf_counter()
-        train_model(settings, spec=PORTFOLIO_SPEC, data=files.merchants, out=settings.model_dir, progress=progress)
+        train_model(
+            settings,
+            spec=PORTFOLIO_SPEC,
+            data=files.merchants,
+            out=settings.model_dir,
+            progress=progress,
+        )
         timings["train model"] = time.perf_counter() - t
     t = time.perf_counter()
-    outcome = score_file(settings, model=settings.model_dir, data=files.merchants, out=settings.scores_path, force=True)
+    outcome = score_file(
+        settings,
+        model=settings.model_dir,
+        data=files.merchants,
+        out=settings.scores_path,
+        force=True,
+    )
     timings["score portfolio"] = time.perf_counter() - t
     merchants = pd.read_csv(files.merchants, dtype={"mcc": str})
     return DemoReport(
@@ -158,5 +203,3 @@ def highest_risk(report: DemoReport, status: str = "applicant", count: int = 5) 
     frame = report.scored.merge(report.merchants, left_on="id", right_on="merchant_id")
     frame = frame[frame["status"] == status] if (frame["status"] == status).any() else frame
     return frame.sort_values("pd", ascending=False, kind="stable").head(count)
-
-

@@ -140,10 +140,14 @@ def resolve_version_dir(path: str | Path) -> Path:
     if pointer.is_file():
         version = pointer.read_text().strip()
         if not VERSION_RE.match(version) or not (path / "versions" / version / "manifest.json").is_file():
-            raise ArtifactError(f"{pointer} names version {version!r}, which does not exist in {path / 'versions'}")
+            raise ArtifactError(
+                f"{pointer} names version {version!r}, which does not exist in {path / 'versions'}"
+            )
         return path / "versions" / version
     if not path.exists():
-        raise ArtifactError(f"no model at {path}: the folder does not exist (train one with `underwrite train`)")
+        raise ArtifactError(
+            f"no model at {path}: the folder does not exist (train one with `underwrite train`)"
+        )
     raise ArtifactError(f"{path} is not a model directory: it has neither CURRENT nor manifest.json")
 
 

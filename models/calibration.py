@@ -24,7 +24,9 @@ class PlattCalibrator:
     b: float
 
     @classmethod
-    def fit(cls, margin: np.ndarray, y: np.ndarray, l2: float = 1e-4, iterations: int = 100) -> PlattCalibrator:
+    def fit(
+        cls, margin: np.ndarray, y: np.ndarray, l2: float = 1e-4, iterations: int = 100
+    ) -> PlattCalibrator:
         """Fit by Newton's method on the log loss, with a tiny ridge for separable data."""
         x = np.column_stack([np.asarray(margin, dtype=float), np.ones(len(margin))])
         y = np.asarray(y, dtype=float)

@@ -57,7 +57,11 @@ def _rows(mask: np.ndarray | pd.Series) -> str:
     positions = np.flatnonzero(np.asarray(mask)) + 1
     shown = ", ".join(str(p) for p in positions[:MAX_ROWS_LISTED])
     more = len(positions) - MAX_ROWS_LISTED
-    return f"row {shown}" if len(positions) == 1 else f"rows {shown}" + (f" (and {more} more)" if more > 0 else "")
+    return (
+        f"row {shown}"
+        if len(positions) == 1
+        else f"rows {shown}" + (f" (and {more} more)" if more > 0 else "")
+    )
 
 
 def _bad_csv_lines(text: str, source: str) -> list[Problem]:
@@ -94,8 +98,13 @@ def _read_table(path: Path, encoding: str) -> pd.DataFrame:
         line = data[: exc.start].count(b"\n") + 1
         raise DatasetError(
             source,
-            [Problem(f"line {line}", f"byte 0x{data[exc.start]:02x} is not valid {encoding}; "
-                     "re-save the file in that encoding or set `encoding` in the spec")],
+            [
+                Problem(
+                    f"line {line}",
+                    f"byte 0x{data[exc.start]:02x} is not valid {encoding}; "
+                    "re-save the file in that encoding or set `encoding` in the spec",
+                )
+            ],
         ) from None
     try:
         return pd.read_csv(io.StringIO(text), dtype=str, skipinitialspace=False)
@@ -143,21 +152,27 @@ def load_dataset(path: str | Path, spec: DatasetSpec, *, require_label: bool) ->
             )
         frame[column] = values.where(~bad)
     for column in spec.categorical:
-        values = raw[column].astype("string").str.strip()
-        frame[column] = values.where(values.notna() & (values != ""), None).astype(object)
+        frame[column] = (
+            raw[column]
+            .astype(object)
+            .map(lambda v: None if pd.isna(v) or str(v).strip() == "" else str(v).strip())
+        )
     for column in spec.text:
         frame[column] = raw[column].fillna("").astype(str)
 
     if spec.id:
         ids = raw[spec.id].astype("string").str.strip()
-        empty = ids.isna() | (ids == "")
-        if empty.any():
-            problems.append(Problem(f"id column {spec.id!r}", f"empty id at {_rows(empty)}"))
-        duplicated = ids.duplicated(keep=False) & ~empty
+        empty_ids = ids.isna() | (ids == "")
+        if empty_ids.any():
+            problems.append(Problem(f"id column {spec.id!r}", f"empty id at {_rows(empty_ids)}"))
+        duplicated = ids.duplicated(keep=False) & ~empty_ids
         if duplicated.any():
             examples = ", ".join(repr(v) for v in ids[duplicated].unique()[:3])
             problems.append(
-                Problem(f"id column {spec.id!r}", f"duplicate ids at {_rows(duplicated)}, e.g. {examples}")
+                Problem(
+                    f"id column {spec.id!r}",
+                    f"duplicate ids at {_rows(duplicated)}, e.g. {examples}",
+                )
             )
         ids = ids.fillna("").astype(str)
     else:
@@ -167,11 +182,14 @@ def load_dataset(path: str | Path, spec: DatasetSpec, *, require_label: bool) ->
     if spec.date:
         original = raw[spec.date.column]
         dates = pd.to_datetime(original, format=spec.date.format, errors="coerce")
-        bad = dates.isna()
-        if bad.any():
+        bad_dates = dates.isna()
+        if bad_dates.any():
             problems.append(
-                Problem(f"date column {spec.date.column!r}", f"missing or unreadable dates at {_rows(bad)}"
-                        + (f" (expected format {spec.date.format})" if spec.date.format else ""))
+                Problem(
+                    f"date column {spec.date.column!r}",
+                    f"missing or unreadable dates at {_rows(bad_dates)}"
+                    + (f" (expected format {spec.date.format})" if spec.date.format else ""),
+                )
             )
 
     labels = None
@@ -187,24 +205,34 @@ def load_dataset(path: str | Path, spec: DatasetSpec, *, require_label: bool) ->
         if unknown.any():
             examples = ", ".join(repr(v) for v in raw[spec.label.column][unknown].unique()[:3])
             problems.append(
-                Problem(f"label column {spec.label.column!r}",
-                        f"unknown label values at {_rows(unknown)}, e.g. {examples} "
-                        f"(positive: {sorted(spec.label.positive_values)}, "
-                        f"negative: {sorted(spec.label.negative_values)})")
+                Problem(
+                    f"label column {spec.label.column!r}",
+                    f"unknown label values at {_rows(unknown)}, e.g. {examples} "
+                    f"(positive: {sorted(spec.label.positive_values)}, "
+                    f"negative: {sorted(spec.label.negative_values)})",
+                )
             )
         if require_label and empty.any():
             if spec.label.unlabelled == "skip":
                 keep = ~empty
             else:
-                problems.append(Problem(f"label column {spec.label.column!r}", f"empty labels at {_rows(empty)}"))
+                problems.append(
+                    Problem(f"label column {spec.label.column!r}", f"empty labels at {_rows(empty)}")
+                )
         labels = np.where(positive, 1, np.where(negative, 0, -1)).astype(np.int8)
 
     if problems:
         raise DatasetError(source, problems)
 
-    dataset = Dataset(spec=spec, source=source, sha256=sha256, frame=frame.reset_index(drop=True),
-                      ids=ids.reset_index(drop=True), labels=labels,
-                      dates=None if dates is None else dates.reset_index(drop=True))
+    dataset = Dataset(
+        spec=spec,
+        source=source,
+        sha256=sha256,
+        frame=frame.reset_index(drop=True),
+        ids=ids.reset_index(drop=True),
+        labels=labels,
+        dates=None if dates is None else dates.reset_index(drop=True),
+    )
     if not keep.all():
         skipped = int((~keep).sum())
         dataset = dataset.subset(keep)
@@ -212,8 +240,15 @@ def load_dataset(path: str | Path, spec: DatasetSpec, *, require_label: bool) ->
     if require_label and dataset.labels is not None:
         classes = set(np.unique(dataset.labels).tolist())
         if classes != {0, 1}:
-            raise DatasetError(source, [Problem(f"label column {spec.label.column!r}",
-                                                "needs both defaulted and repaid rows to train or evaluate")])
+            raise DatasetError(
+                source,
+                [
+                    Problem(
+                        f"label column {spec.label.column!r}",
+                        "needs both defaulted and repaid rows to train or evaluate",
+                    )
+                ],
+            )
     return dataset
 
 

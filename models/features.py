@@ -27,7 +27,9 @@ class FeatureEncoder:
     """Categorical column -> known values in code order; the last is ``__other__``."""
 
     @classmethod
-    def fit(cls, spec: DatasetSpec, frame: pd.DataFrame, max_categories: int = MAX_CATEGORIES) -> FeatureEncoder:
+    def fit(
+        cls, spec: DatasetSpec, frame: pd.DataFrame, max_categories: int = MAX_CATEGORIES
+    ) -> FeatureEncoder:
         categories = {}
         for column in spec.categorical:
             counts = frame[column].dropna().value_counts()
@@ -67,4 +69,7 @@ class FeatureEncoder:
 
     @classmethod
     def from_dict(cls, data: dict) -> FeatureEncoder:
-        return cls(numeric=list(data["numeric"]), categories={k: list(v) for k, v in data["categories"].items()})
+        return cls(
+            numeric=list(data["numeric"]),
+            categories={k: list(v) for k, v in data["categories"].items()},
+        )

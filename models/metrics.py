@@ -47,7 +47,9 @@ def calibration_bins(y: np.ndarray, p: np.ndarray, bins: int = 10) -> pd.DataFra
     frame = pd.DataFrame({"y": np.asarray(y), "p": np.asarray(p, dtype=float)})
     frame["bin"] = pd.qcut(frame["p"].rank(method="first"), q=min(bins, len(frame)), labels=False)
     grouped = frame.groupby("bin")
-    return pd.DataFrame({"count": grouped.size(), "mean_pd": grouped["p"].mean(), "observed": grouped["y"].mean()})
+    return pd.DataFrame(
+        {"count": grouped.size(), "mean_pd": grouped["p"].mean(), "observed": grouped["y"].mean()}
+    )
 
 
 def calibration_by_grade(y: np.ndarray, p: np.ndarray, grades: np.ndarray, order: list[str]) -> list[dict]:
@@ -55,12 +57,14 @@ def calibration_by_grade(y: np.ndarray, p: np.ndarray, grades: np.ndarray, order
     rows = []
     for grade in order:
         part = frame[frame["grade"] == grade]
-        rows.append({
-            "grade": grade,
-            "count": len(part),
-            "mean_pd": round(float(part["p"].mean()), 5) if len(part) else None,
-            "observed_default_rate": round(float(part["y"].mean()), 5) if len(part) else None,
-        })
+        rows.append(
+            {
+                "grade": grade,
+                "count": len(part),
+                "mean_pd": round(float(part["p"].mean()), 5) if len(part) else None,
+                "observed_default_rate": round(float(part["y"].mean()), 5) if len(part) else None,
+            }
+        )
     return rows
 
 
@@ -88,7 +92,7 @@ def psi(expected: np.ndarray, actual: np.ndarray, bins: int = 10) -> float:
 def summary(y: np.ndarray, p: np.ndarray) -> dict[str, float]:
     value = auc(y, p)
     return {
-        "rows": int(len(y)),
+        "rows": len(y),
         "default_rate": round(float(np.mean(y)), 5),
         "auc": round(value, 4),
         "gini": round(2 * value - 1, 4),

@@ -7,13 +7,14 @@ import io
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.figure import Figure
 
-from models import metrics  # noqa: E402
+from models import metrics
 
 
-def _png(fig) -> bytes:  # type: ignore[no-untyped-def]
+def _png(fig: Figure) -> bytes:
     buffer = io.BytesIO()
     fig.tight_layout()
     fig.savefig(buffer, format="png", dpi=110, metadata={"Software": None})
@@ -48,9 +49,9 @@ def calibration_plot(y: np.ndarray, p: np.ndarray) -> bytes:
 def score_distribution_plot(y: np.ndarray, p: np.ndarray, train_p: np.ndarray) -> bytes:
     fig, ax = plt.subplots(figsize=(6, 3.6))
     bins = np.logspace(np.log10(max(min(p.min(), train_p.min()), 1e-5)), 0, 40)
-    ax.hist(train_p, bins=bins, density=True, histtype="step", color="#777", lw=1.5, label="train, all")
-    ax.hist(p[y == 0], bins=bins, density=True, alpha=0.5, color="#1f5fa8", label="test, repaid")
-    ax.hist(p[y == 1], bins=bins, density=True, alpha=0.5, color="#c0392b", label="test, defaulted")
+    ax.hist(train_p, bins=list(bins), density=True, histtype="step", color="#777", lw=1.5, label="train, all")
+    ax.hist(p[y == 0], bins=list(bins), density=True, alpha=0.5, color="#1f5fa8", label="test, repaid")
+    ax.hist(p[y == 1], bins=list(bins), density=True, alpha=0.5, color="#c0392b", label="test, defaulted")
     ax.set_xscale("log")
     ax.set(xlabel="PD (log scale)", ylabel="density", title="Score distribution")
     ax.legend()

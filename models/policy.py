@@ -126,8 +126,12 @@ def load_policy(name_or_path: str | Path) -> Policy:
     else:
         shipped = SHIPPED_POLICIES / f"{name_or_path}.yaml"
         if not shipped.is_file():
-            names = sorted(p.name.removesuffix(".yaml") for p in SHIPPED_POLICIES.iterdir() if p.name.endswith(".yaml"))
-            raise SpecError(f"no policy file {str(name_or_path)!r} and no shipped policy of that name (shipped: {', '.join(names)})")
+            names = sorted(
+                p.name.removesuffix(".yaml") for p in SHIPPED_POLICIES.iterdir() if p.name.endswith(".yaml")
+            )
+            raise SpecError(
+                f"no policy file {str(name_or_path)!r} and no shipped policy of that name (shipped: {', '.join(names)})"
+            )
         text, origin = shipped.read_text(encoding="utf-8"), f"shipped policy {name_or_path!r}"
     try:
         return Policy.model_validate(yaml.safe_load(text))

@@ -35,13 +35,18 @@ def reason_code(feature: str) -> str:
 class ScoredBatch:
     frame: pd.DataFrame
     contributions: np.ndarray | None
-    """(rows, features + 1) margin contributions, last column the reference point."""
+    """(rows, features + 1) margin contributions, last column the reference point; NaN where not explained."""
     unseen_categories: dict[str, int]
 
 
 def _dmatrix(model: RiskModel, x: np.ndarray, nthread: int) -> xgb.DMatrix:
-    return xgb.DMatrix(x, feature_names=model.encoder.feature_names, feature_types=model.encoder.feature_types,
-                       enable_categorical=True, nthread=nthread)
+    return xgb.DMatrix(
+        x,
+        feature_names=model.encoder.feature_names,
+        feature_types=model.encoder.feature_types,
+        enable_categorical=True,
+        nthread=nthread,
+    )
 
 
 def margins(model: RiskModel, x: np.ndarray, nthread: int = 0) -> np.ndarray:
@@ -72,16 +77,28 @@ def top_reasons(contrib: np.ndarray, max_reasons: int = MAX_REASONS) -> np.ndarr
     return np.where(chosen > MIN_CONTRIBUTION, order, -1)
 
 
-def score_matrix(model: RiskModel, x: np.ndarray, frame: pd.DataFrame, *, nthread: int = 0,
-                 with_reasons: bool = True) -> tuple[pd.DataFrame, np.ndarray | None]:
+REASON_SCOPES = ("all", "adverse", "none")
+
+
+def score_matrix(
+    model: RiskModel, x: np.ndarray, frame: pd.DataFrame, *, nthread: int = 0, reasons: str = "all"
+) -> tuple[pd.DataFrame, np.ndarray | None]:
+    """Score an encoded matrix. ``reasons``: ``all`` rows, only ``adverse`` ones (refer or
+    decline: the cases that need a stated reason, often a fraction of the book), or ``none``.
+    A row's reasons never depend on which other rows were explained."""
+    if reasons not in REASON_SCOPES:
+        raise ValueError(f"reasons must be one of {REASON_SCOPES}, got {reasons!r}")
     margin = margins(model, x, nthread)
     pd_ = model.calibrator(margin)
     grades, bands, flags = model.policy.apply(pd_, frame)
     out = pd.DataFrame({"pd": np.round(pd_, 6), "grade": grades, "band": bands, "policy_flags": flags})
     contrib = None
-    if with_reasons:
-        contrib = contributions(model, x, nthread)
-        chosen = top_reasons(contrib)
+    if reasons != "none":
+        rows = np.arange(len(x)) if reasons == "all" else np.flatnonzero(bands != "approve")
+        contrib = np.full((len(x), x.shape[1] + 1), np.nan)
+        contrib[rows] = contributions(model, x[rows], nthread)
+        chosen = np.full((len(x), MAX_REASONS), -1)
+        chosen[rows] = top_reasons(contrib[rows])
         names = model.encoder.feature_names
         codes = np.array([reason_code(f) for f in names] + [""], dtype=object)
         texts = np.array([model.spec.reason_text(f) for f in names] + [""], dtype=object)
@@ -91,10 +108,12 @@ def score_matrix(model: RiskModel, x: np.ndarray, frame: pd.DataFrame, *, nthrea
     return out, contrib
 
 
-def score_dataset(model: RiskModel, dataset: Dataset, *, nthread: int = 0, with_reasons: bool = True) -> ScoredBatch:
+def score_dataset(
+    model: RiskModel, dataset: Dataset, *, nthread: int = 0, reasons: str = "all"
+) -> ScoredBatch:
     """Score every row of a validated dataset (its spec must match the model's features)."""
     x, unseen = model.encoder.transform(dataset.frame)
-    scored, contrib = score_matrix(model, x, dataset.frame, nthread=nthread, with_reasons=with_reasons)
+    scored, contrib = score_matrix(model, x, dataset.frame, nthread=nthread, reasons=reasons)
     scored.insert(0, "id", dataset.ids.to_numpy())
     scored["model_version"] = model.label
     scored["model_id"] = model.model_id[:16]

@@ -104,7 +104,7 @@ class DatasetSpec(BaseModel):
         duplicated = sorted({c for c in features if features.count(c) > 1})
         if duplicated:
             problems.append(f"columns listed twice among features: {duplicated}")
-        reserved = {self.label.column, self.id} - {None}
+        reserved = {self.label.column} | ({self.id} if self.id else set())
         clash = sorted(reserved & set(features))
         if clash:
             problems.append(f"id/label columns must not be features: {clash}")

@@ -84,8 +84,9 @@ def _legal_names(n: int, rng: random.Random) -> list[str]:
     return names
 
 
-def generate_portfolio(out: str | Path, *, merchants: int, seed: int, force: bool = False,
-                       progress: bool = True) -> PortfolioFiles:
+def generate_portfolio(
+    out: str | Path, *, merchants: int, seed: int, force: bool = False, progress: bool = True
+) -> PortfolioFiles:
     """Generate ``merchants`` merchants with documents into ``out`` (deterministic for ``seed``)."""
     if not 1 <= merchants <= MAX_MERCHANTS:
         raise UnderwriterError(f"--merchants must be between 1 and {MAX_MERCHANTS:,}, got {merchants}")
@@ -125,10 +126,17 @@ def _write(root: Path, n: int, seed: int, progress: bool) -> None:
 
     (root / "docs").mkdir()
     doc_rows, truth_rows = [], []
-    for m, h in tqdm(zip(merchant_rows, hidden_rows, strict=True), total=n, disable=not progress,
-                     desc="merchants", unit="merchant"):
+    for m, h in tqdm(
+        zip(merchant_rows, hidden_rows, strict=True),
+        total=n,
+        disable=not progress,
+        desc="merchants",
+        unit="merchant",
+    ):
         rng = random.Random(f"{seed}:{m['merchant_id']}")
-        who = make_identity(rng, m["legal_name"], m["country"], int(m["decision_date"][:4]), m["tenure_months"])
+        who = make_identity(
+            rng, m["legal_name"], m["country"], int(m["decision_date"][:4]), m["tenure_months"]
+        )
         planned, facts = plan_documents(m, h, who, rng)
         folder = root / "docs" / m["merchant_id"]
         folder.mkdir()
@@ -137,20 +145,33 @@ def _write(root: Path, n: int, seed: int, progress: bool) -> None:
             data = render(p.doc, p.fmt)
             relative = f"docs/{m['merchant_id']}/{doc_id}.{p.fmt}"
             (root / relative).write_bytes(data)
-            doc_rows.append({
-                "doc_id": doc_id, "merchant_id": m["merchant_id"], "doc_type": p.doc.doc_type,
-                "format": p.fmt, "path": relative, "bytes": len(data),
-                "sha256": hashlib.sha256(data).hexdigest(), "title": p.doc.title,
-                "injection_kind": p.injection_kind, "injection_text": p.injection_text,
-                "pii_kinds": ";".join(p.pii),
-            })
-        truth_rows.append({
-            "merchant_id": m["merchant_id"],
-            **{k: v for k, v in h.items() if k != "industry_index"},
-            **{f"fs_{k}": v for k, v in facts.items()},
-            "owner": who.owner, "email": who.email, "phone": who.phone,
-            "bank_account": who.bank_account, "tax_id": who.tax_id,
-        })
+            doc_rows.append(
+                {
+                    "doc_id": doc_id,
+                    "merchant_id": m["merchant_id"],
+                    "doc_type": p.doc.doc_type,
+                    "format": p.fmt,
+                    "path": relative,
+                    "bytes": len(data),
+                    "sha256": hashlib.sha256(data).hexdigest(),
+                    "title": p.doc.title,
+                    "injection_kind": p.injection_kind,
+                    "injection_text": p.injection_text,
+                    "pii_kinds": ";".join(p.pii),
+                }
+            )
+        truth_rows.append(
+            {
+                "merchant_id": m["merchant_id"],
+                **{k: v for k, v in h.items() if k != "industry_index"},
+                **{f"fs_{k}": v for k, v in facts.items()},
+                "owner": who.owner,
+                "email": who.email,
+                "phone": who.phone,
+                "bank_account": who.bank_account,
+                "tax_id": who.tax_id,
+            }
+        )
 
     tables.merchants.to_csv(root / "merchants.csv", index=False)
     tables.monthly.to_csv(root / "monthly.csv", index=False)
@@ -164,8 +185,11 @@ def _write(root: Path, n: int, seed: int, progress: bool) -> None:
         "merchants": n,
         "historical": int(historical.sum()),
         "applicants": int((~historical).sum()),
-        "default_rate_historical": round(float(tables.merchants.loc[historical, "default_12m"].astype(float).mean()), 4)
-        if historical.any() else None,
+        "default_rate_historical": round(
+            float(tables.merchants.loc[historical, "default_12m"].astype(float).mean()), 4
+        )
+        if historical.any()
+        else None,
         "documents": len(documents),
         "documents_by_format": documents["format"].value_counts().sort_index().to_dict(),
         "documents_with_injection": int((documents["injection_kind"] != "").sum()),

@@ -72,7 +72,10 @@ def generate_merchants(n: int, rng: np.random.Generator) -> MerchantTables:
     litigation_settled = litigation & (rng.random(n) < 0.35)
     going_concern = flag(0.02, 0.7)
     supplier_problems = flag(0.05, 0.5)
-    preorder_eligible = np.isin(ind, [i for i, x in enumerate(INDUSTRIES) if x.mcc in {"5732", "5999", "5651", "5712", "5968"}])
+    preorder_eligible = np.isin(
+        ind,
+        [i for i, x in enumerate(INDUSTRIES) if x.mcc in {"5732", "5999", "5651", "5712", "5968"}],
+    )
     preorder_months = np.where(preorder_eligible & (rng.random(n) < 0.10), rng.integers(3, 8, n), 0)
     net_margin = np.round(np.clip(rng.normal(0.06 - 0.04 * latent, 0.07, n), -0.45, 0.35), 3)
     net_margin = np.where(going_concern, -np.abs(net_margin) - 0.08, net_margin)
@@ -102,7 +105,8 @@ def generate_merchants(n: int, rng: np.random.Generator) -> MerchantTables:
 
     logit = (
         INTERCEPT
-        + 0.6 * ind_risk + country_risk
+        + 0.6 * ind_risk
+        + country_risk
         + 0.65 * np.log(dispute_rate / 0.003)
         + 0.30 * np.log(refund_rate / 0.02)
         + 0.010 * np.minimum(delivery_lag, 180)
@@ -111,8 +115,12 @@ def generate_merchants(n: int, rng: np.random.Generator) -> MerchantTables:
         + 0.6 * np.maximum(0.0, loan_balance / volume - 0.5)
         + 0.35 * np.log(requested / volume)
         - 0.8 * np.minimum(growth, 0.5)
-        + 1.5 * adverse_news + 1.0 * (litigation & ~litigation_settled) + 0.3 * litigation_settled
-        + 1.9 * going_concern + 0.9 * supplier_problems + 1.1 * (preorder_months > 0)
+        + 1.5 * adverse_news
+        + 1.0 * (litigation & ~litigation_settled)
+        + 0.3 * litigation_settled
+        + 1.9 * going_concern
+        + 0.9 * supplier_problems
+        + 1.1 * (preorder_months > 0)
         - 5.0 * net_margin
         + 0.3 * latent
     )
@@ -122,51 +130,57 @@ def generate_merchants(n: int, rng: np.random.Generator) -> MerchantTables:
 
     ids = np.array([f"M{i + 1:06d}" for i in range(n)])
     dates = pd.to_datetime(decision).strftime("%Y-%m-%d")
-    merchants = pd.DataFrame({
-        "merchant_id": ids,
-        "status": np.where(is_applicant, "applicant", "historical"),
-        "decision_date": dates,
-        "mcc": pick("mcc"),
-        "industry": pick("name"),
-        "country": np.array([c[0] for c in COUNTRIES])[country_idx],
-        "tenure_months": tenure,
-        "monthly_volume": volume,
-        "volume_growth": np.round(growth, 4),
-        "avg_ticket": avg_ticket,
-        "refund_rate": np.round(refund_rate, 5),
-        "dispute_rate": np.round(dispute_rate, 5),
-        "delivery_lag_days": delivery_lag,
-        "reserve_pct": reserve_pct,
-        "negative_balance_days": negative_days,
-        "loan_balance": loan_balance,
-        "requested_amount": requested,
-        "product": product,
-        "default_12m": pd.array(np.where(is_applicant, pd.NA, defaulted.astype(int)), dtype="Int64"),
-        "loss_amount": np.where(is_applicant, np.nan, loss),
-    })
+    merchants = pd.DataFrame(
+        {
+            "merchant_id": ids,
+            "status": np.where(is_applicant, "applicant", "historical"),
+            "decision_date": dates,
+            "mcc": pick("mcc"),
+            "industry": pick("name"),
+            "country": np.array([c[0] for c in COUNTRIES])[country_idx],
+            "tenure_months": tenure,
+            "monthly_volume": volume,
+            "volume_growth": np.round(growth, 4),
+            "avg_ticket": avg_ticket,
+            "refund_rate": np.round(refund_rate, 5),
+            "dispute_rate": np.round(dispute_rate, 5),
+            "delivery_lag_days": delivery_lag,
+            "reserve_pct": reserve_pct,
+            "negative_balance_days": negative_days,
+            "loan_balance": loan_balance,
+            "requested_amount": requested,
+            "product": product,
+            "default_12m": pd.array(np.where(is_applicant, np.nan, defaulted.astype(float)), dtype="Int64"),
+            "loss_amount": np.where(is_applicant, np.nan, loss),
+        }
+    )
 
     month_ends = pd.to_datetime(decision).to_period("M")
     month_index = np.stack([(month_ends - (12 - m)).strftime("%Y-%m") for m in months], axis=1)
-    monthly = pd.DataFrame({
-        "merchant_id": np.repeat(ids, 12),
-        "month": month_index.ravel(),
-        "volume": series_volume.ravel(),
-        "refunds": series_refunds.ravel(),
-        "disputes": series_disputes.ravel(),
-    })
+    monthly = pd.DataFrame(
+        {
+            "merchant_id": np.repeat(ids, 12),
+            "month": month_index.ravel(),
+            "volume": series_volume.ravel(),
+            "refunds": series_refunds.ravel(),
+            "disputes": series_disputes.ravel(),
+        }
+    )
 
-    hidden = pd.DataFrame({
-        "merchant_id": ids,
-        "industry_index": ind,
-        "adverse_news": adverse_news,
-        "positive_press": positive_press,
-        "litigation": litigation & ~litigation_settled,
-        "litigation_settled": litigation_settled,
-        "going_concern": going_concern,
-        "supplier_problems": supplier_problems,
-        "preorder_months": preorder_months,
-        "net_margin": net_margin,
-        "contradiction": contradiction,
-        "true_pd": np.round(pd_true, 5),
-    })
+    hidden = pd.DataFrame(
+        {
+            "merchant_id": ids,
+            "industry_index": ind,
+            "adverse_news": adverse_news,
+            "positive_press": positive_press,
+            "litigation": litigation & ~litigation_settled,
+            "litigation_settled": litigation_settled,
+            "going_concern": going_concern,
+            "supplier_problems": supplier_problems,
+            "preorder_months": preorder_months,
+            "net_margin": net_margin,
+            "contradiction": contradiction,
+            "true_pd": np.round(pd_true, 5),
+        }
+    )
     return MerchantTables(merchants=merchants, monthly=monthly, hidden=hidden)

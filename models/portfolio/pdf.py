@@ -36,9 +36,11 @@ def render_pdf(text: str, title: str = "") -> bytes:
     objects.append(b"<< /Title (" + _escape(title) + b") /Producer (underwriter) >>")
     page_ids = []
     for page_lines in pages:
-        body = b"BT /F1 10 Tf 12 TL 50 800 Td\n" + b"".join(
-            b"(" + _escape(line) + b") Tj T*\n" for line in page_lines
-        ) + b"ET"
+        body = (
+            b"BT /F1 10 Tf 12 TL 50 800 Td\n"
+            + b"".join(b"(" + _escape(line) + b") Tj T*\n" for line in page_lines)
+            + b"ET"
+        )
         objects.append(b"<< /Length %d >>\nstream\n" % len(body) + body + b"\nendstream")
         content_id = len(objects)
         objects.append(

@@ -52,8 +52,12 @@ def to_md(doc: Doc) -> str:
 
 def to_html(doc: Doc) -> str:
     e = html.escape
-    out = ["<!DOCTYPE html>", "<html lang=\"en\"><head><meta charset=\"utf-8\">",
-           f"<title>{e(doc.title)}</title></head><body>", f"<h1>{e(doc.title)}</h1>"]
+    out = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        f"<title>{e(doc.title)}</title></head><body>",
+        f"<h1>{e(doc.title)}</h1>",
+    ]
     for s in doc.sections:
         out.append(f"<h2>{e(s.title)}</h2>")
         out += [f"<p>{e(p)}</p>" for p in s.paragraphs]

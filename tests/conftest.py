@@ -1,0 +1,49 @@
+"""Shared fixtures: a small real portfolio and a real trained model, built once per session."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from assistant.settings import Settings, load_settings
+from assistant.workflows import TrainOutcome, train_model
+from models.portfolio import PortfolioFiles, generate_portfolio
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = REPO.parent / "shared" / "data"
+LENDING_CLUB = REPO / "data" / "lc_small_business_2007_2010.csv"
+
+
+def require_file(path: Path) -> Path:
+    """Skip when a real-data file is absent on a user's machine; in CI its absence is a failure."""
+    if path.is_file():
+        return path
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{path} is missing in CI (../shared/data should sit beside the checkout)")
+    pytest.skip(f"{path} not present")
+
+
+@pytest.fixture(scope="session")
+def portfolio(tmp_path_factory: pytest.TempPathFactory) -> PortfolioFiles:
+    return generate_portfolio(
+        tmp_path_factory.mktemp("pf") / "portfolio", merchants=1500, seed=11, progress=False
+    )
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return load_settings(None, workspace=tmp_path / "workspace", threads=2)
+
+
+@pytest.fixture(scope="session")
+def trained(portfolio: PortfolioFiles, tmp_path_factory: pytest.TempPathFactory) -> TrainOutcome:
+    settings = load_settings(None, workspace=tmp_path_factory.mktemp("ws"), threads=2)
+    return train_model(
+        settings,
+        spec="merchant_portfolio",
+        data=portfolio.merchants,
+        out=settings.workspace / "model",
+        progress=False,
+    )

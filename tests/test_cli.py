@@ -1,0 +1,146 @@
+"""The command line end to end, in a fresh process like a user runs it."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def underwrite(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    env.pop("UNDERWRITER_CONFIG", None)
+    return subprocess.run(
+        [sys.executable, "-m", "assistant.cli", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def test_generate_train_score_evaluate(tmp_path: Path):
+    done = underwrite("demo-data", "--merchants", "800", "--seed", "2", "--out", "pf", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "wrote 800 merchants" in done.stdout
+
+    done = underwrite(
+        "train",
+        "--spec",
+        "merchant_portfolio",
+        "--data",
+        "pf/merchants.csv",
+        "--out",
+        "model",
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "trained model/versions/v0001" in done.stdout and "test AUC" in done.stdout
+
+    done = underwrite(
+        "score",
+        "--model",
+        "model",
+        "--data",
+        "pf/merchants.csv",
+        "--out",
+        "scores.csv",
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr
+    scores = pd.read_csv(tmp_path / "scores.csv", keep_default_na=False)
+    assert list(scores.columns[:6]) == ["id", "pd", "grade", "band", "policy_flags", "reason_codes"]
+    assert len(scores) == 800 and scores["pd"].between(0, 1).all()
+    assert set(scores["band"]) <= {"approve", "refer", "decline"}
+
+    done = underwrite(
+        "score",
+        "--model",
+        "model",
+        "--data",
+        "pf/merchants.csv",
+        "--out",
+        "scores.csv",
+        cwd=tmp_path,
+    )
+    assert done.returncode == 2 and "already exists" in done.stderr
+
+    done = underwrite("evaluate-model", "--model", "model", "--data", "pf/merchants.csv", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert {
+        "auc",
+        "gini",
+        "ks",
+        "brier",
+        "log_loss",
+        "ece",
+        "psi_vs_training",
+        "calibration_by_grade",
+    } <= set(report)
+
+
+def test_errors_are_one_clear_message_without_traceback(tmp_path: Path):
+    (tmp_path / "bad.csv").write_text("merchant_id,tenure_months\nM1,abc\n")
+    cases = [
+        (
+            ("train", "--spec", "merchant_portfolio", "--data", "bad.csv", "--out", "m"),
+            "missing column(s)",
+        ),
+        (
+            ("train", "--spec", "nope", "--data", "bad.csv", "--out", "m"),
+            "no dataset spec file 'nope'",
+        ),
+        (("score", "--model", "m", "--data", "bad.csv", "--out", "s.csv"), "no model at m"),
+        (("--config", "missing.toml", "specs"), "settings file missing.toml does not exist"),
+        (
+            (
+                "train",
+                "--spec",
+                "lending_club",
+                "--data",
+                "bad.csv",
+                "--out",
+                "m",
+                "--test-from",
+                "2010-13-01",
+            ),
+            "not an ISO date",
+        ),
+    ]
+    for args, needle in cases:
+        done = underwrite(*args, cwd=tmp_path)
+        assert done.returncode == 2, (args, done.stdout, done.stderr)
+        assert needle in done.stderr, (args, done.stderr)
+        assert "Traceback" not in done.stderr
+
+
+def test_demo_main_job_prints_the_summary(tmp_path: Path):
+    (tmp_path / "underwriter.toml").write_text('workspace = "ws"\n[demo]\nmerchants = 600\n')
+    done = underwrite("demo", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    for needle in (
+        "600 merchants",
+        "AUC",
+        "Applicants by grade",
+        "Highest-risk applicants",
+        "bands: approve",
+    ):
+        assert needle in out, needle
+    assert (tmp_path / "ws/demo/scores.csv").is_file()
+    assert (tmp_path / "ws/models/merchant/CURRENT").read_text().strip() == "v0001"
+    again = underwrite("demo", cwd=tmp_path)
+    assert again.returncode == 0 and "(existing)" in again.stdout
+    assert not (tmp_path / "ws/models/merchant/versions/v0002").exists()
+
+
+def test_specs_lists_shipped_specs(tmp_path: Path):
+    done = underwrite("specs", cwd=tmp_path)
+    assert done.returncode == 0
+    assert "lending_club" in done.stdout and "merchant_portfolio" in done.stdout
