@@ -138,7 +138,7 @@ def run(args: argparse.Namespace) -> int:
         )
         for column, count in scored.batch.unseen_categories.items():
             print(
-                f"note: {count} value(s) of {column!r} were not seen in training and were scored as 'other'"
+                f"note: {count} value(s) of {column!r} are not among the model's categories (unseen or rare in training) and were scored as 'other'"
             )
     elif args.command == "evaluate-model":
         print(json.dumps(workflows.evaluate_model(settings, model=args.model, data=args.data), indent=2))

@@ -80,11 +80,8 @@ def _bad_csv_lines(text: str, source: str) -> list[Problem]:
     return problems or [Problem(source, "could not be parsed as CSV")]
 
 
-def _read_table(path: Path, encoding: str) -> pd.DataFrame:
+def _read_table(path: Path, data: bytes, encoding: str) -> pd.DataFrame:
     source = str(path)
-    if not path.is_file():
-        raise DatasetError(source, [Problem(source, "file not found")])
-    data = path.read_bytes()
     if not data.strip():
         raise DatasetError(source, [Problem(source, "file is empty")])
     if path.suffix.lower() in {".parquet", ".pq"}:
@@ -125,9 +122,12 @@ def load_dataset(path: str | Path, spec: DatasetSpec, *, require_label: bool) ->
     Raises ``DatasetError`` listing every problem, with row numbers.
     """
     path = Path(path)
-    raw = _read_table(path, spec.encoding)
     source = str(path)
-    sha256 = hashlib.sha256(path.read_bytes()).hexdigest()
+    if not path.is_file():
+        raise DatasetError(source, [Problem(source, "file not found")])
+    data = path.read_bytes()
+    sha256 = hashlib.sha256(data).hexdigest()
+    raw = _read_table(path, data, spec.encoding)
     problems: list[Problem] = []
 
     has_label = spec.label.column in raw.columns

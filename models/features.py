@@ -52,14 +52,14 @@ class FeatureEncoder:
             matrix[:, j] = frame[column].to_numpy(dtype=np.float64)
         unseen: dict[str, int] = {}
         for k, (column, known) in enumerate(self.categories.items()):
-            lookup = {value: code for code, value in enumerate(known)}
-            other = lookup[OTHER]
             values = frame[column]
             present = values.notna().to_numpy()
-            codes = np.array([lookup.get(str(v), other) for v in values], dtype=np.float32)
-            unseen_mask = present & (codes == other)
-            codes[~present] = np.nan
-            matrix[:, len(self.numeric) + k] = codes
+            codes = pd.Index(known[:-1]).get_indexer(values.astype(object).where(values.notna(), None))
+            unseen_mask = present & (codes == -1)
+            column_codes = codes.astype(np.float32)
+            column_codes[unseen_mask] = len(known) - 1  # the __other__ code
+            column_codes[~present] = np.nan
+            matrix[:, len(self.numeric) + k] = column_codes
             if unseen_mask.any():
                 unseen[column] = int(unseen_mask.sum())
         return matrix, unseen

@@ -72,7 +72,10 @@ def test_unseen_category_is_counted_and_scored(model, trained, tmp_path):
     assert batch.frame["pd"].between(0, 1).all()
 
 
-def test_pred_contribs_is_xgboosts_own(model, trained):
+def test_chunked_contributions_equal_xgboosts_own(model, trained, monkeypatch):
+    import models.scoring
+
+    monkeypatch.setattr(models.scoring, "CHUNK_ROWS", 7)
     x, _ = model.encoder.transform(trained.dataset.frame.head(50))
     direct = model.booster.predict(
         xgb.DMatrix(
