@@ -54,7 +54,9 @@ class FeatureEncoder:
         for k, (column, known) in enumerate(self.categories.items()):
             values = frame[column]
             present = values.notna().to_numpy()
-            codes = pd.Index(known[:-1]).get_indexer(values.astype(object).where(values.notna(), None))
+            codes = pd.Index(known[:-1]).get_indexer(
+                pd.Index(values.astype(object).where(values.notna(), None))
+            )
             unseen_mask = present & (codes == -1)
             column_codes = codes.astype(np.float32)
             column_codes[unseen_mask] = len(known) - 1  # the __other__ code
