@@ -109,4 +109,5 @@ def load_settings(config: str | Path | None = None, **overrides: Any) -> Setting
         return FileSettings(**{k: v for k, v in overrides.items() if v is not None})
     except ValidationError as exc:
         details = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
-        raise UnderwriterError(f"invalid settings ({toml_file or 'environment'}): {details}") from None
+        origin = "flags, UNDERWRITER_* variables" + (f" or {toml_file}" if toml_file else "")
+        raise UnderwriterError(f"invalid settings (from {origin}): {details}") from None

@@ -70,6 +70,17 @@ def test_generate_train_score_evaluate(tmp_path: Path):
     )
     assert done.returncode == 2 and "already exists" in done.stderr
 
+    before = (tmp_path / "scores.csv").read_bytes()
+    bad = pd.read_csv(tmp_path / "pf/merchants.csv", dtype=str)
+    bad.loc[10, "refund_rate"] = "twelve percent"
+    bad.to_csv(tmp_path / "bad.csv", index=False)
+    done = underwrite(
+        "score", "--model", "model", "--data", "bad.csv", "--out", "scores.csv", "--force", cwd=tmp_path
+    )
+    assert done.returncode == 2 and "column 'refund_rate': non-numeric values at row 11" in done.stderr
+    assert (tmp_path / "scores.csv").read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.csv", "model", "pf", "scores.csv"]
+
     done = underwrite("evaluate-model", "--model", "model", "--data", "pf/merchants.csv", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
