@@ -25,6 +25,7 @@ def underwrite(*args: str, cwd: Path) -> subprocess.CompletedProcess:
 
 
 def test_generate_train_score_evaluate(tmp_path: Path):
+    score_args = ("score", "--model", "model", "--data", "pf/merchants.csv", "--out", "scores.csv")
     done = underwrite("demo-data", "--merchants", "800", "--seed", "2", "--out", "pf", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert "wrote 800 merchants" in done.stdout
@@ -42,32 +43,14 @@ def test_generate_train_score_evaluate(tmp_path: Path):
     assert done.returncode == 0, done.stderr
     assert "trained model/versions/v0001" in done.stdout and "test AUC" in done.stdout
 
-    done = underwrite(
-        "score",
-        "--model",
-        "model",
-        "--data",
-        "pf/merchants.csv",
-        "--out",
-        "scores.csv",
-        cwd=tmp_path,
-    )
+    done = underwrite(*score_args, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     scores = pd.read_csv(tmp_path / "scores.csv", keep_default_na=False)
     assert list(scores.columns[:6]) == ["id", "pd", "grade", "band", "policy_flags", "reason_codes"]
     assert len(scores) == 800 and scores["pd"].between(0, 1).all()
     assert set(scores["band"]) <= {"approve", "refer", "decline"}
 
-    done = underwrite(
-        "score",
-        "--model",
-        "model",
-        "--data",
-        "pf/merchants.csv",
-        "--out",
-        "scores.csv",
-        cwd=tmp_path,
-    )
+    done = underwrite(*score_args, cwd=tmp_path)
     assert done.returncode == 2 and "already exists" in done.stderr
 
     before = (tmp_path / "scores.csv").read_bytes()
