@@ -130,6 +130,7 @@ def run(args: argparse.Namespace) -> int:
             out=args.out,
             force=args.force,
             reasons=args.reasons,
+            progress=progress,
         )
         bands = scored.batch.frame["band"].value_counts().to_dict()
         print(

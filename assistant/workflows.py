@@ -110,11 +110,12 @@ def score_file(
     out: str | Path | None,
     force: bool = False,
     reasons: str = "all",
+    progress: bool = False,
 ) -> ScoreOutcome:
     started = time.perf_counter()
     risk_model = load_model(model, nthread=settings.threads)
     dataset = load_dataset(data, risk_model.spec, require_label=False)
-    batch = score_dataset(risk_model, dataset, nthread=settings.threads, reasons=reasons)
+    batch = score_dataset(risk_model, dataset, nthread=settings.threads, reasons=reasons, progress=progress)
     if out is not None:
         _write_csv_atomically(batch.frame, Path(out), force)
     return ScoreOutcome(risk_model, dataset, batch, time.perf_counter() - started)

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import xgboost as xgb
+from tqdm import tqdm
 
 from models.artifacts import RiskModel
 from models.dataset import Dataset
@@ -54,12 +55,13 @@ def margins(model: RiskModel, x: np.ndarray, nthread: int = 0) -> np.ndarray:
     return model.booster.predict(_dmatrix(model, x, nthread), output_margin=True).astype(np.float64)
 
 
-def contributions(model: RiskModel, x: np.ndarray, nthread: int = 0) -> np.ndarray:
+def contributions(model: RiskModel, x: np.ndarray, nthread: int = 0, progress: bool = False) -> np.ndarray:
     """Exact TreeSHAP contributions in margin space, in chunks to bound memory."""
     model.booster.set_param({"nthread": nthread})
+    starts = range(0, len(x), CHUNK_ROWS)
     parts = [
         model.booster.predict(_dmatrix(model, x[i : i + CHUNK_ROWS], nthread), pred_contribs=True)
-        for i in range(0, len(x), CHUNK_ROWS)
+        for i in tqdm(starts, desc="reason codes", unit="chunk", disable=not progress or len(starts) < 2)
     ]
     if not parts:
         return np.zeros((0, x.shape[1] + 1), dtype=np.float64)
@@ -81,7 +83,13 @@ REASON_SCOPES = ("all", "adverse", "none")
 
 
 def score_matrix(
-    model: RiskModel, x: np.ndarray, frame: pd.DataFrame, *, nthread: int = 0, reasons: str = "all"
+    model: RiskModel,
+    x: np.ndarray,
+    frame: pd.DataFrame,
+    *,
+    nthread: int = 0,
+    reasons: str = "all",
+    progress: bool = False,
 ) -> tuple[pd.DataFrame, np.ndarray | None]:
     """Score an encoded matrix. ``reasons``: ``all`` rows, only ``adverse`` ones (refer or
     decline: the cases that need a stated reason, often a fraction of the book), or ``none``.
@@ -96,7 +104,7 @@ def score_matrix(
     if reasons != "none":
         rows = np.arange(len(x)) if reasons == "all" else np.flatnonzero(bands != "approve")
         contrib = np.full((len(x), x.shape[1] + 1), np.nan)
-        contrib[rows] = contributions(model, x[rows], nthread)
+        contrib[rows] = contributions(model, x[rows], nthread, progress)
         chosen = np.full((len(x), MAX_REASONS), -1)
         chosen[rows] = top_reasons(contrib[rows])
         names = model.encoder.feature_names
@@ -109,11 +117,13 @@ def score_matrix(
 
 
 def score_dataset(
-    model: RiskModel, dataset: Dataset, *, nthread: int = 0, reasons: str = "all"
+    model: RiskModel, dataset: Dataset, *, nthread: int = 0, reasons: str = "all", progress: bool = False
 ) -> ScoredBatch:
     """Score every row of a validated dataset (its spec must match the model's features)."""
     x, unseen = model.encoder.transform(dataset.frame)
-    scored, contrib = score_matrix(model, x, dataset.frame, nthread=nthread, reasons=reasons)
+    scored, contrib = score_matrix(
+        model, x, dataset.frame, nthread=nthread, reasons=reasons, progress=progress
+    )
     scored.insert(0, "id", dataset.ids.to_numpy())
     scored["model_version"] = model.label
     scored["model_id"] = model.model_id[:16]
