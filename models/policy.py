@@ -104,13 +104,12 @@ class Policy(BaseModel):
     def apply(self, pd_: np.ndarray, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, list[str]]:
         """Return grades, bands and the ';'-joined ids of the hard stops each row triggered."""
         severity = self.pd_band(pd_)
-        flags: list[list[str]] = [[] for _ in range(len(pd_))]
+        flags = np.full(len(pd_), "", dtype=object)
         for stop in self.hard_stops:
             hit = stop.triggered(frame)
             severity = np.where(hit, np.maximum(severity, BANDS.index(stop.action)), severity)
-            for i in np.flatnonzero(hit):
-                flags[i].append(stop.id)
-        return self.grade(pd_), np.array(BANDS)[severity], [";".join(f) for f in flags]
+            flags[hit] = flags[hit] + (stop.id + ";")
+        return self.grade(pd_), np.array(BANDS)[severity], [f.rstrip(";") for f in flags]
 
     def to_yaml(self) -> str:
         return yaml.safe_dump(self.model_dump(mode="json", exclude_none=True), sort_keys=False)

@@ -52,7 +52,7 @@ def _dmatrix(model: RiskModel, x: np.ndarray, nthread: int) -> xgb.DMatrix:
 
 def margins(model: RiskModel, x: np.ndarray, nthread: int = 0) -> np.ndarray:
     model.booster.set_param({"nthread": nthread})
-    return model.booster.predict(_dmatrix(model, x, nthread), output_margin=True).astype(np.float64)
+    return np.asarray(model.booster.inplace_predict(x, predict_type="margin"), dtype=np.float64)
 
 
 def contributions(model: RiskModel, x: np.ndarray, nthread: int = 0, progress: bool = False) -> np.ndarray:
