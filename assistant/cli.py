@@ -65,7 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="model directory (current version) or a version folder",
     )
     sc.add_argument("--data", required=True, type=Path)
-    sc.add_argument("--out", required=True, type=Path, help="output CSV")
+    sc.add_argument("--out", required=True, type=Path, help="output CSV, or Parquet if it ends in .parquet")
     sc.add_argument("--force", action="store_true", help="replace an existing --out file")
     sc.add_argument(
         "--reasons",

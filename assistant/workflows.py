@@ -82,13 +82,17 @@ def train_model(
     return TrainOutcome(version_dir, result, dataset, time.perf_counter() - started)
 
 
-def _write_csv_atomically(frame: pd.DataFrame, out: Path, force: bool) -> None:
+def write_table_atomically(frame: pd.DataFrame, out: Path, force: bool) -> None:
+    """Write CSV, or Parquet for a ``.parquet`` name; the file appears whole or not at all."""
     if out.exists() and not force:
         raise UnderwriterError(f"{out} already exists; pass --force to replace it (nothing was changed)")
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = out.with_name(f".{out.name}.tmp-{os.getpid()}")
     try:
-        frame.to_csv(staging, index=False)
+        if out.suffix.lower() in {".parquet", ".pq"}:
+            frame.to_parquet(staging, index=False)
+        else:
+            frame.to_csv(staging, index=False)
         os.replace(staging, out)
     finally:
         staging.unlink(missing_ok=True)
@@ -117,7 +121,7 @@ def score_file(
     dataset = load_dataset(data, risk_model.spec, require_label=False)
     batch = score_dataset(risk_model, dataset, nthread=settings.threads, reasons=reasons, progress=progress)
     if out is not None:
-        _write_csv_atomically(batch.frame, Path(out), force)
+        write_table_atomically(batch.frame, Path(out), force)
     return ScoreOutcome(risk_model, dataset, batch, time.perf_counter() - started)
 
 

@@ -87,3 +87,17 @@ def test_chunked_contributions_equal_xgboosts_own(model, trained, monkeypatch):
         pred_contribs=True,
     )
     np.testing.assert_array_equal(contributions(model, x), direct.astype(np.float64))
+
+
+def test_score_file_writes_parquet_equal_to_csv(trained, settings, tmp_path):
+    from assistant.workflows import score_file
+
+    for name in ("s.csv", "s.parquet"):
+        score_file(settings, model=trained.version_dir, data=trained.dataset.source, out=tmp_path / name)
+    as_csv = pd.read_csv(tmp_path / "s.csv", keep_default_na=False)
+    as_parquet = pd.read_parquet(tmp_path / "s.parquet")
+    pd.testing.assert_frame_equal(
+        as_csv[["id", "grade", "band", "reason_codes"]].astype(str),
+        as_parquet[["id", "grade", "band", "reason_codes"]].astype(str),
+    )
+    np.testing.assert_allclose(as_csv["pd"], as_parquet["pd"])
