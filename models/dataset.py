@@ -9,7 +9,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -250,11 +249,3 @@ def load_dataset(path: str | Path, spec: DatasetSpec, *, require_label: bool) ->
                 ],
             )
     return dataset
-
-
-def problems_by_column(error: DatasetError) -> dict[str, list[str]]:
-    """Group an error's problems by where they were found (for UIs and tests)."""
-    grouped: dict[str, list[str]] = defaultdict(list)
-    for problem in error.problems:
-        grouped[problem.where].append(problem.what)
-    return dict(grouped)

@@ -14,7 +14,6 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 
 import numpy as np
-import pandas as pd
 import xgboost as xgb
 from tqdm import tqdm
 
@@ -286,7 +285,3 @@ def training_manifest(result: TrainingResult, dataset: Dataset) -> dict:
         "trees": result.metrics["trees"],
         "test_auc": result.metrics["test"]["auc"],
     }
-
-
-def grade_table(result: TrainingResult) -> pd.DataFrame:
-    return pd.DataFrame(result.metrics["calibration_by_grade"])
