@@ -102,11 +102,16 @@ def score_matrix(
     out = pd.DataFrame({"pd": np.round(pd_, 6), "grade": grades, "band": bands, "policy_flags": flags})
     contrib = None
     if reasons != "none":
-        rows = np.arange(len(x)) if reasons == "all" else np.flatnonzero(bands != "approve")
-        contrib = np.full((len(x), x.shape[1] + 1), np.nan)
-        contrib[rows] = contributions(model, x[rows], nthread, progress)
-        chosen = np.full((len(x), MAX_REASONS), -1)
-        chosen[rows] = top_reasons(contrib[rows])
+        if reasons == "all":
+            contrib = contributions(model, x, nthread, progress)
+            chosen = top_reasons(contrib)
+        else:  # explain adverse rows only; the others keep NaN contributions and no reasons
+            rows = np.flatnonzero(bands != "approve")
+            explained = contributions(model, x[rows], nthread, progress)
+            contrib = np.full((len(x), x.shape[1] + 1), np.nan)
+            contrib[rows] = explained
+            chosen = np.full((len(x), MAX_REASONS), -1)
+            chosen[rows] = top_reasons(explained)
         names = model.encoder.feature_names
         codes = np.array([reason_code(f) for f in names] + [""], dtype=object)
         texts = np.array([model.spec.reason_text(f) for f in names] + [""], dtype=object)
