@@ -7,6 +7,7 @@ the limit, and the other files go on.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +22,8 @@ from retrieval.documents.readers import Part, read_file
 from retrieval.documents.sandbox import ParserPool, ReadResult
 from retrieval.documents.screening import Screening, screen
 from retrieval.errors import DocumentError
+
+LAYOUT = re.compile(r"^\s*[=\-_*#~]{3,}\s*$|\|[\s:|-]*(?=\||$)|\||^#+\s", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -82,9 +85,14 @@ class Chunk:
         return hashlib.sha256(self.embedding_text().encode()).hexdigest()
 
     def embedding_text(self) -> str:
-        """What is embedded: the passage with its title and section, so "the bank statement" finds it."""
+        """What is embedded: the passage with its title and section, so "the bank statement" finds it.
+
+        Layout characters (underlines, table bars, runs of spaces) are dropped: the tokenizer makes
+        every ``=`` and ``|`` a token, which costs embedding time and says nothing.
+        """
         context = " — ".join(x for x in (self.title, self.section) if x and x not in self.text[:200])
-        return f"{context}\n{self.text}" if context else self.text
+        body = " ".join(LAYOUT.sub(" ", self.text).split())
+        return f"{context}\n{body}" if context else body
 
     def citation(self) -> str:
         where = [self.title or self.doc_id]
