@@ -88,11 +88,14 @@ def main() -> None:
         "names": spec.names,
     }
     variants = {
-        "blend 0.6 tabular + 0.4 text": dict(text_vectors=text_vectors, weights=CaseWeights(0.6, 0.4)),
-        "tabular features only": dict(),
-        "text (borrower's description) only": dict(text_vectors=text_vectors, weights=CaseWeights(0.0, 1.0)),
-        "model contributions only": dict(contributions=contrib),
-        "model contributions 0.6 + text 0.4": dict(contributions=contrib, text_vectors=text_vectors),
+        "blend 0.6 tabular + 0.4 text": {"text_vectors": text_vectors, "weights": CaseWeights(0.6, 0.4)},
+        "tabular features only": {},
+        "text (borrower's description) only": {
+            "text_vectors": text_vectors,
+            "weights": CaseWeights(0.0, 1.0),
+        },
+        "model contributions only": {"contributions": contrib},
+        "model contributions 0.6 + text 0.4": {"contributions": contrib, "text_vectors": text_vectors},
     }
     results: dict[str, dict] = {}
     for name, extra in variants.items():
