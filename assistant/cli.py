@@ -79,6 +79,42 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--data", required=True, type=Path)
 
     commands.add_parser("specs", help="list the shipped dataset specs")
+
+    ix = commands.add_parser("index", help="build the document index and the similar-case library")
+    ix_commands = ix.add_subparsers(dest="index_command", required=True, metavar="ACTION")
+    build = ix_commands.add_parser(
+        "build",
+        help="demo workspace: documents + merchant case library; with --spec/--data: that dataset's library",
+    )
+    build.add_argument(
+        "--spec", help="dataset spec for a case library from a labelled file (e.g. lending_club)"
+    )
+    build.add_argument("--data", type=Path, help="the file of past cases for --spec")
+    build.add_argument("--model", type=Path, help="model directory whose PDs the library records (optional)")
+    build.add_argument(
+        "--outcome-window-days",
+        type=int,
+        default=0,
+        help="days after a decision before its outcome counts as known (default 0 for --spec)",
+    )
+    build.add_argument("--json", action="store_true", help="print the report as JSON")
+
+    se = commands.add_parser("search", help="hybrid (meaning + keyword) search of a merchant's documents")
+    se.add_argument("question")
+    se.add_argument("--merchant", help="merchant id (default: search every merchant's documents)")
+    se.add_argument("--k", type=int, default=8, help="passages to return (default 8)")
+    se.add_argument("--doc-type", action="append", help="only these document types (repeatable)")
+    se.add_argument("--as-of", type=_date, help="only documents received before this day")
+    se.add_argument("--json", action="store_true", help="print passages as JSON")
+
+    si = commands.add_parser(
+        "similar", help="the most similar past cases, decided before the case under review"
+    )
+    si.add_argument("id", help="merchant id (demo portfolio) or case id (a --library built from a spec)")
+    si.add_argument("--k", type=int, default=10, help="cases to return (default 10)")
+    si.add_argument("--as-of", type=_date, help="point in time (default: the case's own decision date)")
+    si.add_argument("--library", default="merchants", help="case library name (default: merchants)")
+    si.add_argument("--json", action="store_true", help="print cases as JSON")
     return parser
 
 
@@ -143,6 +179,51 @@ def run(args: argparse.Namespace) -> int:
             )
     elif args.command == "evaluate-model":
         print(json.dumps(workflows.evaluate_model(settings, model=args.model, data=args.data), indent=2))
+    elif args.command == "index":
+        from assistant import indexing
+        from assistant.evidence_views import index_report_text
+
+        report = indexing.build_indexes(
+            settings,
+            spec=args.spec,
+            data=args.data,
+            model=args.model,
+            outcome_window_days=args.outcome_window_days,
+            progress=progress,
+        )
+        print(json.dumps(_jsonable(report), indent=2) if args.json else index_report_text(report))
+    elif args.command == "search":
+        from assistant import indexing
+        from assistant.evidence_views import passages_text
+
+        if args.k < 1:
+            raise UnderwriterError("--k must be at least 1")
+        passages = indexing.search_documents(
+            settings,
+            args.question,
+            merchant_id=args.merchant,
+            k=args.k,
+            doc_types=args.doc_type,
+            as_of=args.as_of.isoformat() if args.as_of else None,
+        )
+        if args.json:
+            print(json.dumps([p.to_dict() for p in passages], indent=2))
+        else:
+            print(passages_text(args.question, passages))
+    elif args.command == "similar":
+        from assistant import indexing
+        from assistant.evidence_views import similar_text
+
+        if args.k < 1:
+            raise UnderwriterError("--k must be at least 1")
+        found = indexing.similar_cases(
+            settings,
+            args.id,
+            k=args.k,
+            as_of=args.as_of.isoformat() if args.as_of else None,
+            library=args.library,
+        )
+        print(json.dumps(_jsonable(found), indent=2) if args.json else similar_text(found))
     elif args.command == "specs":
         from models.spec import load_spec, shipped_spec_names
 
@@ -152,6 +233,21 @@ def run(args: argparse.Namespace) -> int:
                 f"{name:<20} {len(spec.features):>3} features  {spec.description.strip().splitlines()[0][:60]}"
             )
     return 0
+
+
+def _jsonable(obj: object) -> object:
+    """Dataclasses (reports) to plain JSON types."""
+    import dataclasses
+
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return {f.name: _jsonable(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+    if isinstance(obj, dict):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_jsonable(v) for v in obj]
+    if isinstance(obj, Path):
+        return str(obj)
+    return obj
 
 
 def main(argv: list[str] | None = None) -> int:

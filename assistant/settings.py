@@ -24,6 +24,7 @@ from pydantic_settings import (
 
 from models.errors import UnderwriterError
 from models.training import TrainConfig
+from retrieval.documents.limits import ReaderLimits
 
 DEFAULT_CONFIG_FILE = "underwriter.toml"
 
@@ -55,6 +56,52 @@ class TrainingSettings(BaseModel):
         )
 
 
+class ReaderLimitSettings(BaseModel):
+    """Hard limits for reading untrusted documents (see retrieval.documents.limits)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    max_megabytes: float = Field(25, gt=0)
+    max_pages: int = Field(1000, ge=1)
+    max_ratio: float = Field(100, ge=1)
+    max_unpacked_megabytes: float = Field(100, gt=0)
+    max_chars: int = Field(5_000_000, ge=1000)
+    max_seconds: float = Field(30, gt=0)
+    max_memory_mb: int = Field(1024, ge=64)
+
+    def to_limits(self) -> ReaderLimits:
+        return ReaderLimits(
+            max_bytes=int(self.max_megabytes * 1024 * 1024),
+            max_pages=self.max_pages,
+            max_ratio=self.max_ratio,
+            max_unpacked_bytes=int(self.max_unpacked_megabytes * 1024 * 1024),
+            max_chars=self.max_chars,
+            max_seconds=self.max_seconds,
+            max_memory_mb=self.max_memory_mb,
+        )
+
+
+class IndexSettings(BaseModel):
+    """Documents, embeddings, the FAISS indexes and the similar-case library."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    embedder: str = "minilm"
+    """``minilm`` (the embedded all-MiniLM-L6-v2) or a local sentence-transformers folder."""
+    chunk_tokens: int = Field(0, ge=0)
+    """Largest chunk in word pieces; 0 = the embedder's limit minus 16."""
+    overlap_tokens: int = Field(48, ge=0)
+    exact_below: int = Field(50_000, ge=1)
+    """Stores smaller than this use exact search; larger ones IVF with tuned nprobe."""
+    parser_workers: int = Field(2, ge=0, le=64)
+    """Sandboxed parser processes (0 = parse in-process, for trusted files only)."""
+    tabular_weight: float = Field(0.6, ge=0, le=1)
+    """Similar cases: weight of the tabular profile; the narrative gets the rest."""
+    outcome_window_days: int = Field(365, ge=0)
+    """Days after a decision before its outcome counts as known (the portfolio's outcome is 12-month loss)."""
+    limits: ReaderLimitSettings = ReaderLimitSettings()
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="UNDERWRITER_", env_nested_delimiter="__", extra="forbid")
 
@@ -64,6 +111,7 @@ class Settings(BaseSettings):
     """Threads for XGBoost (0 = all cores). Results do not depend on it."""
     demo: DemoSettings = DemoSettings()
     training: TrainingSettings = TrainingSettings()
+    index: IndexSettings = IndexSettings()
 
     @classmethod
     def settings_customise_sources(
@@ -87,6 +135,17 @@ class Settings(BaseSettings):
     @property
     def scores_path(self) -> Path:
         return self.workspace / "demo" / "scores.csv"
+
+    @property
+    def documents_index_dir(self) -> Path:
+        return self.workspace / "index" / "documents"
+
+    def case_library_dir(self, name: str = "merchants") -> Path:
+        return self.workspace / "index" / "cases" / name
+
+    @property
+    def embedding_cache_path(self) -> Path:
+        return self.workspace / "cache" / "embeddings.sqlite"
 
 
 def load_settings(config: str | Path | None = None, **overrides: Any) -> Settings:

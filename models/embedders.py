@@ -92,7 +92,7 @@ class SentenceTransformerEmbedder:
             or self._model.get_sentence_embedding_dimension
         )
         self.dim = int(dimension() or 0)
-        self.max_tokens = int(self._model.max_seq_length)
+        self.max_tokens = int(self._model.max_seq_length or 256)
         self._tokenizer = self._model.tokenizer
 
     def embed(self, texts: Sequence[str], *, batch_size: int = 64, progress: bool = False) -> np.ndarray:

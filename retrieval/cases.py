@@ -67,7 +67,7 @@ class ProfileScaler:
         for col in categorical:
             counts = frame[col].dropna().astype(str).value_counts()
             ordered = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
-            categories[col] = [v for v, _ in ordered[:MAX_CATEGORIES]]
+            categories[col] = [str(v) for v, _ in ordered[:MAX_CATEGORIES]]
             has_missing[col] = bool(frame[col].isna().any())
         return cls(list(numeric), list(categorical), quantiles, categories, has_missing)
 
@@ -87,7 +87,7 @@ class ProfileScaler:
         for j, col in enumerate(self.categorical, start=len(self.numeric)):
             known = self.categories[col]
             values = frame[col]
-            codes = pd.Index(known).get_indexer(values.astype(str))
+            codes = pd.Index(known).get_indexer(pd.Index(values.astype(str)))
             codes = np.where(codes < 0, len(known), codes).astype(np.float64)
             out[:, j] = np.where(values.notna().to_numpy(), codes, np.nan)
         return out

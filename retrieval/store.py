@@ -49,6 +49,12 @@ from retrieval.index_plan import EXACT_BELOW, IndexPlan, build_index, ivf_of, pl
 FORMAT = "underwriter-vector-store/1"
 EXACT_FILTER_MAX = 4096
 KEEP_VERSIONS = 2
+STOPWORDS = frozenset(
+    "a an and are as at be been but by can did do does for from had has have how i if in into is it its "
+    "me my no not of on or our she so such than that the their them then there these they this to was we "
+    "were what when where which who why will with would you your any all about".split()
+)
+"""Left out of keyword queries: BM25 on "or" or "the" matches everything and means nothing."""
 NO_DATE = np.iinfo(np.int32).max
 
 SCHEMA = """
@@ -180,6 +186,15 @@ class VectorStore:
             raise StoreError(f"no item with id {id_}")
         text = self._db.execute("SELECT body FROM items_fts WHERE rowid = ?", (int(id_),)).fetchone()
         return Item(row[0], row[1], row[2], row[3], row[4], text[0] if text else None, json.loads(row[5]))
+
+    def ids_by_merchant(self) -> dict[str, list[int]]:
+        """Live item ids grouped by merchant."""
+        out: dict[str, list[int]] = {}
+        for i, m in self._db.execute(
+            "SELECT id, merchant_id FROM items WHERE merchant_id IS NOT NULL ORDER BY id"
+        ):
+            out.setdefault(m, []).append(int(i))
+        return out
 
     def items_where(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[int, str]]:
         """``(id, key)`` of rows matching a WHERE clause over the ``items`` table."""
@@ -401,17 +416,17 @@ class VectorStore:
         import faiss
 
         assert self.plan is not None
-        params = None
+        params: Any = None
         bitmap = None
         if mask is not None:
             bitmap = np.packbits(mask, bitorder="little")
             selector = faiss.IDSelectorBitmap(len(mask), faiss.swig_ptr(bitmap))
             if self.plan.kind == "ivf":
-                params = faiss.SearchParametersIVF(sel=selector, nprobe=self.plan.nprobe)
+                params = faiss.SearchParametersIVF(sel=selector, nprobe=self.plan.nprobe)  # type: ignore[call-arg]
             else:
-                params = faiss.SearchParameters(sel=selector)
+                params = faiss.SearchParameters(sel=selector)  # type: ignore[call-arg]
         elif self.plan.kind == "ivf":
-            params = faiss.SearchParametersIVF(nprobe=self.plan.nprobe)
+            params = faiss.SearchParametersIVF(nprobe=self.plan.nprobe)  # type: ignore[call-arg]
         scores, ids = self._index.search(queries, k, params=params)
         del bitmap
         if self.metric == "l2":
@@ -438,7 +453,8 @@ class VectorStore:
 
     def keyword_search(self, query: str, k: int, mask: np.ndarray | None = None) -> list[tuple[int, float]]:
         """BM25 over the items' text (SQLite FTS5); ``(id, score)`` best first, higher is better."""
-        terms = [t for t in "".join(c if c.isalnum() else " " for c in query.lower()).split() if len(t) > 1]
+        words = "".join(c if c.isalnum() else " " for c in query.lower()).split()
+        terms = [t for t in words if len(t) > 1 and t not in STOPWORDS]
         if not terms:
             return []
         match = " OR ".join(f'"{t}"' for t in dict.fromkeys(terms))

@@ -81,7 +81,10 @@ RULES: tuple[tuple[str, float, str], ...] = (
 COMPILED = tuple((name, weight, re.compile(rx, re.IGNORECASE | re.MULTILINE)) for name, weight, rx in RULES)
 HIDING_BONUS = 0.2
 """Added to a rule's weight when the match was hidden (invisible, encoded, off-screen)."""
-BASE64_TOKEN = re.compile(r"(?<![A-Za-z0-9+/=])[A-Za-z0-9+/]{24,}={0,2}(?![A-Za-z0-9+/=])")
+BASE64_TOKEN = re.compile(
+    r"(?<![A-Za-z0-9+/=])[A-Za-z0-9+/]{24,}(?:[ \t]*\n[ \t]*[A-Za-z0-9+/]{4,})*={0,2}(?![A-Za-z0-9+/=])"
+)
+"""A base64 run, also when a layout (a PDF line wrap) broke it across lines."""
 
 
 @dataclass(frozen=True)
@@ -139,6 +142,7 @@ def _match(text: str) -> list[tuple[str, float, int, int]]:
 
 
 def _decode_base64(token: str) -> str | None:
+    token = "".join(token.split())
     padded = token + "=" * (-len(token) % 4)
     try:
         raw = base64.b64decode(padded, validate=True)
