@@ -309,6 +309,6 @@ def similar_cases(
     if cases.text_dim and settings.documents_index_dir.exists():
         store = VectorStore.load(settings.documents_index_dir, embedder_id=cases.store.embedder_id)
         text = merchant_text_vectors(store, [case_id])[0]
-    query = cases.query_for(row, text_vector=text, merchant_id=case_id)
     when = as_of or str(row["decision_date"].iloc[0])
+    query = cases.query_for(row, text_vector=text, merchant_id=case_id, decided_at=when)
     return SimilarReport(case_id, library, when, False, cases.similar(query, k=k, as_of=when))

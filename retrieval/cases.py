@@ -165,6 +165,8 @@ class CaseQuery:
     text_vector: np.ndarray | None
     merchant_id: str | None = None
     case_id: str | None = None
+    decided_at: str | None = None
+    """The case's own decision date: the default point in time of a search."""
 
 
 def _fmt(value: Any) -> str:
@@ -324,6 +326,7 @@ class CaseLibrary:
             text,
             item.merchant_id,
             case_id,
+            item.as_of,
         )
 
     def query_for(
@@ -334,6 +337,7 @@ class CaseLibrary:
         contributions: np.ndarray | None = None,
         merchant_id: str | None = None,
         case_id: str | None = None,
+        decided_at: str | None = None,
     ) -> CaseQuery:
         """The profile of a case under review from its feature row (one-row frame) and narrative vector."""
         if len(row) != 1:
@@ -362,7 +366,7 @@ class CaseLibrary:
         raw_numeric = self._raw_values(row, self.scaler)[0]
         return CaseQuery(
             vector, positions[0], self._display_values(positions[0], raw_numeric, row), None if text is None else text[0],
-            merchant_id, case_id,
+            merchant_id, case_id, decided_at,
         )  # fmt: skip
 
     def _display_values(
@@ -384,9 +388,13 @@ class CaseLibrary:
     def similar(
         self, query: CaseQuery, *, k: int = 10, as_of: str | None = None, explain: int = 3
     ) -> list[SimilarCase]:
-        """The ``k`` most similar cases decided before ``as_of`` (all cases if None), never the query itself."""
+        """The ``k`` most similar cases decided before ``as_of``, never the query itself.
+
+        ``as_of`` defaults to the query's own decision date; with neither, every case is eligible.
+        """
         if k < 1:
             raise ValueError("k must be at least 1")
+        as_of = as_of or query.decided_at
         where = Filter(
             before=as_of,
             exclude_merchants=[query.merchant_id] if query.merchant_id else (),

@@ -38,6 +38,14 @@ def settings(tmp_path: Path) -> Settings:
 
 
 @pytest.fixture(scope="session")
+def embedder():  # -> models.embedders.Embedder
+    """The real embedded MiniLM model, loaded once (about 6 s)."""
+    from models.embedders import load_embedder
+
+    return load_embedder(threads=2)
+
+
+@pytest.fixture(scope="session")
 def trained(portfolio: PortfolioFiles, tmp_path_factory: pytest.TempPathFactory) -> TrainOutcome:
     settings = load_settings(None, workspace=tmp_path_factory.mktemp("ws"), threads=2)
     return train_model(

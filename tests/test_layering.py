@@ -32,8 +32,20 @@ def test_plain_import_needs_no_heavy_optional_dependency():
     code = (
         "import sys, models, assistant, retrieval, prompts\n"
         "import assistant.cli, assistant.settings, models.scoring, models.training\n"
+        "import assistant.indexing, models.embedders, retrieval.store, retrieval.cases, retrieval.passages\n"
+        "import retrieval.documents.ingest\n"
         "heavy = {'torch', 'transformers', 'sentence_transformers', 'gradio', 'faiss', 'langchain'}\n"
         "print(sorted(heavy & set(sys.modules)))\n"
     )
     done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+def test_retrieval_receives_an_embedder_and_never_builds_one():
+    builders = ("load_embedder", "SentenceTransformer", "EMBEDDERS[")
+    offenders = [
+        str(path.relative_to(REPO))
+        for path in (REPO / "retrieval").rglob("*.py")
+        if any(name in path.read_text() for name in builders)
+    ]
+    assert offenders == []

@@ -13,6 +13,7 @@ import io
 import json
 import re
 import zipfile
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -131,9 +132,17 @@ def _read_pdf(data: bytes, source: str, limits: ReaderLimits) -> list[Part]:
     import logging
 
     import pypdf
-    from pypdf.errors import PyPdfError
 
     logging.getLogger("pypdf").setLevel(logging.ERROR)
+    cap = min(pypdf.get_configuration().zlib_maximum_output_length, limits.max_unpacked_bytes)
+    with pypdf.apply_configuration(zlib_maximum_output_length=cap):
+        return _read_pdf_capped(data, source, limits, cap)
+
+
+def _read_pdf_capped(data: bytes, source: str, limits: ReaderLimits, cap: int) -> list[Part]:
+    import pypdf
+    from pypdf.errors import LimitReachedError, PyPdfError
+
     if not data.lstrip()[:5] == b"%PDF-":
         raise DocumentError(source, "is not a PDF (no %PDF- header)")
     try:
@@ -147,7 +156,20 @@ def _read_pdf(data: bytes, source: str, limits: ReaderLimits) -> list[Part]:
                 f"has {count:,} pages, over the limit of {limits.max_pages:,} (max_pages)",
                 "max_pages",
             )
-        texts = [page.extract_text() or "" for page in reader.pages]
+        texts = []
+        for number, page in enumerate(reader.pages, start=1):
+            try:  # inflate the page's streams first: pypdf's text extraction hides a bomb as empty text
+                contents = page.get_contents()
+                if contents is not None:
+                    contents.get_data()
+            except LimitReachedError:
+                raise DocumentError(
+                    source,
+                    f"page {number} has a compressed stream that inflates past "
+                    f"{cap:,} bytes (max_unpacked_bytes): a decompression bomb?",
+                    "max_unpacked_bytes",
+                ) from None
+            texts.append(page.extract_text() or "")
         info = reader.metadata
         title = str(info.title) if info and info.title else ""
     except DocumentError:
@@ -201,8 +223,11 @@ def read_member(
 ) -> bytes:
     """Inflate one member, never past its declared size (headers can lie)."""
     cap = min(member.file_size, limits.max_unpacked_bytes)
-    with archive.open(member) as handle:
-        data = handle.read(cap + 1)
+    try:
+        with archive.open(member) as handle:
+            data = handle.read(cap + 1)
+    except (zipfile.BadZipFile, EOFError, OSError, zlib.error, NotImplementedError) as exc:
+        raise DocumentError(source, f"member {member.filename} is corrupt or unsupported ({exc})") from None
     if len(data) > cap:
         raise DocumentError(
             source, f"member {member.filename} inflates past its declared size: a zip bomb?", "max_ratio"
@@ -228,10 +253,7 @@ def _read_docx(data: bytes, source: str, limits: ReaderLimits) -> list[Part]:
     members = {m.filename: m for m in check_archive(archive, source, limits)}
     if "word/document.xml" not in members:
         raise DocumentError(source, "is not a Word document (no word/document.xml)")
-    try:
-        xml = read_member(archive, members["word/document.xml"], source, limits)
-    except (zipfile.BadZipFile, OSError, EOFError) as exc:
-        raise DocumentError(source, f"has a corrupt word/document.xml ({exc})") from None
+    xml = read_member(archive, members["word/document.xml"], source, limits)
     if XML_DECLARATIONS.search(xml):
         raise DocumentError(
             source, "word/document.xml declares a DTD or entities; refused (XML bomb defence)"

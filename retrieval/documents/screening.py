@@ -63,7 +63,7 @@ RULES: tuple[tuple[str, float, str], ...] = (
     (
         "suppresses_evidence",
         0.7,
-        r"\b(?:do\s+not|don't|never|must\s+not)\s+(?:mention|disclose|include|reveal|flag|cite)\b(?:\s+\S+){0,4}?"
+        r"\b(?:do\s+not|don't|never|must\s+not)\s+(?:mention|disclose|reveal|flag|cite)\b(?:\s+\S+){0,4}?"
         r"\s+(?:litigation|lawsuits?|negative|adverse|news|risks?|chargebacks?|disputes?|losses)\b",
     ),
     (
