@@ -50,7 +50,9 @@ class IndexReport:
 
 
 def open_embedder(settings: Settings) -> EmbeddingCache:
-    embedder: Embedder = load_embedder(settings.index.embedder, threads=settings.threads or None)
+    embedder: Embedder = load_embedder(
+        settings.index.embedder, threads=settings.threads or None, precision=settings.index.embedder_precision
+    )
     return EmbeddingCache(embedder, settings.embedding_cache_path)
 
 

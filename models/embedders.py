@@ -61,10 +61,41 @@ def _fingerprint(path: Path) -> str:
     return digest.hexdigest()[:12]
 
 
-class SentenceTransformerEmbedder:
-    """A sentence-transformers model from a local folder; never touches the network."""
+PRECISIONS = ("auto", "float32", "bfloat16")
 
-    def __init__(self, path: str | Path, *, threads: int | None = None, name: str | None = None):
+
+def _bfloat16_is_fast() -> bool:
+    """oneDNN bf16 kernels (AVX512-BF16 / AMX): 2.4x the fp32 chunks/s on the reference machine."""
+    import torch
+
+    try:
+        return bool(torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError):
+        return False
+
+
+class SentenceTransformerEmbedder:
+    """A sentence-transformers model from a local folder; never touches the network.
+
+    ``precision="auto"`` runs the matrix products in bfloat16 (``torch.autocast``) where the CPU
+    has native bf16 kernels, else float32. On the reference machine bf16 embeds 2.4x faster;
+    vectors agree with float32 to cosine >= 0.99997 and 99.5% of top-10 neighbours (measured on
+    portfolio chunks, see docs/retrieval.md). The precision is part of ``model_id``, so cached
+    vectors of one precision are never served for the other.
+    """
+
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        threads: int | None = None,
+        name: str | None = None,
+        precision: str = "auto",
+    ):
+        if precision not in PRECISIONS:
+            raise UnderwriterError(
+                f"embedder precision must be one of {', '.join(PRECISIONS)}, not {precision!r}"
+            )
         path = Path(path)
         if not (path / "config.json").is_file() and not (path / "modules.json").is_file():
             raise UnderwriterError(f"{path} is not a sentence-transformers model folder (no config.json)")
@@ -86,7 +117,10 @@ class SentenceTransformerEmbedder:
             str(path), device="cpu", local_files_only=True, trust_remote_code=False
         )
         self.path = path
-        self.model_id = f"{name or path.name}@{_fingerprint(path)}"
+        self.precision = (
+            ("bfloat16" if _bfloat16_is_fast() else "float32") if precision == "auto" else precision
+        )
+        self.model_id = f"{name or path.name}@{_fingerprint(path)}/{self.precision}"
         dimension = (
             getattr(self._model, "get_embedding_dimension", None)
             or self._model.get_sentence_embedding_dimension
@@ -98,14 +132,19 @@ class SentenceTransformerEmbedder:
     def embed(self, texts: Sequence[str], *, batch_size: int = 64, progress: bool = False) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        vectors = self._model.encode(
-            list(texts),
-            batch_size=batch_size,
-            normalize_embeddings=True,
-            convert_to_numpy=True,
-            show_progress_bar=progress,
-        )
-        return np.ascontiguousarray(vectors, dtype=np.float32)
+        import torch
+
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.precision == "bfloat16"):
+            vectors = self._model.encode(
+                list(texts),
+                batch_size=batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=progress,
+            )
+        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        # renormalise in float32: bf16 products leave norms a few 1e-3 off unit
+        return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         if not texts:
@@ -121,15 +160,17 @@ EMBEDDERS: dict[str, Callable[..., Embedder]] = {
 }
 
 
-def load_embedder(name_or_path: str | Path = EMBEDDED, *, threads: int | None = None) -> Embedder:
+def load_embedder(
+    name_or_path: str | Path = EMBEDDED, *, threads: int | None = None, precision: str = "auto"
+) -> Embedder:
     """The embedded model by name (``minilm``), or a sentence-transformers model from a local folder."""
     key = str(name_or_path)
     if key in EMBEDDERS:
-        return EMBEDDERS[key](threads=threads)
+        return EMBEDDERS[key](threads=threads, precision=precision)
     path = Path(key)
     if not path.exists():
         raise UnderwriterError(
             f"embedder {key!r} is neither a registered name ({', '.join(EMBEDDERS)}) nor a local folder; "
             "models are never downloaded"
         )
-    return SentenceTransformerEmbedder(path, threads=threads)
+    return SentenceTransformerEmbedder(path, threads=threads, precision=precision)

@@ -409,24 +409,40 @@ class VectorStore:
 
     # ---- search ----------------------------------------------------------------------------
     def mask(self, where: Filter | None) -> np.ndarray:
+        """Boolean mask over ids of the live items that pass ``where``."""
         mask = self._alive.copy()
         if where is None:
             return mask
         codes = self._codes
-        if where.merchant_ids is not None:
-            mask &= np.isin(self._merchant, codes["merchant"].lookup(where.merchant_ids))
+        if where.merchant_ids is not None:  # few merchants, many rows: ask the sidecar's index
+            keep = np.zeros_like(mask)
+            keep[self._ids_of_merchants(where.merchant_ids)] = True
+            mask &= keep
         if where.tenant is not None:
-            mask &= np.isin(self._tenant, codes["tenant"].lookup([where.tenant]))
+            mask &= self._column_in(self._tenant, codes["tenant"].lookup([where.tenant]))
         if where.doc_types is not None:
-            mask &= np.isin(self._doc_type, codes["doc_type"].lookup(where.doc_types))
+            mask &= self._column_in(self._doc_type, codes["doc_type"].lookup(where.doc_types))
         if where.before is not None:
             mask &= self._as_of < _days(where.before)
         if where.exclude_merchants:
-            mask &= ~np.isin(self._merchant, codes["merchant"].lookup(where.exclude_merchants))
+            mask[self._ids_of_merchants(where.exclude_merchants)] = False
         for key in where.exclude_keys:
             if key in self._key_to_id:
                 mask[self._key_to_id[key]] = False
         return mask
+
+    def _ids_of_merchants(self, merchants: Sequence[str]) -> np.ndarray:
+        rows = self._db.execute(
+            "SELECT id FROM items WHERE merchant_id IN (SELECT value FROM json_each(?))",
+            (json.dumps(list(merchants)),),
+        )
+        return np.fromiter((r[0] for r in rows), dtype=np.int64)
+
+    @staticmethod
+    def _column_in(column: np.ndarray, wanted: list[int]) -> np.ndarray:
+        if len(wanted) == 1:
+            return column == wanted[0]
+        return np.isin(column, wanted)
 
     def search(self, queries: np.ndarray, k: int = 10, where: Filter | None = None) -> list[list[Hit]]:
         queries = np.ascontiguousarray(np.atleast_2d(queries), dtype=np.float32)

@@ -151,3 +151,19 @@ def test_dataset_spec_library_from_lending_club(tmp_path: Path):
     assert library.text_dim == 384 and library.weights.text == pytest.approx(0.4)
     found = similar_cases(settings, "LendingClubData_2010:51", k=10, library="lending_club_small_business")
     assert len(found.hits) == 10 and all(h.decided_at < "2010-12-01" for h in found.hits)
+
+
+def test_bfloat16_vectors_agree_with_float32_and_never_share_a_cache_key(tmp_path: Path):
+    from models.embedders import load_embedder
+
+    fp32 = load_embedder(threads=2, precision="float32")
+    bf16 = load_embedder(threads=2, precision="bfloat16")
+    assert fp32.model_id != bf16.model_id and fp32.model_id.endswith("/float32")
+    texts = ["The merchant faces a pending lawsuit.", "Closing balance $21,904.49", "refund policy: 14 days"]
+    a, b = fp32.embed(texts), bf16.embed(texts)
+    assert ((a * b).sum(axis=1) > 0.999).all()
+    cache_path = tmp_path / "cache.sqlite"
+    EmbeddingCache(fp32, cache_path).embed(texts)
+    other = EmbeddingCache(bf16, cache_path)
+    other.embed(texts)
+    assert other.stats.computed == 3, "float32 vectors must not be served to a bfloat16 embedder"
