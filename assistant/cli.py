@@ -36,9 +36,15 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     demo = commands.add_parser(
-        "demo", help="main job: build the demo portfolio, train, score, print a summary"
+        "demo",
+        help="main job: build the demo portfolio, train, score, index the evidence, print a summary",
     )
     demo.add_argument("--retrain", action="store_true", help="train a new model version even if one exists")
+    demo.add_argument(
+        "--no-evidence",
+        action="store_true",
+        help="skip the document index and similar cases (built on first use, ~2 min for 5,000 merchants)",
+    )
 
     gen = commands.add_parser("demo-data", help="generate a synthetic merchant portfolio with documents")
     gen.add_argument("--merchants", type=int, help="number of merchants (default from settings: 5000)")
@@ -127,7 +133,18 @@ def run(args: argparse.Namespace) -> int:
     if args.command == "demo":
         from assistant.summary import demo_summary
 
-        print(demo_summary(workflows.run_demo(settings, retrain=args.retrain, progress=progress)))
+        demo_report = workflows.run_demo(settings, retrain=args.retrain, progress=progress)
+        print(demo_summary(demo_report))
+        if not args.no_evidence:
+            from assistant import indexing
+            from assistant.evidence_views import demo_evidence_text
+
+            built = None
+            if not indexing.indexes_are_current(settings):
+                print("\nbuilding the document index and the case library (first run only) ...", flush=True)
+                built = indexing.build_indexes(settings, progress=progress)
+            top = workflows.highest_risk(demo_report, count=3)["id"].astype(str).tolist()
+            print(demo_evidence_text(indexing.evidence_for(settings, top), built))
     elif args.command == "demo-data":
         files = workflows.build_demo_portfolio(
             settings,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import textwrap
 
-from assistant.indexing import IndexReport, SimilarReport
+from assistant.indexing import IndexReport, MerchantEvidence, SimilarReport
 from retrieval.passages import Passage
 
 MAX_LISTED = 10
@@ -90,3 +90,37 @@ def similar_text(r: SimilarReport) -> str:
         far = "; ".join(f"{m.name} {m.query} vs {m.case}" for m in h.furthest) or "-"
         out.append(f"  {h.case_id}: closest {near} | furthest {far}")
     return "\n".join(out)
+
+
+def demo_evidence_text(items: list[MerchantEvidence], built: IndexReport | None) -> str:
+    """The evidence section of the main job's summary: documents and similar past cases per applicant."""
+    lines = ["", "Evidence for the highest-risk applicants"]
+    if built is not None:
+        lines.append(
+            f"  (indexed {built.documents:,} documents, {built.chunks:,} chunks, {built.cases:,} past cases; "
+            f"{len(built.flagged)} documents flagged for injected instructions)"
+        )
+    for item in items:
+        hits = item.similar.hits
+        known = [h.outcome for h in hits if h.outcome is not None]
+        rate = (
+            f"{sum(known) / len(known):.0%} defaulted ({sum(known)} of {len(known)} with known outcomes)"
+            if known
+            else "no known outcomes"
+        )
+        lines.append(
+            f"  {item.merchant_id}: {item.documents} documents; {len(hits)} most similar past cases: {rate}"
+        )
+        if hits:
+            top = hits[0]
+            outcome = "pending" if top.outcome is None else ("defaulted" if top.outcome else "performed")
+            why = "; ".join(f"{m.name} {m.query} vs {m.case}" for m in top.closest[:2])
+            lines.append(f"      closest: {top.case_id} (similarity {top.similarity:.2f}, {outcome}): {why}")
+        for doc in item.flagged:
+            kinds = sorted({f["kind"] for f in doc["injection_flags"]})
+            lines.append(
+                f"      [!] {doc['doc_id']} ({doc['doc_type']}) contains instructions aimed at an AI model "
+                f"({', '.join(kinds)}; score {doc['injection_score']:.2f}): a risk signal in itself"
+            )
+    lines.append('  more: `underwrite similar ID`, `underwrite search "QUESTION" --merchant ID`')
+    return "\n".join(lines)

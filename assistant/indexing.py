@@ -7,6 +7,7 @@ labelled dataset with a spec), and answers questions against them.
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,7 +18,7 @@ import pandas as pd
 
 from assistant.settings import Settings
 from assistant.workflows import PORTFOLIO_SPEC, build_demo_portfolio, train_model
-from models.artifacts import load_model
+from models.artifacts import load_model, sha256_file
 from models.dataset import Dataset, load_dataset
 from models.embedders import Embedder, load_embedder
 from models.errors import UnderwriterError
@@ -314,3 +315,42 @@ def similar_cases(
     when = as_of or str(row["decision_date"].iloc[0])
     query = cases.query_for(row, text_vector=text, merchant_id=case_id, decided_at=when)
     return SimilarReport(case_id, library, when, False, cases.similar(query, k=k, as_of=when))
+
+
+def indexes_are_current(settings: Settings) -> bool:
+    """True when the demo indexes exist and were built from today's portfolio file and model version."""
+    if not (settings.documents_index_dir / "CURRENT").is_file():
+        return False
+    root = settings.case_library_dir(PORTFOLIO_LIBRARY)
+    if not (root / "CURRENT").is_file():
+        return False
+    try:
+        manifest = json.loads(
+            (root / "versions" / (root / "CURRENT").read_text().strip() / "manifest.json").read_text()
+        )
+        source = manifest["info"]["source"]
+        model = load_model(settings.model_dir, nthread=settings.threads)
+    except (OSError, ValueError, KeyError, UnderwriterError):
+        return False
+    merchants = PortfolioFiles(settings.portfolio_dir).merchants
+    return source.get("model_id") == model.model_id and source.get("data_sha256") == sha256_file(merchants)
+
+
+@dataclass
+class MerchantEvidence:
+    merchant_id: str
+    documents: int
+    flagged: list[dict[str, Any]]
+    similar: SimilarReport
+
+
+def evidence_for(settings: Settings, merchant_ids: list[str], *, k: int = 10) -> list[MerchantEvidence]:
+    """Documents (with injection flags) and similar past cases for each merchant, from the built indexes."""
+    store = VectorStore.load(settings.documents_index_dir)
+    records = list(store.records("document").values())
+    out = []
+    for merchant in merchant_ids:
+        docs = [r for r in records if r["merchant_id"] == merchant]
+        flagged = [r for r in docs if r["injection_flagged"]]
+        out.append(MerchantEvidence(merchant, len(docs), flagged, similar_cases(settings, merchant, k=k)))
+    return out

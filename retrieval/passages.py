@@ -191,8 +191,7 @@ class DocumentIndex:
                 fused[i] = fused.get(i, 0.0) + 1.0 / (RRF_K + r)
         order = sorted(fused, key=lambda i: (-fused[i], -dense_score.get(i, -np.inf), i))[:k]
         out = []
-        for i in order:
-            item = self.store.item(i)
+        for i, item in zip(order, self.store.items(order, with_text=False), strict=True):
             p = item.payload
             out.append(
                 Passage(

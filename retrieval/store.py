@@ -252,6 +252,34 @@ class VectorStore:
         text = self._db.execute("SELECT body FROM items_fts WHERE rowid = ?", (int(id_),)).fetchone()
         return Item(row[0], row[1], row[2], row[3], row[4], text[0] if text else None, json.loads(row[5]))
 
+    def items(self, ids: Sequence[int], *, with_text: bool = True) -> list[Item]:
+        """Several items in one sidecar query, in the order of ``ids``."""
+        wanted = [int(i) for i in ids]
+        rows = {
+            r[0]: r[1:]
+            for r in self._db.execute(
+                "SELECT id, key, merchant_id, tenant, doc_type, as_of, payload FROM items "
+                "WHERE id IN (SELECT value FROM json_each(?))",
+                (json.dumps(wanted),),
+            )
+        }
+        texts: dict[int, str] = {}
+        if with_text:
+            texts = dict(
+                self._db.execute(
+                    "SELECT rowid, body FROM items_fts WHERE rowid IN (SELECT value FROM json_each(?))",
+                    (json.dumps(wanted),),
+                ).fetchall()
+            )
+        missing = [i for i in wanted if i not in rows]
+        if missing:
+            raise StoreError(f"no item with id {missing[0]}")
+        return [
+            Item(r[0], r[1], r[2], r[3], r[4], texts.get(i), json.loads(r[5]))
+            for i in wanted
+            for r in [rows[i]]
+        ]
+
     def ids_by_merchant(self) -> dict[str, list[int]]:
         """Live item ids grouped by merchant."""
         out: dict[str, list[int]] = {}

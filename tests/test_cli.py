@@ -125,12 +125,18 @@ def test_demo_main_job_prints_the_summary(tmp_path: Path):
         "Applicants by grade",
         "Highest-risk applicants",
         "bands: approve",
+        "Evidence for the highest-risk applicants",
+        "most similar past cases",
     ):
         assert needle in out, needle
+    assert (tmp_path / "ws/index/documents/CURRENT").is_file()
+    assert (tmp_path / "ws/index/cases/merchants/CURRENT").is_file()
     assert (tmp_path / "ws/demo/scores.csv").is_file()
     assert (tmp_path / "ws/models/merchant/CURRENT").read_text().strip() == "v0001"
     again = underwrite("demo", cwd=tmp_path)
     assert again.returncode == 0 and "(existing)" in again.stdout
+    assert "first run only" not in again.stdout, "up-to-date indexes are reused"
+    assert (tmp_path / "ws/index/documents/CURRENT").read_text().strip() == "v0001"
     assert not (tmp_path / "ws/models/merchant/versions/v0002").exists()
 
 
