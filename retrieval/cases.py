@@ -421,12 +421,14 @@ class CaseLibrary:
         if self.text_dim and query.text_vector is not None:
             text_sim = float(np.dot(query.text_vector, self.store.attachments["text"][i]))
         order = np.argsort(diffs, kind="stable")
-        matches = [
-            FeatureMatch(f, self.names.get(f, f), _fmt(query.raw[j]), _fmt(raw[j]), round(float(diffs[j]), 3))
-            for j, f in enumerate(self.scaler.features)
-        ]
-        furthest = [matches[j] for j in order[::-1][:explain] if diffs[j] > 0]
-        closest = [matches[j] for j in order[:explain]]
+        features = self.scaler.features
+
+        def match(j: int) -> FeatureMatch:
+            f = features[j]
+            return FeatureMatch(f, self.names.get(f, f), _fmt(query.raw[j]), _fmt(raw[j]), round(float(diffs[j]), 3))
+
+        furthest = [match(int(j)) for j in order[::-1][:explain] if diffs[j] > 0]
+        closest = [match(int(j)) for j in order[:explain]]
         payload = item.payload
         known = as_of is None or payload["outcome_known_at"] < as_of
         return SimilarCase(
