@@ -425,7 +425,9 @@ class CaseLibrary:
 
         def match(j: int) -> FeatureMatch:
             f = features[j]
-            return FeatureMatch(f, self.names.get(f, f), _fmt(query.raw[j]), _fmt(raw[j]), round(float(diffs[j]), 3))
+            return FeatureMatch(
+                f, self.names.get(f, f), _fmt(query.raw[j]), _fmt(raw[j]), round(float(diffs[j]), 3)
+            )
 
         furthest = [match(int(j)) for j in order[::-1][:explain] if diffs[j] > 0]
         closest = [match(int(j)) for j in order[:explain]]
