@@ -15,7 +15,13 @@ records ``outcome_known_at`` (decision + window) for that reason, and the
 ``observable`` line shows how few neighbours would have a known outcome if
 the window were the loan's term.
 
-Run: ``.venv/bin/python bench/eval_similar_cases.py``; writes bench/results/similar_cases_lc.json.
+With ``--portfolio WORKSPACE`` it also scores the demo workspace's merchant library
+(built by ``underwrite index build``): every case decided in 2024, its 10 most similar
+cases decided before it whose 12-month outcome was already known then (the library's
+own point-in-time rule), against 10 random such cases.
+
+Run: ``.venv/bin/python bench/eval_similar_cases.py [--portfolio workspace]``;
+writes bench/results/similar_cases_lc.json (and similar_cases_portfolio.json).
 """
 
 from __future__ import annotations
@@ -53,7 +59,43 @@ def neighbour_rates(library: CaseLibrary, queries, k: int = K) -> np.ndarray:  #
     return np.asarray(rates)
 
 
+def portfolio_eval(workspace: Path) -> dict:
+    library = CaseLibrary.load(workspace / "index" / "cases" / "merchants")
+    everyone = library.store.items(list(range(len(library.store.vectors))), with_text=False)
+    known_at = np.asarray([it.payload["outcome_known_at"] for it in everyone])
+    outcome = np.asarray([it.payload["outcome"] for it in everyone])
+    rng = np.random.default_rng(0)
+    ys, rates, random_rates = [], [], []
+    for i, key in library.store.items_where("as_of >= '2024-01-01'"):
+        query = library.query_for_case(key)
+        known = [h.outcome for h in library.similar(query, k=K, explain=0) if h.outcome is not None]
+        eligible = outcome[known_at < str(query.decided_at)]
+        if not known or len(eligible) < K:
+            continue
+        ys.append(outcome[i])
+        rates.append(np.mean(known))
+        random_rates.append(rng.choice(eligible, K, replace=False).mean())
+    y = np.asarray(ys)
+    result = {
+        "queries": len(y),
+        "default_rate": round(float(y.mean()), 4),
+        "neighbour_default_rate_auc": round(metrics.auc(y, np.asarray(rates)), 4),
+        "random_neighbours_auc": round(metrics.auc(y, np.asarray(random_rates)), 4),
+        "library": library.source,
+    }
+    print(json.dumps(result, indent=2))
+    (OUT.parent / "similar_cases_portfolio.json").write_text(json.dumps(result, indent=2) + "\n")
+    return result
+
+
 def main() -> None:
+    import argparse
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--portfolio", type=Path, help="a workspace whose `underwrite index build` has run")
+    args = parser.parse_args()
+    if args.portfolio:
+        portfolio_eval(args.portfolio)
     started = time.perf_counter()
     spec = load_spec("lending_club")
     ds = load_dataset(DATA, spec, require_label=True)
