@@ -18,12 +18,12 @@ import pandas as pd
 
 from assistant.settings import Settings
 from assistant.workflows import PORTFOLIO_SPEC, build_demo_portfolio, train_model
-from models.artifacts import load_model, sha256_file
+from models.artifacts import RiskModel, load_model, sha256_file
 from models.dataset import Dataset, load_dataset
 from models.embedders import Embedder, load_embedder
 from models.errors import UnderwriterError
 from models.portfolio import PortfolioFiles
-from models.scoring import score_dataset
+from models.scoring import contributions, score_dataset
 from models.spec import load_spec
 from retrieval.cases import CaseLibrary, CaseWeights, SimilarCase
 from retrieval.documents.ingest import DocumentSource, ingest
@@ -57,8 +57,14 @@ def open_embedder(settings: Settings) -> EmbeddingCache:
     return EmbeddingCache(embedder, settings.embedding_cache_path)
 
 
+def _rounded(weight: float) -> float:
+    return round(weight, 10)
+
+
 def _weights(settings: Settings) -> CaseWeights:
-    return CaseWeights(settings.index.tabular_weight, round(1.0 - settings.index.tabular_weight, 10))
+    return CaseWeights(
+        round(settings.index.tabular_weight, 10), round(1.0 - settings.index.tabular_weight, 10)
+    )
 
 
 def _ensure_demo(settings: Settings, progress: bool) -> PortfolioFiles:
@@ -142,6 +148,14 @@ def merchant_text_vectors(store: VectorStore, merchant_ids: list[str]) -> np.nda
     return out
 
 
+def _contributions(settings: Settings, model: RiskModel, frame: pd.DataFrame) -> np.ndarray | None:
+    """Per-feature TreeSHAP contributions when the case profile is the model's view, else None."""
+    if settings.index.case_profile != "contributions":
+        return None
+    x, _ = model.encoder.transform(frame)
+    return contributions(model, x, nthread=settings.threads)[:, :-1]
+
+
 def build_portfolio_case_library(
     settings: Settings, files: PortfolioFiles, documents: DocumentIndex, report: IndexReport
 ) -> CaseLibrary:
@@ -153,6 +167,7 @@ def build_portfolio_case_library(
     ids = dataset.ids.astype(str).tolist()
     library = CaseLibrary.build(
         dataset.frame,
+        contributions=_contributions(settings, model, dataset.frame),
         case_ids=ids,
         merchant_ids=ids,
         decided_at=[d.date().isoformat() for d in dataset.dates],  # type: ignore[union-attr]
@@ -190,13 +205,18 @@ def build_dataset_case_library(
     if spec.text and cache is not None:
         texts = dataset.frame[spec.text].fillna("").astype(str).agg(". ".join, axis=1).tolist()
         text_vectors = cache.embed(texts)
-    pds = grades = None
+    pds = grades = model_view = None
     source: dict[str, Any] = {"spec": spec.name, "data": str(data), "data_sha256": dataset.sha256}
     if model_dir is not None:
         model = load_model(model_dir, nthread=settings.threads)
         scored = score_dataset(model, dataset, nthread=settings.threads, reasons="none").frame
         pds, grades = scored["pd"].tolist(), scored["grade"].tolist()
         source |= {"model": model.label, "model_id": model.model_id}
+        model_view = _contributions(settings, model, dataset.frame)
+    elif settings.index.case_profile == "contributions":
+        raise UnderwriterError(
+            "index.case_profile = 'contributions' needs --model (the model whose view is used)"
+        )
     ids = dataset.ids.astype(str).tolist()
     library = CaseLibrary.build(
         dataset.frame,
@@ -209,6 +229,7 @@ def build_dataset_case_library(
         pds=pds,
         grades=grades,
         text_vectors=text_vectors,
+        contributions=model_view,
         embedder_id=cache.embedder.model_id if cache is not None and text_vectors is not None else "none",
         weights=_weights(settings),
         outcome_window_days=outcome_window_days,
@@ -313,7 +334,13 @@ def similar_cases(
         store = VectorStore.load(settings.documents_index_dir, embedder_id=cases.store.embedder_id)
         text = merchant_text_vectors(store, [case_id])[0]
     when = as_of or str(row["decision_date"].iloc[0])
-    query = cases.query_for(row, text_vector=text, merchant_id=case_id, decided_at=when)
+    contrib = None
+    if cases.representation == "contributions":
+        model = load_model(settings.model_dir, nthread=settings.threads)
+        contrib = contributions(model, model.encoder.transform(row)[0], nthread=settings.threads)[0, :-1]
+    query = cases.query_for(
+        row, text_vector=text, contributions=contrib, merchant_id=case_id, decided_at=when
+    )
     return SimilarReport(case_id, library, when, False, cases.similar(query, k=k, as_of=when))
 
 
@@ -328,12 +355,17 @@ def indexes_are_current(settings: Settings) -> bool:
         manifest = json.loads(
             (root / "versions" / (root / "CURRENT").read_text().strip() / "manifest.json").read_text()
         )
-        source = manifest["info"]["source"]
+        info = manifest["info"]
         model = load_model(settings.model_dir, nthread=settings.threads)
     except (OSError, ValueError, KeyError, UnderwriterError):
         return False
     merchants = PortfolioFiles(settings.portfolio_dir).merchants
-    return source.get("model_id") == model.model_id and source.get("data_sha256") == sha256_file(merchants)
+    return (
+        info["source"].get("model_id") == model.model_id
+        and info["source"].get("data_sha256") == sha256_file(merchants)
+        and info["representation"] == settings.index.case_profile
+        and info["weights"]["tabular"] == _rounded(settings.index.tabular_weight)
+    )
 
 
 @dataclass

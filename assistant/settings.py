@@ -97,6 +97,8 @@ class IndexSettings(BaseModel):
     """Stores smaller than this use exact search; larger ones IVF with tuned nprobe."""
     parser_workers: int = Field(2, ge=0, le=64)
     """Sandboxed parser processes (0 = parse in-process, for trusted files only)."""
+    case_profile: Literal["features", "contributions"] = "features"
+    """Similar cases compare feature quantiles (readable), or the model's per-feature contributions."""
     tabular_weight: float = Field(0.6, ge=0, le=1)
     """Similar cases: weight of the tabular profile; the narrative gets the rest."""
     outcome_window_days: int = Field(365, ge=0)

