@@ -4,8 +4,9 @@ A case is found by what it looked like on paper at decision time, through one
 vector per case that blends two views with documented weights:
 
 * **tabular** (weight ``tabular``, default 0.6): each feature as its quantile
-  position in the library (centred; ties at mid-rank), categories one-hot, a
-  missing-value indicator where a feature has gaps. Alternatively
+  position in the library (centred; ties at mid-rank), categories one-hot (a
+  mismatch counts ``CATEGORY_MISMATCH`` = 1/3), a missing-value indicator where a
+  feature has gaps. Alternatively
   (``representation="contributions"``) the trained model's own per-feature
   contributions (SHAP, log-odds), scaled per feature: cases that are risky for
   the same reasons;
@@ -43,6 +44,11 @@ MAX_CATEGORIES = 32
 QUANTILES = 101
 MISSING_SCALE = math.sqrt(0.75) / 2
 """A missing-indicator dimension at +-this: missing vs present differs by at most 1 in total."""
+CATEGORY_MISMATCH = 1 / 3
+"""Squared distance of two different categories: twice the expected squared difference (1/6) of two
+random quantile positions. At 1 (a mismatch as far apart as opposite extremes) industry and country
+swamped every numeric signal; chosen among 1, 1/3 and 1/6 on the Lending Club and portfolio
+evaluations (docs/retrieval.md), so those figures carry that small selection."""
 
 
 @dataclass
@@ -105,7 +111,7 @@ class ProfileScaler:
             onehot = np.zeros((len(positions), width))
             codes = positions[:, j]
             present = ~np.isnan(codes)
-            onehot[np.flatnonzero(present), codes[present].astype(int)] = 1 / math.sqrt(2)
+            onehot[np.flatnonzero(present), codes[present].astype(int)] = math.sqrt(CATEGORY_MISMATCH / 2)
             blocks.append(onehot)
         return np.hstack(blocks) if blocks else np.zeros((len(positions), 0))
 
@@ -416,7 +422,9 @@ class CaseLibrary:
         positions = self.store.attachments["positions"][i].astype(np.float64)
         raw = self._display_values(positions, self.store.attachments["raw"][i])
         diffs = self._feature_distances(query.positions, positions)
-        tab_sim = 1.0 - float(np.mean(diffs**2)) if len(diffs) else 1.0
+        weight = np.ones(len(diffs))
+        weight[len(self.scaler.numeric) :] = CATEGORY_MISMATCH
+        tab_sim = 1.0 - float(np.mean(weight * diffs**2)) if len(diffs) else 1.0
         text_sim = None
         if self.text_dim and query.text_vector is not None:
             text_sim = float(np.dot(query.text_vector, self.store.attachments["text"][i]))
