@@ -23,6 +23,16 @@ def _date(text: str) -> date:
         raise argparse.ArgumentTypeError(f"not an ISO date (YYYY-MM-DD): {text!r}") from None
 
 
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="underwrite", description="LLM-assisted merchant credit underwriting."
@@ -108,7 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
     se = commands.add_parser("search", help="hybrid (meaning + keyword) search of a merchant's documents")
     se.add_argument("question")
     se.add_argument("--merchant", help="merchant id (default: search every merchant's documents)")
-    se.add_argument("--k", type=int, default=8, help="passages to return (default 8)")
+    se.add_argument("--k", type=_positive, default=8, help="passages to return (default 8)")
     se.add_argument("--doc-type", action="append", help="only these document types (repeatable)")
     se.add_argument("--as-of", type=_date, help="only documents received before this day")
     se.add_argument("--json", action="store_true", help="print passages as JSON")
@@ -117,7 +127,7 @@ def build_parser() -> argparse.ArgumentParser:
         "similar", help="the most similar past cases, decided before the case under review"
     )
     si.add_argument("id", help="merchant id (demo portfolio) or case id (a --library built from a spec)")
-    si.add_argument("--k", type=int, default=10, help="cases to return (default 10)")
+    si.add_argument("--k", type=_positive, default=10, help="cases to return (default 10)")
     si.add_argument("--as-of", type=_date, help="point in time (default: the case's own decision date)")
     si.add_argument("--library", default="merchants", help="case library name (default: merchants)")
     si.add_argument("--json", action="store_true", help="print cases as JSON")
@@ -213,8 +223,6 @@ def run(args: argparse.Namespace) -> int:
         from assistant import indexing
         from assistant.evidence_views import passages_text
 
-        if args.k < 1:
-            raise UnderwriterError("--k must be at least 1")
         passages = indexing.search_documents(
             settings,
             args.question,
@@ -231,8 +239,6 @@ def run(args: argparse.Namespace) -> int:
         from assistant import indexing
         from assistant.evidence_views import similar_text
 
-        if args.k < 1:
-            raise UnderwriterError("--k must be at least 1")
         found = indexing.similar_cases(
             settings,
             args.id,

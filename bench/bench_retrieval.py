@@ -36,7 +36,7 @@ from models.spec import load_spec
 from retrieval.cases import CaseLibrary
 from retrieval.documents.ingest import DocumentSource, ingest
 from retrieval.embedding_cache import EmbeddingCache
-from retrieval.index_plan import exact_top_k_batched, recall
+from retrieval.index_plan import exact_top_k, recall
 
 OUT = Path(__file__).resolve().parent / "results" / "retrieval.json"
 
@@ -152,7 +152,7 @@ def bench_size(n: int, pool: np.ndarray, embedder_id: str, queries: int) -> dict
     numpy_times = []
     for i in range(min(queries, 50)):
         started = time.perf_counter()
-        exact_top_k_batched(vectors, qv[i : i + 1], 10, "l2")
+        exact_top_k(vectors, qv[i : i + 1], 10, "l2")
         numpy_times.append(time.perf_counter() - started)
     flat = faiss.IndexFlatL2(vectors.shape[1])
     flat.add(vectors)

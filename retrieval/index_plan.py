@@ -80,20 +80,11 @@ def ivf_of(index):  # -> faiss.IndexIVF | None
     return inner if isinstance(inner, faiss.IndexIVF) else None
 
 
-def exact_top_k(vectors: np.ndarray, queries: np.ndarray, k: int, metric: str) -> np.ndarray:
-    """Positions of the exact top ``k`` rows of ``vectors`` per query (NumPy; the baseline)."""
+def similarity(queries: np.ndarray, block: np.ndarray, metric: str) -> np.ndarray:
+    """Higher-is-better scores of every query against every row: inner product, or minus squared L2."""
     if metric == "ip":
-        scores = queries @ vectors.T
-    else:
-        scores = -(
-            np.sum(queries**2, axis=1)[:, None]
-            - 2 * queries @ vectors.T
-            + np.sum(vectors**2, axis=1)[None, :]
-        )
-    k = min(k, vectors.shape[0])
-    top = np.argpartition(-scores, k - 1, axis=1)[:, :k]
-    order = np.argsort(-np.take_along_axis(scores, top, axis=1), axis=1, kind="stable")
-    return np.take_along_axis(top, order, axis=1)
+        return queries @ block.T
+    return -(np.sum(queries**2, axis=1)[:, None] - 2 * queries @ block.T + np.sum(block**2, axis=1)[None, :])
 
 
 def recall(found: np.ndarray, truth: np.ndarray) -> float:
@@ -110,7 +101,7 @@ def tune_nprobe(index, vectors: np.ndarray, ids: np.ndarray, plan: IndexPlan, *,
     # Queries drawn from the corpus itself, each leaving itself out of both lists: a fair stand-in for a
     # new case from the same population (a stored vector would find itself too easily).
     queries = np.ascontiguousarray(vectors[pick], dtype=np.float32)
-    truth = _drop_self(ids[exact_top_k_batched(vectors, queries, 11, plan.metric)], ids[pick])
+    truth = _drop_self(ids[exact_top_k(vectors, queries, 11, plan.metric)], ids[pick])
     nprobe, best = 1, 0.0
     while True:
         ivf.nprobe = nprobe
@@ -127,10 +118,11 @@ def _drop_self(found: np.ndarray, own: np.ndarray) -> np.ndarray:
     return np.stack([row[row != me][:10] for row, me in zip(found, own, strict=True)])
 
 
-def exact_top_k_batched(
+def exact_top_k(
     vectors: np.ndarray, queries: np.ndarray, k: int, metric: str, rows: int = 200_000
 ) -> np.ndarray:
-    """``exact_top_k`` over row blocks, so a million vectors never need one giant score matrix."""
+    """Positions of the exact top ``k`` rows of ``vectors`` per query, in NumPy (the baseline), over row
+    blocks so that a million vectors never need one giant score matrix."""
     best_pos = np.zeros((len(queries), 0), dtype=np.int64)
     best_score = np.zeros((len(queries), 0), dtype=np.float32)
     for start in range(0, len(vectors), rows):

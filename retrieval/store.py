@@ -44,7 +44,7 @@ from typing import Any
 import numpy as np
 
 from retrieval.errors import StoreError
-from retrieval.index_plan import EXACT_BELOW, IndexPlan, build_index, ivf_of, plan_for
+from retrieval.index_plan import EXACT_BELOW, IndexPlan, build_index, ivf_of, plan_for, similarity
 
 FORMAT = "underwriter-vector-store/1"
 EXACT_FILTER_MAX = 4096
@@ -543,15 +543,7 @@ class VectorStore:
         return ids, scores
 
     def _exact_subset(self, queries: np.ndarray, k: int, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        block = self._vectors[rows]
-        if self.metric == "ip":
-            scores = queries @ block.T
-        else:
-            scores = -(
-                np.sum(queries**2, axis=1)[:, None]
-                - 2 * queries @ block.T
-                + np.sum(block**2, axis=1)[None, :]
-            )
+        scores = similarity(queries, self._vectors[rows], self.metric)
         kk = min(k, len(rows))
         top = np.argsort(-scores, axis=1, kind="stable")[:, :kk]
         ids = np.full((len(queries), k), -1, np.int64)

@@ -82,6 +82,9 @@ def test_generate_train_score_evaluate(tmp_path: Path):
 def test_errors_are_one_clear_message_without_traceback(tmp_path: Path):
     (tmp_path / "bad.csv").write_text("merchant_id,tenure_months\nM1,abc\n")
     cases = [
+        (("similar", "M1", "--k", "0"), "must be at least 1"),
+        (("search", "refunds", "--k", "many"), "not a whole number"),
+        (("index", "build", "--spec", "lending_club"), "--spec needs --data"),
         (
             ("train", "--spec", "merchant_portfolio", "--data", "bad.csv", "--out", "m"),
             "missing column(s)",
