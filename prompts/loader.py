@@ -94,7 +94,13 @@ class Prompt:
         messages = [("system", system), ("user", user)]
         digest = hashlib.sha256(json.dumps(messages, ensure_ascii=False).encode()).hexdigest()
         return RenderedPrompt(
-            self.name, self.version, self.template_sha256, digest, messages, self.spec.max_tokens, self.spec.temperature
+            self.name,
+            self.version,
+            self.template_sha256,
+            digest,
+            messages,
+            self.spec.max_tokens,
+            self.spec.temperature,
         )
 
 
@@ -105,7 +111,9 @@ def parse_prompt(text: str, origin: str) -> Prompt:
     except yaml.YAMLError as exc:
         raise PromptError(f"{origin}: not valid YAML: {exc}") from None
     except ValidationError as exc:
-        details = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'file'}: {e['msg']}" for e in exc.errors())
+        details = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'file'}: {e['msg']}" for e in exc.errors()
+        )
         raise PromptError(f"{origin}: {details}") from None
     for part in ("system", "user"):
         try:

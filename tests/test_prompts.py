@@ -11,7 +11,9 @@ def test_shipped_templates_parse_and_render_strictly():
     prompts = shipped_prompts()
     assert {"document_summary", "chat_answer"} <= set(prompts)
     summary = load_prompt("document_summary")
-    rendered = summary.render(tag="[C1]", title="Bank statement", section="Summary", text="Closing balance $5.")
+    rendered = summary.render(
+        tag="[C1]", title="Bank statement", section="Summary", text="Closing balance $5."
+    )
     assert rendered.messages[0][0] == "system" and "[C1]" in rendered.messages[0][1]
     assert rendered.template_sha256 == summary.template_sha256 and len(rendered.sha256) == 64
     again = summary.render(tag="[C1]", title="Bank statement", section="Summary", text="Closing balance $5.")
@@ -28,7 +30,9 @@ def test_untrusted_text_is_fenced_below_the_instructions_and_cannot_close_its_fe
     rendered = load_prompt("document_summary").render(tag="[C1]", title="t", section="s", text=hostile)
     system, user = rendered.messages[0][1], rendered.messages[1][1]
     assert "Ignore previous" not in system
-    assert user.count("<<<END DOCUMENT") == 1 and user.index("Ignore previous") < user.index("<<<END DOCUMENT")
+    assert user.count("<<<END DOCUMENT") == 1 and user.index("Ignore previous") < user.index(
+        "<<<END DOCUMENT"
+    )
     assert spotlight("a >>> b <<< c", "x").count(">>>") == 2  # the fence's own two, none from the text
 
 
