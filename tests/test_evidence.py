@@ -208,3 +208,17 @@ def test_any_local_sentence_transformers_folder_and_never_a_download(tmp_path: P
     (tmp_path / "empty").mkdir()
     with pytest.raises(UnderwriterError, match="not a sentence-transformers model folder"):
         load_embedder(tmp_path / "empty")
+
+
+def test_removing_a_document_removes_its_chunks_and_record(built, embedder):
+    settings, _ = built
+    from retrieval.passages import DocumentIndex
+
+    merchant, row = _merchant_with(settings, "litigation_note")
+    index = DocumentIndex.load(settings.documents_index_dir, EmbeddingCache(embedder))
+    before = len(index.store)
+    removed = index.remove_documents([row["doc_id"]])
+    assert removed >= 1 and len(index.store) == before - removed
+    passages = index.search("lawsuit or legal claim", merchant_id=merchant, k=10)
+    assert passages and row["doc_id"] not in {p.doc_id for p in passages}
+    assert row["doc_id"] not in {d["doc_id"] for d in index.documents(merchant)}

@@ -80,10 +80,6 @@ class Chunk:
     injection_rules: list[str]
     doc_sha256: str
 
-    @property
-    def text_sha256(self) -> str:
-        return hashlib.sha256(self.embedding_text().encode()).hexdigest()
-
     def embedding_text(self) -> str:
         """What is embedded: the passage with its title and section, so "the bank statement" finds it.
 
