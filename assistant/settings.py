@@ -23,6 +23,7 @@ from pydantic_settings import (
 )
 
 from models.errors import UnderwriterError
+from models.llm import LLMParams
 from models.training import TrainConfig
 from retrieval.documents.limits import ReaderLimits
 
@@ -106,6 +107,33 @@ class IndexSettings(BaseModel):
     limits: ReaderLimitSettings = ReaderLimitSettings()
 
 
+class LLMSettings(BaseModel):
+    """The LLM that writes narrative (never scores): the embedded model unless configured otherwise."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    backend: Literal["llamacpp", "openai", "transformers"] = "llamacpp"
+    model: str | None = None
+    """GGUF file (llamacpp; default: the embedded SmolLM2), model name (openai) or local folder (transformers)."""
+    base_url: str | None = None
+    """For ``openai``: e.g. ``http://127.0.0.1:8000/v1``."""
+    temperature: float = Field(0.0, ge=0, le=2)
+    seed: int = 7
+    max_tokens: int = Field(256, ge=1, le=8192)
+    context_size: int = Field(4096, ge=256)
+    timeout_s: float = Field(60, gt=0)
+
+    def to_params(self, threads: int) -> LLMParams:
+        return LLMParams(
+            temperature=self.temperature,
+            seed=self.seed,
+            max_tokens=self.max_tokens,
+            context_size=self.context_size,
+            threads=threads or 2,
+            timeout_s=self.timeout_s,
+        )
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="UNDERWRITER_", env_nested_delimiter="__", extra="forbid")
 
@@ -116,6 +144,7 @@ class Settings(BaseSettings):
     demo: DemoSettings = DemoSettings()
     training: TrainingSettings = TrainingSettings()
     index: IndexSettings = IndexSettings()
+    llm: LLMSettings = LLMSettings()
 
     @classmethod
     def settings_customise_sources(
