@@ -57,10 +57,6 @@ def open_embedder(settings: Settings) -> EmbeddingCache:
     return EmbeddingCache(embedder, settings.embedding_cache_path)
 
 
-def _rounded(weight: float) -> float:
-    return round(weight, 10)
-
-
 def _weights(settings: Settings) -> CaseWeights:
     return CaseWeights(
         round(settings.index.tabular_weight, 10), round(1.0 - settings.index.tabular_weight, 10)
@@ -364,7 +360,7 @@ def indexes_are_current(settings: Settings) -> bool:
         info["source"].get("model_id") == model.model_id
         and info["source"].get("data_sha256") == sha256_file(merchants)
         and info["representation"] == settings.index.case_profile
-        and info["weights"]["tabular"] == _rounded(settings.index.tabular_weight)
+        and info["weights"]["tabular"] == _weights(settings).tabular
     )
 
 
@@ -379,10 +375,9 @@ class MerchantEvidence:
 def evidence_for(settings: Settings, merchant_ids: list[str], *, k: int = 10) -> list[MerchantEvidence]:
     """Documents (with injection flags) and similar past cases for each merchant, from the built indexes."""
     store = VectorStore.load(settings.documents_index_dir)
-    records = list(store.records("document").values())
     out = []
     for merchant in merchant_ids:
-        docs = [r for r in records if r["merchant_id"] == merchant]
+        docs = list(store.records("document", merchant_id=merchant).values())
         flagged = [r for r in docs if r["injection_flagged"]]
         out.append(MerchantEvidence(merchant, len(docs), flagged, similar_cases(settings, merchant, k=k)))
     return out

@@ -149,6 +149,14 @@ def load_llm(backend: str = "llamacpp", *, model: str | None = None, base_url: s
     return LLM_BACKENDS[backend](model, base_url, params or LLMParams())
 
 
+CHAT_ROLES = {"system": "system", "human": "user", "ai": "assistant"}
+
+
+def chat_dicts(messages: Sequence[Any]) -> list[dict[str, str]]:
+    """LangChain messages as the ``{"role", "content"}`` dicts chat templates expect."""
+    return [{"role": CHAT_ROLES.get(m.type, "user"), "content": str(m.content)} for m in messages]
+
+
 def _to_langchain(messages: Sequence[tuple[str, str]]) -> list[Any]:
     from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 

@@ -11,9 +11,7 @@ from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from pydantic import ConfigDict, PrivateAttr
 
-from models.llm import LLMParams
-
-ROLES = {"system": "system", "human": "user", "ai": "assistant"}
+from models.llm import LLMParams, chat_dicts
 
 
 class LlamaCppChat(BaseChatModel):
@@ -48,7 +46,7 @@ class LlamaCppChat(BaseChatModel):
         self, messages: list[BaseMessage], stop: list[str] | None, kwargs: dict[str, Any]
     ) -> dict[str, Any]:
         return {
-            "messages": [{"role": ROLES.get(m.type, "user"), "content": str(m.content)} for m in messages],
+            "messages": chat_dicts(messages),
             "temperature": self.params.temperature,
             "seed": self.params.seed,
             "max_tokens": kwargs.get("max_tokens", self.params.max_tokens),

@@ -16,9 +16,7 @@ from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from pydantic import ConfigDict, PrivateAttr
 
-from models.llm import LLMParams
-
-ROLES = {"system": "system", "human": "user", "ai": "assistant"}
+from models.llm import LLMParams, chat_dicts
 
 
 class TransformersChat(BaseChatModel):
@@ -59,7 +57,7 @@ class TransformersChat(BaseChatModel):
         from transformers import TextIteratorStreamer
 
         model, tokenizer = self._load()
-        chat = [{"role": ROLES.get(m.type, "user"), "content": str(m.content)} for m in messages]
+        chat = chat_dicts(messages)
         encoded = tokenizer.apply_chat_template(
             chat, add_generation_prompt=True, return_tensors="pt", return_dict=True
         )

@@ -151,8 +151,7 @@ class DocumentIndex:
         return self.store.save(root)
 
     def documents(self, merchant_id: str | None = None) -> list[dict[str, Any]]:
-        records = self.store.records("document").values()
-        return [r for r in records if merchant_id is None or r["merchant_id"] == merchant_id]
+        return list(self.store.records("document", merchant_id=merchant_id).values())
 
     def failures(self) -> list[dict[str, Any]]:
         return list(self.store.records("failure").values())

@@ -301,8 +301,16 @@ class VectorStore:
                 [(kind, key, json.dumps(body)) for key, body in records.items()],
             )
 
-    def records(self, kind: str, keys: Sequence[str] | None = None) -> dict[str, dict[str, Any]]:
-        if keys is None:
+    def records(
+        self, kind: str, keys: Sequence[str] | None = None, *, merchant_id: str | None = None
+    ) -> dict[str, dict[str, Any]]:
+        """Records of ``kind``: all, those with ``keys``, or those whose body names ``merchant_id``."""
+        if merchant_id is not None:
+            rows = self._db.execute(
+                "SELECT key, body FROM records WHERE kind = ? AND json_extract(body, '$.merchant_id') = ?",
+                (kind, merchant_id),
+            )
+        elif keys is None:
             rows = self._db.execute("SELECT key, body FROM records WHERE kind = ?", (kind,))
         else:
             marks = ",".join("?" * len(keys))
