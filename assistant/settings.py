@@ -134,6 +134,28 @@ class LLMSettings(BaseModel):
         )
 
 
+class MemoSettings(BaseModel):
+    """How much of each case the memo reads, and when LLM text gives way to extractive text."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    max_chunks_per_document: int = Field(2, ge=1, le=50)
+    """Map step: LLM calls per document at most (the first chunks)."""
+    max_sentences_per_document: int = Field(3, ge=1, le=20)
+    min_sentences: int = Field(1, ge=0)
+    """Fewer validated LLM sentences than this and a section falls back to extractive text."""
+    extractive_sentences: int = Field(2, ge=1, le=10)
+    similar_cases: int = Field(5, ge=0, le=50)
+
+
+class AuditSettings(BaseModel):
+    """Where the audit trail lives: SQLite in the workspace, or ``postgresql://user@host/db``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    url: str | None = None
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="UNDERWRITER_", env_nested_delimiter="__", extra="forbid")
 
@@ -145,6 +167,8 @@ class Settings(BaseSettings):
     training: TrainingSettings = TrainingSettings()
     index: IndexSettings = IndexSettings()
     llm: LLMSettings = LLMSettings()
+    memo: MemoSettings = MemoSettings()
+    audit: AuditSettings = AuditSettings()
 
     @classmethod
     def settings_customise_sources(
@@ -175,6 +199,10 @@ class Settings(BaseSettings):
 
     def case_library_dir(self, name: str = "merchants") -> Path:
         return self.workspace / "index" / "cases" / name
+
+    @property
+    def audit_target(self) -> str:
+        return self.audit.url or str(self.workspace / "audit" / "audit.sqlite")
 
     @property
     def embedding_cache_path(self) -> Path:

@@ -38,6 +38,8 @@ class LLMParams:
     context_size: int = 4096
     threads: int = 2
     timeout_s: float = 60.0
+    repeat_penalty: float = 1.1
+    """llama.cpp only: discourages the loops a small model falls into."""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -49,6 +49,7 @@ class LlamaCppChat(BaseChatModel):
             "messages": chat_dicts(messages),
             "temperature": self.params.temperature,
             "seed": self.params.seed,
+            "repeat_penalty": self.params.repeat_penalty,
             "max_tokens": kwargs.get("max_tokens", self.params.max_tokens),
             "stop": stop,
             **({"response_format": kwargs["response_format"]} if "response_format" in kwargs else {}),

@@ -91,6 +91,10 @@ class DatasetSpec(BaseModel):
     """Human-readable feature names used in reason codes and reports."""
     reason_texts: dict[str, str] = Field(default_factory=dict)
     """Fixed reason-code texts per feature; derived from ``names`` when absent."""
+    claims: dict[str, str] = Field(default_factory=dict)
+    """Feature -> a regex with one group that captures the value a document *states* for it
+    (e.g. the monthly volume in a business description); a stated value off from the data by
+    more than half is reported as a contradiction in the memo."""
     policy: str = "generic"
     """The shipped policy (or a path) used when training does not name one."""
     encoding: str = "utf-8"
@@ -113,7 +117,7 @@ class DatasetSpec(BaseModel):
                 problems.append(f"monotone hint for {column!r}, which is not a numeric feature")
             elif direction not in (-1, 0, 1):
                 problems.append(f"monotone hint for {column!r} must be -1, 0 or 1")
-        for mapping_name in ("names", "reason_texts"):
+        for mapping_name in ("names", "reason_texts", "claims"):
             unknown = sorted(set(getattr(self, mapping_name)) - set(features))
             if unknown:
                 problems.append(f"{mapping_name} given for columns that are not features: {unknown}")

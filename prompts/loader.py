@@ -35,6 +35,13 @@ class PromptError(UnderwriterError):
     """A prompt template is missing, malformed, or rendered with missing variables."""
 
 
+class Example(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    user: str
+    assistant: str
+
+
 class PromptSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -45,6 +52,8 @@ class PromptSpec(BaseModel):
     user: str
     max_tokens: int = Field(256, ge=1, le=8192)
     temperature: float = Field(0.0, ge=0, le=2)
+    examples: list[Example] = Field(default_factory=list)
+    """Worked examples sent as earlier turns (few-shot): a small model copies their form."""
 
 
 def spotlight(text: str, source: str) -> str:
@@ -91,7 +100,10 @@ class Prompt:
             user = _ENV.from_string(self.spec.user).render(**variables).strip()
         except TemplateError as exc:
             raise PromptError(f"prompt {self.name} v{self.version}: {exc}") from None
-        messages = [("system", system), ("user", user)]
+        messages = [("system", system)]
+        for example in self.spec.examples:
+            messages += [("user", example.user.strip()), ("assistant", example.assistant.strip())]
+        messages.append(("user", user))
         digest = hashlib.sha256(json.dumps(messages, ensure_ascii=False).encode()).hexdigest()
         return RenderedPrompt(
             self.name,

@@ -141,6 +141,11 @@ def _match(text: str) -> list[tuple[str, float, int, int]]:
     return [(name, weight, m.start(), m.end()) for name, weight, rx in COMPILED for m in rx.finditer(text)]
 
 
+def instruction_score(text: str) -> float:
+    """Score of plain text (one sentence) against the visible-text rules: is it talking to a model?"""
+    return combine([Flag("plain", rule, weight, "") for rule, weight, _, _ in _match(text)])
+
+
 def _decode_base64(token: str) -> str | None:
     token = "".join(token.split())
     padded = token + "=" * (-len(token) % 4)

@@ -1,0 +1,121 @@
+"""The audit trail's tables and the named, ordered migrations that create them.
+
+Every audited table is append-only: a database trigger refuses UPDATE and DELETE, and
+each row carries the hash of the previous row of its table, so an edit made around the
+triggers (with the triggers dropped, or the file patched) breaks the chain and
+``underwrite audit verify`` names the first broken row.
+
+A migration is applied once, in order, and recorded in ``schema_migrations``; a database
+with a migration this code does not know (written by a newer version) is refused.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+CHAIN_COLUMNS = ("seq", "created_at", "prev_hash", "row_hash")
+
+TABLES: dict[str, tuple[str, ...]] = {
+    "scores": ("merchant_id", "model_id", "pd", "grade", "band", "payload"),
+    "llm_calls": (
+        "call_id",
+        "purpose",
+        "template",
+        "template_sha256",
+        "prompt_sha256",
+        "model_id",
+        "params",
+        "input_sha256",
+        "messages",
+        "output",
+        "prompt_tokens",
+        "completion_tokens",
+        "seconds",
+    ),
+    "memos": (
+        "memo_id",
+        "merchant_id",
+        "run_id",
+        "inputs",
+        "call_ids",
+        "markdown",
+        "json_text",
+        "html",
+        "output_sha256",
+    ),
+    "decisions": ("memo_id", "merchant_id", "underwriter", "decision", "note"),
+}
+"""Columns each audited table has besides the chain columns (seq, created_at, prev_hash, row_hash)."""
+
+GENESIS = "0" * 64
+
+
+@dataclass(frozen=True)
+class Migration:
+    name: str
+    sql: dict[str, list[str]]
+    """Statements per dialect (``sqlite``, ``postgresql``)."""
+
+
+def _create(table: str, columns: tuple[str, ...]) -> str:
+    typed = {
+        "pd": "DOUBLE PRECISION",
+        "seconds": "DOUBLE PRECISION",
+        "prompt_tokens": "INTEGER",
+        "completion_tokens": "INTEGER",
+    }
+    body = ", ".join(f"{c} {typed.get(c, 'TEXT')}" for c in columns)
+    return (
+        f"CREATE TABLE {table} (seq INTEGER PRIMARY KEY, created_at TEXT NOT NULL, {body}, "
+        "prev_hash TEXT NOT NULL, row_hash TEXT NOT NULL)"
+    )
+
+
+def _sqlite_guards(table: str) -> list[str]:
+    return [
+        f"CREATE TRIGGER {table}_no_update BEFORE UPDATE ON {table} "
+        f"BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END",
+        f"CREATE TRIGGER {table}_no_delete BEFORE DELETE ON {table} "
+        f"BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END",
+    ]
+
+
+def _postgres_guards(table: str) -> list[str]:
+    return [
+        f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
+        "FOR EACH ROW EXECUTE FUNCTION underwriter_append_only()",
+    ]
+
+
+POSTGRES_GUARD_FUNCTION = (
+    "CREATE OR REPLACE FUNCTION underwriter_append_only() RETURNS trigger AS $$ "
+    "BEGIN RAISE EXCEPTION '% is append-only', TG_TABLE_NAME; END; $$ LANGUAGE plpgsql"
+)
+
+
+def _initial() -> Migration:
+    sqlite: list[str] = []
+    postgres: list[str] = [POSTGRES_GUARD_FUNCTION]
+    for table, columns in TABLES.items():
+        sqlite += [_create(table, columns), *_sqlite_guards(table)]
+        postgres += [_create(table, columns), *_postgres_guards(table)]
+    return Migration("0001_append_only_tables", {"sqlite": sqlite, "postgresql": postgres})
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    _initial(),
+    Migration(
+        "0002_lookup_indexes",
+        {
+            dialect: [
+                "CREATE INDEX scores_by_merchant ON scores (merchant_id)",
+                "CREATE INDEX calls_by_input ON llm_calls (input_sha256)",
+                "CREATE INDEX calls_by_id ON llm_calls (call_id)",
+                "CREATE INDEX memos_by_id ON memos (memo_id)",
+                "CREATE INDEX memos_by_merchant ON memos (merchant_id, run_id)",
+                "CREATE INDEX decisions_by_memo ON decisions (memo_id)",
+            ]
+            for dialect in ("sqlite", "postgresql")
+        },
+    ),
+)

@@ -1,0 +1,266 @@
+"""The append-only, hash-chained audit store: SQLite (WAL, synchronous=FULL) or PostgreSQL.
+
+One interface, :class:`AuditStore`, over a small :class:`Connection` per dialect. Rows are
+appended inside an exclusive transaction that reads the table's last hash, so concurrent
+writers (batch workers, the app) still build one unbroken chain per table.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+from assistant.audit.schema import CHAIN_COLUMNS, GENESIS, MIGRATIONS, TABLES
+from models.errors import UnderwriterError
+
+
+class AuditError(UnderwriterError):
+    """The audit store cannot be opened, written or trusted."""
+
+
+class Connection(Protocol):
+    dialect: str
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]: ...
+
+    def transaction(self, tables: Sequence[str]) -> Any: ...
+
+    def close(self) -> None: ...
+
+
+class SQLiteConnection:
+    dialect = "sqlite"
+
+    def __init__(self, path: Path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self.db = sqlite3.connect(path, timeout=60, isolation_level=None, check_same_thread=False)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=FULL")
+        self.db.execute("PRAGMA busy_timeout=60000")
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
+        return self.db.execute(sql, tuple(params)).fetchall()
+
+    @contextmanager
+    def transaction(self, tables: Sequence[str]) -> Iterator[None]:
+        self.db.execute("BEGIN IMMEDIATE")  # the write lock first: no two writers read the same last hash
+        try:
+            yield
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    def close(self) -> None:
+        self.db.close()
+
+
+class PostgresConnection:
+    dialect = "postgresql"
+
+    def __init__(self, url: str):
+        try:
+            import psycopg
+        except ImportError:
+            raise AuditError(
+                "a PostgreSQL audit store needs psycopg: pip install 'underwriter[postgres]'"
+            ) from None
+        try:
+            self.db = psycopg.connect(url, autocommit=True)
+        except psycopg.Error as exc:
+            raise AuditError(f"cannot connect to the audit database: {exc}") from None
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
+        with self.db.cursor() as cur:
+            cur.execute(sql.replace("?", "%s"), tuple(params))
+            return list(cur.fetchall()) if cur.description else []
+
+    @contextmanager
+    def transaction(self, tables: Sequence[str]) -> Iterator[None]:
+        with self.db.transaction():
+            for table in sorted(tables):
+                self.execute(f"LOCK TABLE {table} IN EXCLUSIVE MODE")
+            yield
+
+    def close(self) -> None:
+        self.db.close()
+
+
+def connect(target: str | Path) -> Connection:
+    """``postgresql://...`` for PostgreSQL; ``sqlite:///path`` or a plain path for SQLite."""
+    text = str(target)
+    if text.startswith(("postgresql://", "postgres://")):
+        return PostgresConnection(text)
+    if text.startswith("sqlite:///"):
+        text = text.removeprefix("sqlite:///")
+    return SQLiteConnection(Path(text))
+
+
+def row_hash(table: str, row: Mapping[str, Any]) -> str:
+    """Hash of a row's content and its predecessor's hash (``prev_hash`` is part of ``row``)."""
+    content = {k: v for k, v in row.items() if k != "row_hash"}
+    blob = json.dumps([table, content], sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+@dataclass
+class TableCheck:
+    table: str
+    rows: int
+    broken_at: int | None = None
+    problem: str | None = None
+
+
+@dataclass
+class VerifyReport:
+    tables: list[TableCheck] = field(default_factory=list)
+    migrations: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return all(t.broken_at is None for t in self.tables)
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="microseconds")
+
+
+class AuditStore:
+    """Append rows, read them back, verify the chains. Open with :meth:`open`."""
+
+    def __init__(self, conn: Connection):
+        self.conn = conn
+        self._migrate()
+
+    @classmethod
+    def open(cls, target: str | Path) -> AuditStore:
+        try:
+            return cls(connect(target))
+        except sqlite3.DatabaseError as exc:
+            raise AuditError(f"{target} is not a usable audit database: {exc}") from None
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> AuditStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _migrate(self) -> None:
+        self.conn.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at TEXT)"
+        )
+        with self.conn.transaction(["schema_migrations"]):
+            applied = [r[0] for r in self.conn.execute("SELECT name FROM schema_migrations ORDER BY name")]
+            known = [m.name for m in MIGRATIONS]
+            unknown = sorted(set(applied) - set(known))
+            if unknown:
+                raise AuditError(
+                    f"the audit database has migrations this version does not know: {unknown}; "
+                    "use the newer Underwriter that wrote them"
+                )
+            for migration in MIGRATIONS:
+                if migration.name in applied:
+                    continue
+                for statement in migration.sql[self.conn.dialect]:
+                    self.conn.execute(statement)
+                self.conn.execute(
+                    "INSERT INTO schema_migrations (name, applied_at) VALUES (?, ?)", (migration.name, _now())
+                )
+
+    def migrations(self) -> list[str]:
+        return [r[0] for r in self.conn.execute("SELECT name FROM schema_migrations ORDER BY name")]
+
+    def append(self, table: str, **values: Any) -> int:
+        return self.append_many([(table, values)])[0]
+
+    def append_many(self, rows: Sequence[tuple[str, Mapping[str, Any]]]) -> list[int]:
+        """Append rows (possibly to several tables) in one transaction: all land or none."""
+        for table, values in rows:
+            self._check(table, values)
+        seqs: list[int] = []
+        tables = sorted({t for t, _ in rows})
+        with self.conn.transaction(tables):
+            last: dict[str, tuple[int, str]] = {}
+            for table in tables:
+                got = self.conn.execute(f"SELECT seq, row_hash FROM {table} ORDER BY seq DESC LIMIT 1")
+                last[table] = (int(got[0][0]), str(got[0][1])) if got else (0, GENESIS)
+            for table, values in rows:
+                seq, prev = last[table]
+                row = {c: _plain(values.get(c)) for c in TABLES[table]}
+                row.update(seq=seq + 1, created_at=_now(), prev_hash=prev)
+                row["row_hash"] = row_hash(table, row)
+                names = list(row)
+                self.conn.execute(
+                    f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})",
+                    [row[n] for n in names],
+                )
+                last[table] = (row["seq"], row["row_hash"])
+                seqs.append(row["seq"])
+        return seqs
+
+    @staticmethod
+    def _check(table: str, values: Mapping[str, Any]) -> None:
+        if table not in TABLES:
+            raise AuditError(f"no audit table {table!r}; tables: {', '.join(TABLES)}")
+        unknown = sorted(set(values) - set(TABLES[table]))
+        if unknown:
+            raise AuditError(f"audit table {table!r} has no column(s) {unknown}")
+
+    def rows(
+        self, table: str, where: Mapping[str, Any] | None = None, *, limit: int | None = None
+    ) -> list[dict[str, Any]]:
+        self._check(table, where or {})
+        columns = ["seq", "created_at", *TABLES[table], "prev_hash", "row_hash"]
+        clause = " AND ".join(f"{k} = ?" for k in (where or {}))
+        sql = f"SELECT {', '.join(columns)} FROM {table}" + (f" WHERE {clause}" if clause else "")
+        sql += " ORDER BY seq" + (f" LIMIT {int(limit)}" if limit else "")
+        return [
+            dict(zip(columns, r, strict=True)) for r in self.conn.execute(sql, list((where or {}).values()))
+        ]
+
+    def count(self, table: str) -> int:
+        self._check(table, {})
+        return int(self.conn.execute(f"SELECT COUNT(*) FROM {table}")[0][0])
+
+    def verify(self) -> VerifyReport:
+        """Recompute every chain; name the first row whose content or link does not match."""
+        report = VerifyReport(migrations=self.migrations())
+        for table in TABLES:
+            rows = self.rows(table)
+            check = TableCheck(table, len(rows))
+            prev = GENESIS
+            for expected_seq, row in enumerate(rows, start=1):
+                problem = None
+                if row["seq"] != expected_seq:
+                    problem = f"row {expected_seq} is missing (found seq {row['seq']})"
+                elif row["prev_hash"] != prev:
+                    problem = "its link to the previous row does not match (a row was removed or replaced)"
+                elif row_hash(table, dict(row)) != row["row_hash"]:
+                    problem = "its content does not match its hash (it was edited)"
+                if problem:
+                    check.broken_at, check.problem = row["seq"], problem
+                    break
+                prev = row["row_hash"]
+            report.tables.append(check)
+        return report
+
+
+def _plain(value: Any) -> Any:
+    """Store dicts and lists as canonical JSON text; scalars as they are."""
+    if isinstance(value, dict | list | tuple):
+        return json.dumps(value, sort_keys=True, ensure_ascii=False, default=str)
+    return value
+
+
+__all__ = ["CHAIN_COLUMNS", "AuditError", "AuditStore", "VerifyReport", "connect", "row_hash"]
