@@ -12,13 +12,14 @@ is how ``audit replay`` rebuilds a memo byte for byte.
 from __future__ import annotations
 
 import json
+import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from assistant.audit import AuditStore
-from models.llm import LLM, LLMCall, LLMError, LLMParams, complete, input_sha256
+from models.llm import LLM, LLMCall, LLMError, LLMParams, complete, input_sha256, stream
 from prompts.loader import RenderedPrompt
 
 CACHED_PURPOSES = frozenset({"summary"})
@@ -96,6 +97,29 @@ class CallBook:
         call = complete(self.llm, prompt.messages, max_tokens=limit)
         self.calls.append(BookedCall(f"L-{uuid.uuid4().hex[:20]}", purpose, prompt, call, False))
         return call.output
+
+    def stream(self, purpose: str, prompt: RenderedPrompt) -> Iterator[str]:
+        """Yield the answer as it is generated; the call is booked when the stream ends."""
+        if self.llm is None:
+            raise LLMError("no LLM configured for this call book")
+        limit = self.max_tokens(prompt)
+        started = time.perf_counter()
+        parts: list[str] = []
+        for piece in stream(self.llm, prompt.messages, max_tokens=limit):
+            parts.append(piece)
+            yield piece
+        call = LLMCall(
+            model_id=self.model_id,
+            params={**self.params.to_dict(), "max_tokens": limit},
+            messages=list(prompt.messages),
+            input_sha256=input_sha256(prompt.messages, self.model_id, self.params, limit),
+            output="".join(parts),
+            prompt_tokens=None,
+            completion_tokens=len(parts),
+            seconds=round(time.perf_counter() - started, 4),
+            finish_reason="stop",
+        )
+        self.calls.append(BookedCall(f"L-{uuid.uuid4().hex[:20]}", purpose, prompt, call, False))
 
     def new_rows(self) -> list[tuple[str, dict[str, Any]]]:
         """Audit rows for the calls actually made (cached and replayed ones are already stored)."""

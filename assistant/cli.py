@@ -131,7 +131,45 @@ def build_parser() -> argparse.ArgumentParser:
     si.add_argument("--as-of", type=_date, help="point in time (default: the case's own decision date)")
     si.add_argument("--library", default="merchants", help="case library name (default: merchants)")
     si.add_argument("--json", action="store_true", help="print cases as JSON")
+
+    me = commands.add_parser(
+        "memo", help="credit memo for one case (printed), or for many (--all) into --out, resumable"
+    )
+    me.add_argument("id", nargs="*", help="merchant or case id(s)")
+    me.add_argument("--all", action="store_true", help="every case (see --status and --limit)")
+    me.add_argument("--status", help="with --all: only cases with this status (demo: applicant, historical)")
+    me.add_argument("--limit", type=_positive, help="with --all: the first N cases only")
+    me.add_argument("--out", type=Path, help="folder for memo files (.md, .json, .html) and the run ledger")
+    me.add_argument("--workers", type=_positive, default=1, help="parallel memo processes (default 1)")
+    me.add_argument("--format", choices=["md", "json", "html"], default="md", help="printed format (one id)")
+    _case_source_args(me)
+
+    ch = commands.add_parser("chat", help="talk about one case: score, what-if, similar cases, documents")
+    ch.add_argument("id", help="merchant or case id")
+    ch.add_argument("--ask", action="append", help="ask this and exit (repeatable); default: interactive")
+    _case_source_args(ch)
+
+    au = commands.add_parser("audit", help="verify the audit trail, replay a memo, record a decision")
+    au_commands = au.add_subparsers(dest="audit_command", required=True, metavar="ACTION")
+    au_commands.add_parser("verify", help="recompute every hash chain; exit 1 if any row was edited")
+    rp = au_commands.add_parser("replay", help="rebuild a memo from its stored inputs and LLM calls")
+    rp.add_argument("memo_id")
+    rp.add_argument("--show", action="store_true", help="print the rebuilt Markdown")
+    de = au_commands.add_parser("decide", help="record an underwriter's decision on a memo")
+    de.add_argument("memo_id")
+    de.add_argument("--decision", required=True, choices=["approve", "refer", "decline"])
+    de.add_argument("--underwriter", required=True)
+    de.add_argument("--note", default="")
     return parser
+
+
+def _case_source_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--spec", help="a dataset spec for cases outside the demo portfolio (e.g. lending_club)"
+    )
+    parser.add_argument("--data", type=Path, help="with --spec: the CSV or Parquet file of cases")
+    parser.add_argument("--model", type=Path, help="with --spec: the model directory that scores them")
+    parser.add_argument("--library", help="with --spec: the similar-case library name (index build --spec)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -247,6 +285,12 @@ def run(args: argparse.Namespace) -> int:
             library=args.library,
         )
         print(json.dumps(_jsonable(found), indent=2) if args.json else similar_text(found))
+    elif args.command == "memo":
+        return _memo(settings, args, progress)
+    elif args.command == "chat":
+        return _chat(settings, args)
+    elif args.command == "audit":
+        return _audit(settings, args)
     elif args.command == "specs":
         from models.spec import load_spec, shipped_spec_names
 
@@ -255,6 +299,142 @@ def run(args: argparse.Namespace) -> int:
             print(
                 f"{name:<20} {len(spec.features):>3} features  {spec.description.strip().splitlines()[0][:60]}"
             )
+    return 0
+
+
+def _source_args(args: argparse.Namespace) -> dict:
+    if not args.spec:
+        return {}
+    return {
+        "spec": args.spec,
+        "data": str(args.data) if args.data else None,
+        "model": str(args.model) if args.model else None,
+        "library": args.library,
+    }
+
+
+def _memo(settings, args: argparse.Namespace, progress: bool) -> int:
+    from assistant.casefile import CaseSource
+
+    source_args = _source_args(args)
+    if args.all or args.out:
+        from assistant.batch import run_batch
+
+        if not args.out:
+            raise UnderwriterError("memo --all needs --out DIR")
+        source = CaseSource(settings, **source_args)
+        ids = args.id or source.ids(args.status)
+        if args.all and args.limit:
+            ids = ids[: args.limit]
+        if not ids:
+            raise UnderwriterError("no cases to write memos for (check --status)")
+        del source
+        summary = run_batch(
+            settings, ids, args.out, workers=args.workers, source_args=source_args, progress=progress
+        )
+        print(
+            f"{summary.run_id}: {summary.done} done, {summary.failed} failed, {summary.skipped} skipped "
+            f"(already done), {summary.recovered} recovered after an interruption; "
+            f"{summary.memos_per_minute:.1f} memos/min, {summary.tokens_per_second:.1f} tokens/s, "
+            f"{summary.seconds:.1f}s -> {args.out}"
+        )
+        for case_id, error in summary.failures.items():
+            print(f"failed {case_id}: {error}", file=sys.stderr)
+        return 1 if summary.failed else 0
+    if len(args.id) != 1:
+        raise UnderwriterError("give one id to print a memo, or --all / several ids with --out DIR")
+    from assistant.audit import AuditStore
+    from assistant.memos import generate_memo, memo_config, open_llm
+
+    source = CaseSource(settings, **source_args, similar_k=settings.memo.similar_cases)
+    with AuditStore.open(settings.audit_target) as audit:
+        result = generate_memo(source, args.id[0], open_llm(settings), audit, memo_config(settings))
+    print(result.rendered.text(args.format))
+    print(
+        f"memo {result.memo_id} recorded in {settings.audit_target} ({result.calls} LLM calls, "
+        f"{result.cached_calls} cached, {result.tokens} tokens)",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def _chat(settings, args: argparse.Namespace) -> int:
+    from assistant.audit import AuditStore
+    from assistant.casefile import CaseSource
+    from assistant.chat import ChatSession
+    from assistant.memos import open_llm
+
+    source = CaseSource(settings, **_source_args(args), similar_k=settings.memo.similar_cases)
+    index = None
+    if source.store is not None:
+        from assistant.indexing import open_embedder
+        from retrieval.passages import DocumentIndex
+
+        index = DocumentIndex.load(settings.documents_index_dir, open_embedder(settings))
+    with AuditStore.open(settings.audit_target) as audit:
+        session = ChatSession(source, args.id, open_llm(settings), audit, document_index=index)
+        print(session.score_text())
+        questions = args.ask or _prompt_lines()
+        for question in questions:
+            if args.ask:
+                print(f"\n> {question}")
+            try:
+                for piece in session.ask(question):
+                    print(piece, end="", flush=True)
+            except UnderwriterError as exc:
+                print(f"error: {exc}", end="")
+            print()
+    return 0
+
+
+def _prompt_lines():
+    print("ask about the case; /score, /whatif FEATURE=VALUE, /similar, /search QUESTION; empty line to quit")
+    while True:
+        try:
+            line = input("> ").strip()
+        except EOFError:
+            return
+        if not line:
+            return
+        yield line
+
+
+def _audit(settings, args: argparse.Namespace) -> int:
+    from assistant.audit import AuditStore
+
+    with AuditStore.open(settings.audit_target) as audit:
+        if args.audit_command == "verify":
+            report = audit.verify()
+            print(f"audit trail {settings.audit_target}; migrations: {', '.join(report.migrations)}")
+            for t in report.tables:
+                state = "ok" if t.broken_at is None else f"BROKEN at row {t.broken_at}: {t.problem}"
+                print(f"  {t.table:<10} {t.rows:>7} rows  {state}")
+            return 0 if report.ok else 1
+        if args.audit_command == "replay":
+            from assistant.memos import replay_memo
+
+            result = replay_memo(audit, args.memo_id)
+            if args.show:
+                print(result.rendered.markdown)
+            if result.identical:
+                print(
+                    f"{args.memo_id}: rebuilt byte for byte from the stored calls (sha256 {result.rebuilt_sha256[:16]})"
+                )
+                return 0
+            print(f"{args.memo_id}: rebuilt memo DIFFERS in {', '.join(result.differences)}")
+            return 1
+        from assistant.memos import stored_memo
+
+        memo = stored_memo(audit, args.memo_id)
+        audit.append(
+            "decisions",
+            memo_id=args.memo_id,
+            merchant_id=memo["merchant_id"],
+            underwriter=args.underwriter,
+            decision=args.decision,
+            note=args.note,
+        )
+        print(f"recorded {args.decision} by {args.underwriter} on {args.memo_id}")
     return 0
 
 

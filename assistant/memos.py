@@ -46,7 +46,8 @@ def memo_config(settings: Settings) -> MemoConfig:
 
 @dataclass
 class RenderedMemo:
-    memo: Memo
+    memo: Memo | None
+    """None when rebuilt from stored text (a batch resuming after a kill)."""
     markdown: str
     json_text: str
     html: str

@@ -1,0 +1,280 @@
+"""Batch memo generation for a whole portfolio: resumable, exactly once, never a partial file.
+
+A run is tied to its output folder. The folder's ledger (``.ledger.sqlite``) lists every case
+with its status. A memo is produced in three steps, each safe to interrupt:
+
+1. a worker composes the memo and records it in the audit trail (one transaction, tagged
+   with the run id);
+2. the parent writes the memo files (write, fsync, rename: whole or absent);
+3. the parent marks the case done in the ledger.
+
+Killed anywhere, a restart first reconciles: a case whose memo is already in the audit
+trail for this run gets its files rewritten from the stored text, without a new LLM call,
+so every case ends with exactly one memo. Worker processes die with the parent
+(``PR_SET_PDEATHSIG``), so no orphan can write behind a restarted run.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import signal
+import sqlite3
+import sys
+import time
+import uuid
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from assistant.audit import AuditStore
+from assistant.casefile import CaseSource
+from assistant.memos import (
+    FORMATS,
+    RenderedMemo,
+    generate_memo,
+    memo_config,
+    open_llm,
+    write_memo_files,
+)
+from assistant.settings import Settings
+from models.errors import UnderwriterError
+
+LEDGER = ".ledger.sqlite"
+
+
+@dataclass
+class BatchSummary:
+    run_id: str
+    out: Path
+    total: int
+    done: int = 0
+    failed: int = 0
+    skipped: int = 0
+    recovered: int = 0
+    seconds: float = 0.0
+    tokens: int = 0
+    failures: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def memos_per_minute(self) -> float:
+        return 60 * self.done / self.seconds if self.seconds else 0.0
+
+    @property
+    def tokens_per_second(self) -> float:
+        return self.tokens / self.seconds if self.seconds else 0.0
+
+
+class Ledger:
+    def __init__(self, out: Path):
+        out.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite3.connect(out / LEDGER, isolation_level=None)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=FULL")
+        self.db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
+        self.db.execute(
+            "CREATE TABLE IF NOT EXISTS cases (case_id TEXT PRIMARY KEY, status TEXT NOT NULL, memo_id TEXT, "
+            "error TEXT, attempts INTEGER DEFAULT 0, seconds REAL, tokens INTEGER, finished_at TEXT)"
+        )
+
+    def run_id(self) -> str:
+        got = self.db.execute("SELECT value FROM meta WHERE key = 'run_id'").fetchone()
+        if got:
+            return str(got[0])
+        run_id = f"run-{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
+        self.db.execute("INSERT INTO meta (key, value) VALUES ('run_id', ?)", (run_id,))
+        return run_id
+
+    def add(self, case_ids: list[str]) -> None:
+        self.db.execute("BEGIN")
+        self.db.executemany(
+            "INSERT OR IGNORE INTO cases (case_id, status) VALUES (?, 'pending')", [(c,) for c in case_ids]
+        )
+        self.db.execute("COMMIT")
+
+    def status(self, case_ids: list[str]) -> dict[str, str]:
+        rows = self.db.execute("SELECT case_id, status FROM cases").fetchall()
+        wanted = set(case_ids)
+        return {c: s for c, s in rows if c in wanted}
+
+    def finish(
+        self,
+        case_id: str,
+        status: str,
+        *,
+        memo_id: str | None = None,
+        error: str | None = None,
+        seconds: float | None = None,
+        tokens: int | None = None,
+    ) -> None:
+        self.db.execute(
+            "UPDATE cases SET status = ?, memo_id = ?, error = ?, attempts = attempts + 1, seconds = ?, "
+            "tokens = ?, finished_at = ? WHERE case_id = ?",
+            (status, memo_id, error, seconds, tokens, datetime.now(UTC).isoformat(), case_id),
+        )
+
+    def close(self) -> None:
+        self.db.close()
+
+
+# ---- worker side -------------------------------------------------------------------------------
+
+_WORKER: dict[str, Any] = {}
+
+
+def _die_with_parent() -> None:
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+
+
+def _init_worker(settings_json: str, source_args: dict[str, Any], threads: int) -> None:
+    _die_with_parent()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C
+    settings = Settings.model_validate(json.loads(settings_json)).model_copy(update={"threads": threads})
+    _WORKER["settings"] = settings
+    _WORKER["source"] = CaseSource(settings, **source_args)
+    _WORKER["llm"] = open_llm(settings, threads)
+    _WORKER["audit"] = AuditStore.open(settings.audit_target)
+
+
+def _memo_task(case_id: str, run_id: str) -> dict[str, Any]:
+    audit: AuditStore = _WORKER["audit"]
+    started = time.perf_counter()
+    existing = audit.rows("memos", {"merchant_id": case_id, "run_id": run_id}, limit=1)
+    if existing:  # recorded by a run that was killed before it wrote the files
+        row = existing[0]
+        return {
+            "case_id": case_id,
+            "memo_id": row["memo_id"],
+            "markdown": row["markdown"],
+            "json": row["json_text"],
+            "html": row["html"],
+            "tokens": 0,
+            "seconds": 0.0,
+        }
+    result = generate_memo(
+        _WORKER["source"], case_id, _WORKER["llm"], audit, memo_config(_WORKER["settings"]), run_id=run_id
+    )
+    r = result.rendered
+    return {
+        "case_id": case_id,
+        "memo_id": result.memo_id,
+        "markdown": r.markdown,
+        "json": r.json_text,
+        "html": r.html,
+        "tokens": result.tokens,
+        "seconds": time.perf_counter() - started,
+    }
+
+
+# ---- parent side -------------------------------------------------------------------------------
+
+
+def _rendered(task: dict[str, Any]) -> RenderedMemo:
+    return RenderedMemo(None, task["markdown"], task["json"], task["html"])
+
+
+def _clean_partials(out: Path) -> None:
+    for stale in out.glob(".*.partial"):
+        stale.unlink(missing_ok=True)
+
+
+def run_batch(
+    settings: Settings,
+    case_ids: list[str],
+    out: Path,
+    *,
+    workers: int = 1,
+    source_args: dict[str, Any] | None = None,
+    progress: bool = True,
+    formats: tuple[str, ...] = FORMATS,
+) -> BatchSummary:
+    """Produce a memo for every case in ``case_ids`` into ``out``; resumes a run killed earlier."""
+    if workers < 1:
+        raise UnderwriterError(f"--workers must be at least 1, got {workers}")
+    source_args = source_args or {}
+    ledger = Ledger(out)
+    _clean_partials(out)
+    run_id = ledger.run_id()
+    ledger.add(case_ids)
+    summary = BatchSummary(run_id, out, len(case_ids))
+    started = time.perf_counter()
+    try:
+        statuses = ledger.status(case_ids)
+        summary.skipped = sum(1 for c in case_ids if statuses.get(c) == "done")
+        todo = [c for c in case_ids if statuses.get(c) != "done"]
+        with AuditStore.open(settings.audit_target) as audit:  # reconcile memos recorded before a kill
+            for case_id in list(todo):
+                rows = audit.rows("memos", {"merchant_id": case_id, "run_id": run_id}, limit=1)
+                if rows:
+                    row = rows[0]
+                    rendered = RenderedMemo(None, row["markdown"], row["json_text"], row["html"])
+                    write_memo_files(out, case_id, rendered, formats)
+                    ledger.finish(case_id, "done", memo_id=row["memo_id"])
+                    summary.recovered += 1
+                    todo.remove(case_id)
+        _generate(settings, todo, run_id, out, ledger, summary, workers, source_args, progress, formats)
+    finally:
+        summary.seconds = time.perf_counter() - started
+        ledger.close()
+    return summary
+
+
+def _generate(
+    settings: Settings,
+    todo: list[str],
+    run_id: str,
+    out: Path,
+    ledger: Ledger,
+    summary: BatchSummary,
+    workers: int,
+    source_args: dict[str, Any],
+    progress: bool,
+    formats: tuple[str, ...],
+) -> None:
+    from tqdm import tqdm
+
+    if not todo:
+        return
+    threads = max(1, (settings.threads or 2) // workers)
+    bar = tqdm(total=len(todo), unit="memo", disable=not progress, desc="memos", smoothing=0.1)
+    with ProcessPoolExecutor(
+        max_workers=workers,
+        initializer=_init_worker,
+        initargs=(settings.model_dump_json(), source_args, threads),
+    ) as pool:
+        pending: dict[Future[dict[str, Any]], str] = {}
+        queue = list(todo)
+        while queue or pending:
+            while queue and len(pending) < workers * 2:
+                case_id = queue.pop(0)
+                pending[pool.submit(_memo_task, case_id, run_id)] = case_id
+            finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for future in finished:
+                case_id = pending.pop(future)
+                try:
+                    task = future.result()
+                except Exception as exc:  # one failing case is recorded; the rest go on
+                    message = f"{type(exc).__name__}: {exc}"
+                    ledger.finish(case_id, "failed", error=message)
+                    summary.failed += 1
+                    summary.failures[case_id] = message
+                    if "BrokenProcessPool" in message:
+                        raise UnderwriterError(f"a memo worker died: {message}") from None
+                else:
+                    write_memo_files(out, case_id, _rendered(task), formats)
+                    ledger.finish(
+                        case_id,
+                        "done",
+                        memo_id=task["memo_id"],
+                        seconds=task["seconds"],
+                        tokens=task["tokens"],
+                    )
+                    summary.done += 1
+                    summary.tokens += int(task["tokens"])
+                bar.update(1)
+                bar.set_postfix(failed=summary.failed)
+    bar.close()

@@ -1,0 +1,262 @@
+"""The chat core: a conversation about one case, grounded in the same evidence as the memo.
+
+Questions are routed by plain rules (or an explicit ``/command``) to a tool:
+
+* ``/score`` (score, PD, grade, band, why, reasons): the model's score and reason codes;
+* ``/whatif FEATURE=VALUE`` ("what if the refund rate was 2%"): the case re-scored by the
+  model with one input changed, never an LLM's guess;
+* ``/similar`` (similar, comparable, peers): the similar past cases and their outcomes;
+* ``/search QUESTION`` and anything else: the merchant's documents are searched and the LLM
+  answers from the passages found, streamed sentence by sentence; each sentence passes the
+  memo's validation before it is shown, and an extractive answer (quoted passages) stands in
+  when none does.
+
+Tool answers are deterministic text; every LLM call is recorded in the audit trail.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from assistant.audit import AuditStore
+from assistant.calls import CallBook
+from assistant.casefile import CaseChunk, CaseFile, CaseSource, score_row, similar_line
+from assistant.memo import SALIENT_WORDS, comparison_facts, truth_of
+from assistant.validation import Verdict, check_sentence, citations, split_sentences, support
+from models.errors import UnderwriterError
+from models.llm import LLM
+from prompts.loader import load_prompt
+from retrieval.documents.screening import FLAG_AT, instruction_score
+
+PASSAGES = 4
+MIN_SUPPORT = 0.5
+UNCITED_SUPPORT = 0.8
+WHATIF_RE = re.compile(
+    r"^(?:/whatif\s+|what\s+if\s+(?:the\s+)?)(?P<feature>[a-z][\w ()-]*?)\s*(?:=|:|\bis\b|\bwas\b|\bwere\b|\bto\b|"
+    r"\bbecomes\b|\bat\b)\s*(?P<value>-?[$€£]?[\d,]*\.?\d+\s*%?|[A-Za-z_][\w-]*)\s*\??$",
+    re.IGNORECASE,
+)
+
+
+@dataclass
+class Answer:
+    question: str
+    tool: str
+    text: str = ""
+    citations: list[str] = field(default_factory=list)
+    dropped: list[dict[str, Any]] = field(default_factory=list)
+    fallback: bool = False
+
+
+class ChatSession:
+    def __init__(
+        self,
+        source: CaseSource,
+        case_id: str,
+        llm: LLM | None,
+        audit: AuditStore | None = None,
+        *,
+        document_index: Any | None = None,
+    ):
+        self.source = source
+        self.case: CaseFile = source.case_file(case_id)
+        self.llm = llm
+        self.audit = audit
+        self.index = document_index
+        self.history: list[Answer] = []
+        self._tags = {c.chunk_id: c for d in self.case.documents for c in d.chunks}
+
+    # ---- routing -----------------------------------------------------------------------------
+
+    def route(self, question: str) -> str:
+        q = question.strip().lower()
+        if q.startswith("/"):
+            command = q.split()[0][1:]
+            if command not in {"score", "whatif", "similar", "search"}:
+                raise UnderwriterError(
+                    f"unknown command /{command}; use /score, /whatif, /similar or /search"
+                )
+            return command
+        if WHATIF_RE.match(q):
+            return "whatif"
+        if re.search(r"\b(similar|comparable|peers?|past cases)\b", q):
+            return "similar"
+        if re.search(r"\b(score|pd|probability|grade|band|why|reasons?|decision|declin\w*|approv\w*)\b", q):
+            return "score"
+        return "search"
+
+    def ask(self, question: str) -> Iterator[str]:
+        """Stream the answer's text; the finished :class:`Answer` is appended to ``history``."""
+        if not question.strip():
+            raise UnderwriterError("the question is empty")
+        tool = self.route(question)
+        answer = Answer(question, tool)
+        if tool == "score":
+            pieces: Iterator[str] = iter([self.score_text()])
+        elif tool == "whatif":
+            pieces = iter([self.what_if_text(question)])
+        elif tool == "similar":
+            pieces = iter([self.similar_text()])
+        else:
+            query = re.sub(r"^/search\s*", "", question.strip(), flags=re.IGNORECASE)
+            pieces = self._documents_answer(query, answer)
+        for piece in pieces:
+            answer.text += piece
+            yield piece
+        self.history.append(answer)
+
+    # ---- deterministic tools -----------------------------------------------------------------
+
+    def score_text(self) -> str:
+        s = self.case.score
+        lines = [
+            f"The model gives PD {s.pd:.2%}, grade {s.grade}, band {s.band} ({self.case.model['label']})."
+        ]
+        lines += [f"Policy: {f['text']} ({f['id']})." for f in s.policy_flags]
+        lines += ["Principal reasons: " + ("; ".join(r["text"] for r in s.reasons) or "none") + "."]
+        return "\n".join(lines)
+
+    def similar_text(self) -> str:
+        if not self.case.similar:
+            return "No similar-case library is available for this case."
+        lines = [f"[{s.tag}] {similar_line(s)}" for s in self.case.similar]
+        return "\n".join([*lines, *comparison_facts(self.case)])
+
+    def resolve_feature(self, name: str) -> str:
+        spec = self.source.spec
+        names = {f.lower(): f for f in spec.features}
+        names |= {spec.display_name(f).lower(): f for f in spec.features}
+        key = name.strip().lower().replace("_", " ")
+        for candidate in (key, key.replace(" ", "_")):
+            if candidate in names:
+                return names[candidate]
+        close = difflib.get_close_matches(key, list(names), n=1, cutoff=0.6)
+        if not close:
+            raise UnderwriterError(
+                f"no input called {name!r}; inputs: {', '.join(spec.display_name(f) for f in spec.features)}"
+            )
+        return names[close[0]]
+
+    def what_if(self, feature: str, value: Any) -> dict[str, Any]:
+        """Re-score the case with one input changed: the model's answer, not the LLM's."""
+        column = self.resolve_feature(feature)
+        row = self.source.row(self.case.case_id)
+        old = row.at[0, column]
+        if column in self.source.spec.numeric:
+            text = str(value).replace(",", "").replace("$", "").strip()
+            try:
+                number = float(text.rstrip("%")) / (100 if text.endswith("%") else 1)
+            except ValueError:
+                raise UnderwriterError(f"{column} needs a number, got {value!r}") from None
+            row[column] = row[column].astype(float)
+            row.at[0, column] = number
+            new_value: Any = number
+        else:
+            row[column] = row[column].astype(object)
+            row.at[0, column] = str(value)
+            new_value = str(value)
+        scored = score_row(self.source.model, row, self.source.settings.threads)
+        return {"feature": column, "old": old, "new": new_value, "before": self.case.score, "after": scored}
+
+    def what_if_text(self, question: str) -> str:
+        m = WHATIF_RE.match(question.strip())
+        if not m:
+            raise UnderwriterError("ask like: /whatif refund_rate=0.02  or  what if the refund rate was 2%")
+        r = self.what_if(m.group("feature"), m.group("value"))
+        name = self.source.spec.display_name(r["feature"])
+        before, after = r["before"], r["after"]
+        return (
+            f"With {name} = {r['new']} (now {r['old']}), the model gives PD {after.pd:.2%}, grade {after.grade}, "
+            f"band {after.band}; today it is PD {before.pd:.2%}, grade {before.grade}, band {before.band}."
+        )
+
+    # ---- document answers ----------------------------------------------------------------------
+
+    def passages(self, question: str) -> list[CaseChunk]:
+        if self.index is not None:
+            hits = self.index.search(question, merchant_id=self.case.case_id, k=PASSAGES)
+            return [self._tags[h.chunk_id] for h in hits if h.chunk_id in self._tags]
+        words = set(re.findall(r"[a-z]{3,}", question.lower()))
+        chunks = [c for d in self.case.documents for c in d.chunks]
+        ranked = sorted(chunks, key=lambda c: -len(words & set(re.findall(r"[a-z]{3,}", c.text.lower()))))
+        return ranked[:PASSAGES]
+
+    def _documents_answer(self, question: str, answer: Answer) -> Iterator[str]:
+        passages = self.passages(question)
+        if not passages:
+            yield "No document of this merchant speaks to that."
+            return
+        truth = truth_of(self.case)
+        sources = {c.tag: c.text for c in passages}
+        kept = 0
+        if self.llm is not None:
+            book = CallBook.live(self.llm, self.audit)
+            prompt = load_prompt("chat_answer").render(
+                merchant_id=self.case.case_id,
+                facts={
+                    "probability of default": f"{self.case.score.pd:.2%}",
+                    "grade": self.case.score.grade,
+                    "band": self.case.score.band,
+                },
+                passages=[{"tag": c.tag, "text": c.text} for c in passages],
+                question=question,
+            )
+            buffer = ""
+            for piece in book.stream("chat", prompt):
+                buffer += piece
+                sentences = split_sentences(buffer)
+                for sentence in sentences[:-1]:  # all but the last are complete
+                    if self._passes(sentence, truth, sources, answer):
+                        yield (" " if kept else "") + sentence
+                        kept += 1
+                buffer = sentences[-1] if sentences else ""
+            for sentence in split_sentences(buffer):
+                if self._passes(sentence, truth, sources, answer):
+                    yield (" " if kept else "") + sentence
+                    kept += 1
+            if self.audit is not None:
+                self.audit.append_many(book.new_rows())
+        if not kept:
+            answer.fallback = True
+            quoted = [q for c in passages for q in _quotable(c, truth, sources)][:2]
+            answer.citations += [t for t in sources if any(f"[{t}]" in q for q in quoted)]
+            yield (
+                ("From the documents: " + " ".join(quoted))
+                if quoted
+                else "The documents found do not answer that."
+            )
+        cited = [c for c in passages if c.tag in answer.citations]
+        if cited:
+            yield "\nSources:\n" + "\n".join(f"[{c.tag}] {c.citation}" for c in cited)
+
+    @staticmethod
+    def _passes(sentence: str, truth: Any, sources: dict[str, str], answer: Answer) -> bool:
+        verdict = check_sentence(sentence, truth, sources, min_support=MIN_SUPPORT)
+        if verdict.kept and not citations(sentence):  # uncited: it must still be drawn from the passages
+            share = support(sentence, " ".join(sources.values()))
+            if share < UNCITED_SUPPORT:
+                verdict = Verdict(
+                    verdict.sentence, (f"uncited and not drawn from the passages ({share:.0%})",)
+                )
+        if not verdict.kept:
+            answer.dropped.append({"sentence": verdict.sentence, "reasons": list(verdict.reasons)})
+            return False
+        answer.citations += [t for t in sources if f"[{t}]" in sentence and t not in answer.citations]
+        return True
+
+
+def _quotable(chunk: CaseChunk, truth: Any, sources: dict[str, str]) -> list[str]:
+    out = []
+    for sentence in split_sentences(chunk.text):
+        if len(sentence.split()) < 5 or not sentence.endswith((".", "!", "?")) or "<<<" in sentence:
+            continue
+        if instruction_score(sentence) >= FLAG_AT or not SALIENT_WORDS.search(sentence):
+            continue
+        tagged = f"{sentence[:-1]} [{chunk.tag}]{sentence[-1]}"
+        if check_sentence(tagged, truth, sources).kept:
+            out.append(tagged)
+    return out[:1]
