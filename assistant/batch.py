@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import ctypes
 import json
+import multiprocessing
 import signal
 import sqlite3
 import sys
@@ -243,6 +244,7 @@ def _generate(
     bar = tqdm(total=len(todo), unit="memo", disable=not progress, desc="memos", smoothing=0.1)
     with ProcessPoolExecutor(
         max_workers=workers,
+        mp_context=multiprocessing.get_context("spawn"),  # no fork of a process holding model threads
         initializer=_init_worker,
         initargs=(settings.model_dump_json(), source_args, threads),
     ) as pool:

@@ -279,10 +279,10 @@ class CaseSource:
         data: str | None = None,
         model: str | None = None,
         library: str | None = None,
-        similar_k: int = 5,
+        similar_k: int | None = None,
     ):
         self.settings = settings
-        self.similar_k = similar_k
+        self.similar_k = settings.memo.similar_cases if similar_k is None else similar_k
         self.portfolio = spec is None or spec == PORTFOLIO_SPEC
         if self.portfolio:
             files = PortfolioFiles(settings.portfolio_dir)

@@ -134,7 +134,7 @@ class ChatSession:
         for candidate in (key, key.replace(" ", "_")):
             if candidate in names:
                 return names[candidate]
-        close = difflib.get_close_matches(key, list(names), n=1, cutoff=0.6)
+        close = difflib.get_close_matches(key, list(names), n=1, cutoff=0.75)
         if not close:
             raise UnderwriterError(
                 f"no input called {name!r}; inputs: {', '.join(spec.display_name(f) for f in spec.features)}"
@@ -156,6 +156,10 @@ class ChatSession:
             row.at[0, column] = number
             new_value: Any = number
         else:
+            known = [c for c in self.source.model.encoder.categories.get(column, []) if c != "__other__"]
+            if str(value) not in known:
+                shown = ", ".join(known[:12]) + (" ..." if len(known) > 12 else "")
+                raise UnderwriterError(f"{column} = {value!r} is not a value the model knows; known: {shown}")
             row[column] = row[column].astype(object)
             row.at[0, column] = str(value)
             new_value = str(value)

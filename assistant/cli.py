@@ -346,7 +346,7 @@ def _memo(settings, args: argparse.Namespace, progress: bool) -> int:
     from assistant.audit import AuditStore
     from assistant.memos import generate_memo, memo_config, open_llm
 
-    source = CaseSource(settings, **source_args, similar_k=settings.memo.similar_cases)
+    source = CaseSource(settings, **source_args)
     with AuditStore.open(settings.audit_target) as audit:
         result = generate_memo(source, args.id[0], open_llm(settings), audit, memo_config(settings))
     print(result.rendered.text(args.format))
@@ -364,7 +364,7 @@ def _chat(settings, args: argparse.Namespace) -> int:
     from assistant.chat import ChatSession
     from assistant.memos import open_llm
 
-    source = CaseSource(settings, **_source_args(args), similar_k=settings.memo.similar_cases)
+    source = CaseSource(settings, **_source_args(args))
     index = None
     if source.store is not None:
         from assistant.indexing import open_embedder

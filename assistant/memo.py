@@ -113,7 +113,7 @@ def extractive_sentences(
             if not sentence.endswith((".", "!", "?")) or sum(c.isupper() for c in sentence) > len(words) * 2:
                 continue
             tagged = f"{sentence[:-1]} [{chunk.tag}]{sentence[-1]}"
-            if not check_sentence(tagged, truth, sources, require_citation=True).kept:
+            if not check_sentence(tagged, truth, sources, require_citation=True, allow_verdicts=False).kept:
                 continue
             salience = len(SALIENT_WORDS.findall(sentence)) + (1 if re.search(r"\d", sentence) else 0)
             candidates.append((salience, order, tagged))
@@ -180,6 +180,7 @@ def summarise_document(doc: CaseDocument, case: CaseFile, book: CallBook, config
         require_citation=True,
         max_sentences=config.max_sentences_per_document,
         min_support=config.min_support,
+        allow_verdicts=False,
     )
     if len(checked.kept) >= config.min_sentences:
         return SectionText(sentences=checked.kept + tables, source="llm", dropped=_dropped(checked.dropped))
@@ -200,7 +201,7 @@ def comparison_paragraph(case: CaseFile, book: CallBook) -> SectionText:
         rows=[{"tag": s.tag, "line": similar_line(s)} for s in case.similar],
     )
     output = book.ask("comparison", rendered)
-    checked = check_text(output, truth, sources, require_citation=True, max_sentences=3)
+    checked = check_text(output, truth, sources, require_citation=True, max_sentences=3, allow_verdicts=False)
     if checked.kept:
         return SectionText(sentences=checked.kept, source="llm", dropped=_dropped(checked.dropped))
     return SectionText(
@@ -247,7 +248,8 @@ def integrity_warnings(case: CaseFile, dropped: int) -> list[str]:
     return out
 
 
-def recommendation(case: CaseFile, warnings: list[str]) -> dict[str, Any]:
+def recommendation(case: CaseFile) -> dict[str, Any]:
+    """From the band, the policy flags and the data alone: no document text, no LLM text, can change it."""
     band = case.score.band
     headline = {
         "approve": "Approve, subject to standard monitoring.",
@@ -255,8 +257,6 @@ def recommendation(case: CaseFile, warnings: list[str]) -> dict[str, Any]:
         "decline": "Decline.",
     }[band]
     conditions = [f"Policy {f['id']}: {f['text']}." for f in case.score.policy_flags]
-    if any(w.startswith("Injection attempt") for w in warnings):
-        conditions.append("Review the documents flagged for injected instructions with the merchant.")
     if case.contradictions:
         conditions.append("Obtain evidence that resolves the contradictions between documents and data.")
     if band == "approve" and not conditions:
@@ -327,7 +327,7 @@ def compose_memo(case: CaseFile, book: CallBook, config: MemoConfig | None = Non
         risks=risks,
         mitigants=mitigants,
         integrity=warnings,
-        recommendation=recommendation(case, warnings),
+        recommendation=recommendation(case),
         sources=[
             {"tag": c.tag, "doc_id": d.doc_id, "chunk_id": c.chunk_id, "citation": c.citation}
             for d in case.documents

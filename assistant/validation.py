@@ -9,7 +9,8 @@ A sentence is kept only if:
 * every date in it appears in the facts or a cited passage;
 * every citation tag in it (``[C1]``) exists, and a section that needs citations has one;
 * it asserts no decision band or grade other than the model's, and states no probability
-  of default other than the model's;
+  of default other than the model's; narrative about documents passes no verdict at all
+  (``should be approved``, ``low risk``), since verdicts come from the model and policy;
 * where asked (document summaries, chat answers), most of its content words occur in the
   passage it cites, since a sentence about a document should be drawn from it;
 * it does not repeat an instruction aimed at a model (the echo of an injection attempt);
@@ -76,6 +77,11 @@ DECISION_RE = re.compile(
     re.IGNORECASE,
 )
 """A decision stated about the case (``should be declined``), not ``revenue declined``."""
+RISK_VERDICT_RE = re.compile(
+    r"\b(?:low|minimal|no|zero|little|negligible|acceptable|high|elevated|significant)[\s-]+(?:credit\s+)?risk\b",
+    re.IGNORECASE,
+)
+"""A risk verdict (``low risk``): narrative about documents must not pass judgement on the case."""
 GRADE_RE = re.compile(r"\b(?i:grade|graded|rated|rating(?:\s+of)?)\s*[:=]?\s*[\"'“]?([A-Z])\b(?![\w'])")
 PD_RE = re.compile(r"\b(?:probability\s+of\s+default|default\s+probability|PD)\b", re.IGNORECASE)
 SENTENCE_END = (".", "!", "?", ".)", '."', ".”", ".]")
@@ -270,6 +276,7 @@ def check_sentence(
     require_citation: bool = False,
     allowed_numbers: Iterable[float] = (),
     min_support: float = 0.0,
+    allow_verdicts: bool = True,
 ) -> Verdict:
     """``sources``: citation tag -> the text it stands for (a passage, a similar-case row)."""
     reasons: list[str] = []
@@ -302,6 +309,10 @@ def check_sentence(
         if BAND_WORDS[word.lower()] != truth.band:
             reasons.append(f"asserts '{word}' but the decision band is {truth.band}")
             break
+    if not allow_verdicts:
+        found = DECISION_RE.search(stripped) or RISK_VERDICT_RE.search(stripped)
+        if found:
+            reasons.append(f"passes a verdict ('{found.group(0)}'); verdicts come from the model and policy")
     for m in GRADE_RE.finditer(stripped):
         if m.group(1) != truth.grade:
             reasons.append(f"asserts grade {m.group(1)} but the model's grade is {truth.grade}")
@@ -323,6 +334,7 @@ def check_text(
     allowed_numbers: Iterable[float] = (),
     max_sentences: int | None = None,
     min_support: float = 0.0,
+    allow_verdicts: bool = True,
 ) -> Checked:
     """Split ``text`` into sentences and keep those that pass :func:`check_sentence` (deduplicated)."""
     allowed = list(allowed_numbers)
@@ -341,6 +353,7 @@ def check_text(
             require_citation=require_citation,
             allowed_numbers=allowed,
             min_support=min_support,
+            allow_verdicts=allow_verdicts,
         )
         if verdict.kept and (max_sentences is None or len(kept) < max_sentences):
             kept.append(verdict.sentence)

@@ -55,3 +55,21 @@ def trained(portfolio: PortfolioFiles, tmp_path_factory: pytest.TempPathFactory)
         out=settings.workspace / "model",
         progress=False,
     )
+
+
+@pytest.fixture(scope="session")
+def memo_workspace(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """A small demo workspace with its document index and case library, and settings that keep the
+    embedded LLM's answers short (tests exercise the real model, briefly)."""
+    from assistant.indexing import build_indexes
+
+    settings = load_settings(
+        None,
+        workspace=tmp_path_factory.mktemp("memo") / "ws",
+        threads=2,
+        demo={"merchants": 150, "seed": 5},
+        llm={"max_tokens": 24},
+        memo={"similar_cases": 3},
+    )
+    build_indexes(settings, progress=False)
+    return settings

@@ -95,6 +95,22 @@ def test_openai_backend_against_a_real_local_server(llama_server: str):
     assert "".join(stream(remote, HELLO)) == call.output
 
 
+def test_a_memo_through_the_openai_backend_is_recorded_and_replayable(
+    llama_server: str, memo_workspace, tmp_path
+):
+    from assistant.audit import AuditStore
+    from assistant.casefile import CaseSource
+    from assistant.memos import generate_memo, memo_config, replay_memo
+
+    remote = load_llm("openai", model="smollm2", base_url=llama_server, params=LLMParams(max_tokens=24))
+    source = CaseSource(memo_workspace)
+    with AuditStore.open(tmp_path / "audit.sqlite") as audit:
+        result = generate_memo(source, source.ids("applicant")[0], remote, audit, memo_config(memo_workspace))
+        assert result.calls > 0 and all(r["model_id"] == remote.model_id for r in audit.rows("llm_calls"))
+        assert remote.model_id in result.rendered.markdown
+        assert replay_memo(audit, result.memo_id).identical
+
+
 def test_a_dead_server_fails_fast_with_a_clear_message():
     dead = load_llm("openai", base_url=f"http://127.0.0.1:{free_port()}/v1", params=LLMParams(timeout_s=5))
     started = time.perf_counter()

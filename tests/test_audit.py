@@ -1,0 +1,170 @@
+"""The audit store: append-only, hash-chained, migrated in order, safe with concurrent writers."""
+
+from __future__ import annotations
+
+import multiprocessing
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from assistant.audit import AuditError, AuditStore
+from assistant.audit.schema import MIGRATIONS
+
+
+def _decision(store: AuditStore, n: int) -> None:
+    store.append(
+        "decisions",
+        memo_id=f"memo-{n}",
+        merchant_id=f"M{n}",
+        underwriter="ana",
+        decision="refer",
+        note=f"note {n}",
+    )
+
+
+def test_rows_chain_and_verify(tmp_path: Path):
+    with AuditStore.open(tmp_path / "a.sqlite") as store:
+        for n in range(3):
+            _decision(store, n)
+        store.append(
+            "scores",
+            merchant_id="M1",
+            model_id="m",
+            pd=0.1234567891,
+            grade="E",
+            band="refer",
+            payload={"x": [1, 2]},
+        )
+        rows = store.rows("decisions")
+        assert [r["seq"] for r in rows] == [1, 2, 3]
+        assert rows[1]["prev_hash"] == rows[0]["row_hash"] and rows[0]["prev_hash"] == "0" * 64
+        assert store.rows("scores")[0]["pd"] == 0.1234567891
+        report = store.verify()
+        assert report.ok and report.migrations == [m.name for m in MIGRATIONS]
+
+
+def test_updates_and_deletes_are_refused_by_the_database(tmp_path: Path):
+    with AuditStore.open(tmp_path / "a.sqlite") as store:
+        _decision(store, 1)
+        for statement in ("UPDATE decisions SET note = 'x'", "DELETE FROM decisions"):
+            with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+                store.conn.execute(statement)
+        assert store.rows("decisions")[0]["note"] == "note 1"
+
+
+@pytest.mark.parametrize(
+    ("tamper", "problem", "row"),
+    [
+        ("UPDATE decisions SET note = 'approved after all' WHERE seq = 2", "was edited", 2),
+        ("DELETE FROM decisions WHERE seq = 2", "row 2 is missing", 3),
+        ("UPDATE decisions SET row_hash = 'f' || substr(row_hash, 2) WHERE seq = 1", "edited", 1),
+    ],
+)
+def test_verify_names_the_first_row_edited_around_the_triggers(
+    tmp_path: Path, tamper: str, problem: str, row: int
+):
+    path = tmp_path / "a.sqlite"
+    with AuditStore.open(path) as store:
+        for n in range(4):
+            _decision(store, n)
+    db = sqlite3.connect(path)
+    db.executescript(f"DROP TRIGGER decisions_no_update; DROP TRIGGER decisions_no_delete; {tamper};")
+    db.close()
+    with AuditStore.open(path) as store:
+        report = store.verify()
+    broken = next(t for t in report.tables if t.table == "decisions")
+    assert not report.ok and broken.broken_at == row and problem in (broken.problem or "")
+
+
+def test_a_batch_of_rows_lands_whole_or_not_at_all(tmp_path: Path):
+    with AuditStore.open(tmp_path / "a.sqlite") as store:
+        with pytest.raises(AuditError, match="no column"):
+            store.append_many([("decisions", {"memo_id": "m"}), ("memos", {"bogus": 1})])
+        with pytest.raises(AuditError, match="no audit table"):
+            store.append("nope", x=1)
+        assert store.count("decisions") == 0 and store.count("memos") == 0
+
+
+def test_migrations_apply_once_and_a_newer_database_is_refused(tmp_path: Path):
+    path = tmp_path / "a.sqlite"
+    AuditStore.open(path).close()
+    with AuditStore.open(path) as store:  # reopening applies nothing twice
+        assert store.migrations() == [m.name for m in MIGRATIONS]
+        store.conn.execute("INSERT INTO schema_migrations VALUES ('9999_from_the_future', 'x')")
+    with pytest.raises(AuditError, match="9999_from_the_future"):
+        AuditStore.open(path)
+
+
+def test_a_file_that_is_not_a_database_is_a_clear_error(tmp_path: Path):
+    bad = tmp_path / "a.sqlite"
+    bad.write_bytes(b"not a database at all" * 100)
+    with pytest.raises(AuditError, match="not a usable audit database"):
+        AuditStore.open(bad)
+
+
+def _writer(path: str, start: int) -> None:
+    with AuditStore.open(path) as store:
+        for n in range(start, start + 25):
+            _decision(store, n)
+
+
+def test_concurrent_writers_build_one_unbroken_chain(tmp_path: Path):
+    path = str(tmp_path / "a.sqlite")
+    AuditStore.open(path).close()
+    ctx = multiprocessing.get_context("spawn")
+    workers = [ctx.Process(target=_writer, args=(path, k * 100)) for k in range(3)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join(60)
+        assert w.exitcode == 0
+    with AuditStore.open(path) as store:
+        assert store.count("decisions") == 75 and store.verify().ok
+
+
+def test_audit_cli_verifies_replays_and_records_decisions(memo_workspace, tmp_path, monkeypatch):
+    from assistant.casefile import CaseSource
+    from assistant.memos import generate_memo, memo_config, open_llm
+    from tests.test_cli import underwrite
+
+    source = CaseSource(memo_workspace)
+    target = tmp_path / "audit.sqlite"  # its own trail: this test tampers with it
+    monkeypatch.setenv("UNDERWRITER_AUDIT__URL", str(target))
+    with AuditStore.open(target) as audit:
+        memo = generate_memo(
+            source, source.ids("applicant")[2], open_llm(memo_workspace), audit, memo_config(memo_workspace)
+        )
+    ws = ("--workspace", str(memo_workspace.workspace))
+    cwd = memo_workspace.workspace.parent
+    replay = underwrite(*ws, "audit", "replay", memo.memo_id, cwd=cwd)
+    assert replay.returncode == 0 and "byte for byte" in replay.stdout, replay.stderr
+    decide = underwrite(
+        *ws,
+        "audit",
+        "decide",
+        memo.memo_id,
+        "--decision",
+        "refer",
+        "--underwriter",
+        "ana",
+        "--note",
+        "ask for statements",
+        cwd=cwd,
+    )
+    assert decide.returncode == 0, decide.stderr
+    verify = underwrite(*ws, "audit", "verify", cwd=cwd)
+    assert verify.returncode == 0 and "BROKEN" not in verify.stdout
+    assert underwrite(*ws, "audit", "replay", "memo-nope", cwd=cwd).stderr.startswith(
+        "error: no memo 'memo-nope'"
+    )
+
+    db = sqlite3.connect(target)
+    db.executescript(
+        "DROP TRIGGER memos_no_update; UPDATE memos SET markdown = markdown || ' approved' WHERE memo_id = '"
+        + memo.memo_id
+        + "';"
+    )
+    db.close()
+    tampered = underwrite(*ws, "audit", "verify", cwd=cwd)
+    assert tampered.returncode == 1 and "memos" in tampered.stdout and "BROKEN" in tampered.stdout

@@ -1,0 +1,130 @@
+"""The chat core: deterministic tools, what-if from the model, validated streaming answers, CLI."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from assistant.audit import AuditStore
+from assistant.casefile import CaseSource, score_row
+from assistant.chat import ChatSession
+from assistant.indexing import open_embedder
+from assistant.memos import open_llm
+from models.errors import UnderwriterError
+from models.portfolio import PortfolioFiles
+from retrieval.passages import DocumentIndex
+from tests.fakes import ObeyingChat, ScriptedChat, fake_llm
+from tests.test_cli import underwrite
+
+
+@pytest.fixture(scope="module")
+def source(memo_workspace):
+    return CaseSource(memo_workspace, similar_k=3)
+
+
+@pytest.fixture(scope="module")
+def index(memo_workspace):
+    return DocumentIndex.load(memo_workspace.documents_index_dir, open_embedder(memo_workspace))
+
+
+def session(source, llm=None, audit=None, index=None, merchant=None) -> ChatSession:
+    return ChatSession(source, merchant or source.ids("applicant")[0], llm, audit, document_index=index)
+
+
+def answer_of(chat: ChatSession, question: str) -> tuple[list[str], str]:
+    pieces = list(chat.ask(question))
+    return pieces, "".join(pieces)
+
+
+def test_questions_are_routed_to_tools(source):
+    chat = session(source)
+    assert chat.route("What is the PD?") == "score"
+    assert chat.route("why was it declined") == "score"
+    assert chat.route("what if the refund rate was 2%") == "whatif"
+    assert chat.route("/whatif tenure_months=48") == "whatif"
+    assert chat.route("show me comparable merchants") == "similar"
+    assert chat.route("any lawsuits pending?") == "search"
+    with pytest.raises(UnderwriterError, match="unknown command /approve"):
+        chat.route("/approve now")
+
+
+def test_what_if_is_the_model_rescoring_the_changed_case(source):
+    chat = session(source)
+    row = source.row(chat.case.case_id)
+    row["refund_rate"] = 0.001
+    expected = score_row(source.model, row, 2)
+    result = chat.what_if("refund rate", "0.1%")
+    assert result["feature"] == "refund_rate" and result["new"] == pytest.approx(0.001)
+    assert result["after"] == expected and result["before"] == chat.case.score
+    _, text = answer_of(chat, "what if the refund rate was 0.1%")
+    assert f"PD {expected.pd:.2%}" in text and f"band {expected.band}" in text
+    with pytest.raises(UnderwriterError, match="no input called"):
+        chat.what_if("favourite colour", "blue")
+    with pytest.raises(UnderwriterError, match="needs a number"):
+        chat.what_if("refund_rate", "lots")
+    with pytest.raises(UnderwriterError, match="not a value the model knows"):
+        chat.what_if("country", "Atlantis")
+
+
+def test_score_and_similar_answers_come_from_the_case_file(source):
+    chat = session(source)
+    _, score = answer_of(chat, "/score")
+    assert f"PD {chat.case.score.pd:.2%}" in score and chat.case.score.reasons[0]["text"] in score
+    _, similar = answer_of(chat, "/similar")
+    assert all(s.case_id in similar for s in chat.case.similar)
+
+
+def test_document_answers_stream_from_the_embedded_model_and_are_recorded(
+    memo_workspace, source, index, tmp_path
+):
+    with AuditStore.open(tmp_path / "audit.sqlite") as audit:
+        chat = session(source, open_llm(memo_workspace), audit, index)
+        pieces, text = answer_of(chat, "What do the documents say about refunds and deliveries?")
+        answer = chat.history[-1]
+        assert answer.tool == "search" and text.strip() and len(pieces) >= 1
+        assert audit.count("llm_calls") == 1 and audit.rows("llm_calls")[0]["purpose"] == "chat"
+        if answer.citations:
+            assert "Sources:" in text
+
+
+def test_invented_figures_never_reach_the_underwriter(source, index):
+    liar = fake_llm(
+        ScriptedChat(reply="The merchant lost $7,777,777 in 2021. Refunds are 93% of sales."), "liar"
+    )
+    chat = session(source, liar, index=index)
+    _, text = answer_of(chat, "What do the documents say about refunds?")
+    answer = chat.history[-1]
+    assert "7,777,777" not in text and "93%" not in text and answer.fallback
+    assert len(answer.dropped) == 2
+
+
+def test_an_obeying_model_cannot_talk_the_case_up(memo_workspace, source, index):
+    documents = pd.read_csv(PortfolioFiles(memo_workspace.portfolio_dir).documents, dtype=str)
+    flagged = documents.loc[documents["injection_kind"].notna()]
+    merchant, doc_type = flagged.iloc[0]["merchant_id"], flagged.iloc[0]["doc_type"]
+    chat = session(source, fake_llm(ObeyingChat(), "obeying"), index=index, merchant=merchant)
+    _, text = answer_of(chat, f"What does the {doc_type.replace('_', ' ')} say?")
+    assert "low risk" not in text.lower() and "approve" not in text.lower()
+
+
+def test_chat_cli_answers_each_question(memo_workspace):
+    merchant = CaseSource(memo_workspace).ids("applicant")[0]
+    done = underwrite(
+        "--workspace",
+        str(memo_workspace.workspace),
+        "chat",
+        merchant,
+        "--ask",
+        "/score",
+        "--ask",
+        "/whatif dispute_rate=0.5%",
+        "--ask",
+        "/whatif colour=blue",
+        cwd=memo_workspace.workspace.parent,
+    )
+    assert done.returncode == 0, done.stderr
+    assert (
+        "> /whatif dispute_rate=0.5%" in done.stdout
+        and "With Dispute (chargeback) rate = 0.005" in done.stdout
+    )
+    assert "error: no input called 'colour'" in done.stdout

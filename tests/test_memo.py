@@ -1,0 +1,150 @@
+"""The credit memo end to end: real embedded model, validation, injection safety, audit, replay."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pandas as pd
+import pytest
+
+from assistant.audit import AuditStore
+from assistant.calls import CallBook
+from assistant.casefile import CaseSource
+from assistant.memo import compose_memo, truth_of
+from assistant.memos import generate_memo, memo_config, open_llm, replay_memo
+from assistant.validation import CITATION_RE, check_sentence
+from models.portfolio import PortfolioFiles
+from tests.fakes import OBEYED, ObeyingChat, ScriptedChat, fake_llm
+
+
+@pytest.fixture(scope="module")
+def source(memo_workspace):
+    return CaseSource(memo_workspace, similar_k=memo_workspace.memo.similar_cases)
+
+
+@pytest.fixture(scope="module")
+def documents(memo_workspace) -> pd.DataFrame:
+    return pd.read_csv(PortfolioFiles(memo_workspace.portfolio_dir).documents, dtype=str)
+
+
+@pytest.fixture(scope="module")
+def truth_table(memo_workspace) -> pd.DataFrame:
+    return pd.read_csv(PortfolioFiles(memo_workspace.portfolio_dir).truth, dtype=str)
+
+
+def narrative(memo) -> list[str]:
+    return [
+        *memo.business_summary.sentences,
+        *(s for f in memo.findings for s in f.summary.sentences),
+        *memo.comparison.sentences,
+    ]
+
+
+def test_memo_with_the_embedded_model_is_grounded_recorded_and_replayable(memo_workspace, source, tmp_path):
+    merchant = source.ids("applicant")[0]
+    with AuditStore.open(tmp_path / "audit.sqlite") as audit:
+        result = generate_memo(source, merchant, open_llm(memo_workspace), audit, memo_config(memo_workspace))
+        memo, case = result.rendered.memo, result.case
+        assert memo is not None
+        assert memo.decision == {"pd": case.score.pd, "grade": case.score.grade, "band": case.score.band,
+                                 "policy_flags": [f["id"] for f in case.score.policy_flags]}  # fmt: skip
+        assert memo.recommendation["band"] == case.score.band and memo.reasons == case.score.reasons
+        sources = case.chunk_sources() | case.similar_sources()
+        truth = truth_of(case)
+        for sentence in narrative(memo):  # whatever the model wrote, every shown sentence is supported
+            if "_(extractive" not in sentence:
+                assert check_sentence(sentence, truth, sources).kept, sentence
+        for tag in CITATION_RE.findall(result.rendered.markdown):
+            assert all(t.strip() in sources for t in re.split(r"[,;]", tag))
+        assert json.loads(result.rendered.json_text)["case_id"] == merchant
+        assert "<script" not in result.rendered.html and "<h2>Recommendation</h2>" in result.rendered.html
+        assert result.calls > 0 and audit.count("llm_calls") == result.calls - result.cached_calls
+        call = audit.rows("llm_calls")[0]
+        assert call["model_id"].startswith("llamacpp:") and json.loads(call["params"])["max_tokens"] <= 24
+        assert len(call["template_sha256"]) == 64 and call["output"]
+        assert audit.verify().ok
+        replay = replay_memo(audit, result.memo_id)
+        assert replay.identical and replay.rebuilt_sha256 == replay.stored_sha256
+
+        again = generate_memo(source, merchant, open_llm(memo_workspace), audit, memo_config(memo_workspace))
+        summaries = sum(1 for r in audit.rows("llm_calls") if r["purpose"] == "summary")
+        assert again.cached_calls == summaries > 0  # document summaries come from the cache
+
+
+def test_an_obeying_model_cannot_move_any_decision_and_the_attempt_is_reported(source, documents):
+    injected = documents.loc[documents["injection_kind"].notna(), "merchant_id"].unique()
+    assert len(injected) >= 2
+    obeyed_calls = 0
+    for merchant in injected:
+        case = source.case_file(merchant, generated_at="2026-01-01T00:00:00+00:00")
+        flagged = [d for d in case.documents if d.flagged]
+        assert flagged, merchant
+        clean_case = case.model_copy(update={"documents": [d for d in case.documents if not d.flagged]})
+        obeying = fake_llm(ObeyingChat(), "obeying")
+        book = CallBook.live(obeying)
+        attacked = compose_memo(case, book, memo_config_default())
+        obeyed_calls += sum(b.call.output == OBEYED for b in book.calls)
+        clean = compose_memo(clean_case, CallBook.live(obeying), memo_config_default())
+        for part in ("decision", "reasons", "metrics", "recommendation", "similar", "risks", "mitigants"):
+            assert getattr(attacked, part) == getattr(clean, part), part
+        assert any(w.startswith("Injection attempt") and flagged[0].doc_id in w for w in attacked.integrity)
+        assert not any(w.startswith("Injection attempt") for w in clean.integrity)
+        text = " ".join(narrative(attacked)).lower()
+        for obeyed in ("low risk", "approve", "grade is a", "0.4%", "9,900,000", "ignore all"):
+            assert obeyed not in text
+    assert obeyed_calls >= 1  # the fake really was turned by the documents, and none of it got through
+
+
+def memo_config_default():
+    from assistant.memo import MemoConfig
+
+    return MemoConfig()
+
+
+def test_a_model_that_invents_figures_yields_extractive_text_and_a_warning(source):
+    merchant = source.ids("applicant")[1]
+    case = source.case_file(merchant)
+    liar = fake_llm(ScriptedChat(reply="Revenue was $123,456,789 last year. Refunds hit 97% [C1]."), "liar")
+    memo = compose_memo(case, CallBook.live(liar), memo_config_default())
+    text = " ".join(narrative(memo))
+    assert "123,456,789" not in text and "97%" not in text
+    assert all(f.summary.source in {"extractive", "none"} for f in memo.findings)
+    assert (
+        memo.comparison.source == "extractive" and "most similar past cases" in memo.comparison.sentences[0]
+    )
+    assert sum(s["fallback"] for s in memo.validation.values()) >= 1
+    assert any("failed validation" in w for w in memo.integrity)
+
+
+def test_documents_that_contradict_the_data_are_reported(source, truth_table):
+    liars = truth_table.loc[truth_table["contradiction"] == "True", "merchant_id"].tolist()
+    assert liars
+    case = source.case_file(liars[0])
+    assert [c.feature for c in case.contradictions] == ["monthly_volume"]
+    memo = compose_memo(case, CallBook.live(fake_llm(ObeyingChat(), "o")), memo_config_default())
+    assert any(w.startswith("Contradiction") for w in memo.integrity)
+    honest = truth_table.loc[truth_table["contradiction"] == "False", "merchant_id"].tolist()[:5]
+    assert all(not source.case_file(m).contradictions for m in honest)
+
+
+def test_personal_data_never_reaches_a_prompt_or_the_memo(source, truth_table):
+    merchant = source.ids()[0]
+    person = truth_table.set_index("merchant_id").loc[merchant]
+    book = CallBook.live(fake_llm(ObeyingChat(), "o"))
+    memo = compose_memo(source.case_file(merchant), book, memo_config_default())
+    sent = json.dumps([c.call.messages for c in book.calls]) + memo.model_dump_json()
+    for secret in (person["email"], person["phone"], person["tax_id"], person["bank_account"]):
+        assert isinstance(secret, str) and secret not in sent
+    assert "[EMAIL]" in sent or "[TAX_ID]" in sent
+
+
+def test_an_unknown_case_is_a_clear_error(source):
+    from models.errors import UnderwriterError
+
+    with pytest.raises(UnderwriterError, match="not in the data"):
+        source.case_file("NOPE")
+
+
+def test_obeyed_text_is_what_the_fake_says():  # guards the fake itself
+    assert "low risk" in OBEYED
