@@ -6,8 +6,9 @@ Questions are routed by plain rules (or an explicit ``/command``) to a tool:
 * ``/whatif FEATURE=VALUE`` ("what if the refund rate was 2%"): the case re-scored by the
   model with one input changed, never an LLM's guess;
 * ``/similar`` (similar, comparable, peers): the similar past cases and their outcomes;
-* ``/search QUESTION`` and anything else: the merchant's documents are searched and the LLM
-  answers from the passages found, streamed sentence by sentence; each sentence passes the
+* ``/search QUESTION`` and anything else: the merchant's documents are searched, the passages
+  found are listed first (with their citations), and the LLM answers from them, streamed
+  sentence by sentence; each sentence passes the
   memo's validation before it is shown, and an extractive answer (quoted passages) stands in
   when none does.
 
@@ -32,7 +33,9 @@ from models.llm import LLM
 from prompts.loader import load_prompt
 from retrieval.documents.screening import FLAG_AT, instruction_score
 
-PASSAGES = 4
+PASSAGES = 3
+PASSAGE_CHARS = 700
+"""Passages are cut to this length in the prompt (and in validation): a short prompt answers sooner."""
 MIN_SUPPORT = 0.5
 UNCITED_SUPPORT = 0.8
 WHATIF_RE = re.compile(
@@ -194,7 +197,9 @@ class ChatSession:
         if not passages:
             yield "No document of this merchant speaks to that."
             return
+        yield "Passages: " + "; ".join(f"[{c.tag}] {c.citation}" for c in passages) + "\n"
         truth = truth_of(self.case)
+        passages = [c.model_copy(update={"text": c.text[:PASSAGE_CHARS]}) for c in passages]
         sources = {c.tag: c.text for c in passages}
         kept = 0
         if self.llm is not None:
@@ -233,9 +238,6 @@ class ChatSession:
                 if quoted
                 else "The documents found do not answer that."
             )
-        cited = [c for c in passages if c.tag in answer.citations]
-        if cited:
-            yield "\nSources:\n" + "\n".join(f"[{c.tag}] {c.citation}" for c in cited)
 
     @staticmethod
     def _passes(sentence: str, truth: Any, sources: dict[str, str], answer: Answer) -> bool:

@@ -55,6 +55,9 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="skip the document index and similar cases (built on first use, ~2 min for 5,000 merchants)",
     )
+    demo.add_argument(
+        "--no-memos", action="store_true", help="skip the credit memos for the riskiest applicants"
+    )
 
     gen = commands.add_parser("demo-data", help="generate a synthetic merchant portfolio with documents")
     gen.add_argument("--merchants", type=int, help="number of merchants (default from settings: 5000)")
@@ -193,6 +196,18 @@ def run(args: argparse.Namespace) -> int:
                 built = indexing.build_indexes(settings, progress=progress)
             top = workflows.highest_risk(demo_report, count=3)["id"].astype(str).tolist()
             print(demo_evidence_text(indexing.evidence_for(settings, top), built))
+            if not args.no_memos:
+                from assistant.batch import run_batch
+
+                out = settings.workspace / "memos"
+                print(f"\nCredit memos for these applicants (embedded LLM, validated) -> {out}", flush=True)
+                summary = run_batch(settings, top, out, progress=progress)
+                for case_id in top:
+                    print(f"  {out / (case_id + '.md')}")
+                print(
+                    f"  {summary.done} written, {summary.skipped} already there; audit trail "
+                    f"{settings.audit_target} (`underwrite audit verify`)"
+                )
     elif args.command == "demo-data":
         files = workflows.build_demo_portfolio(
             settings,

@@ -37,6 +37,7 @@ class LlamaCppChat(BaseChatModel):
                 model_path=self.model_path,
                 n_ctx=self.params.context_size,
                 n_threads=self.params.threads,
+                n_threads_batch=self.params.threads,  # its default is every core: two workers would oversubscribe
                 seed=self.params.seed,
                 verbose=False,
             )

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import multiprocessing
+import os
+import shutil
 import sqlite3
+import subprocess
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -168,3 +172,112 @@ def test_audit_cli_verifies_replays_and_records_decisions(memo_workspace, tmp_pa
     db.close()
     tampered = underwrite(*ws, "audit", "verify", cwd=cwd)
     assert tampered.returncode == 1 and "memos" in tampered.stdout and "BROKEN" in tampered.stdout
+
+
+def _postgres_bin() -> Path | None:
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
+    if found:
+        return found[-1].parent
+    initdb = shutil.which("initdb")
+    return Path(initdb).resolve().parent if initdb else None
+
+
+@pytest.fixture(scope="module")
+def postgres_url():
+    """A throwaway PostgreSQL server on 127.0.0.1 (initdb + pg_ctl), when the binaries are installed."""
+    bin_dir = _postgres_bin()
+    if bin_dir is None:
+        pytest.skip("PostgreSQL server binaries (initdb, pg_ctl) are not installed")
+    pytest.importorskip("psycopg")
+    root = Path(tempfile.mkdtemp(prefix="uw-pg-"))
+    as_postgres: list[str] = []
+    if os.geteuid() == 0:  # initdb refuses to run as root
+        shutil.chown(root, "postgres")
+        as_postgres = ["runuser", "-u", "postgres", "--"]
+    data, port = root / "data", _free_port()
+    subprocess.run(
+        [
+            *as_postgres,
+            str(bin_dir / "initdb"),
+            "-D",
+            str(data),
+            "-A",
+            "trust",
+            "-U",
+            "underwriter",
+            "--no-sync",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    options = f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off"
+    subprocess.run(
+        [
+            *as_postgres,
+            str(bin_dir / "pg_ctl"),
+            "-D",
+            str(data),
+            "-o",
+            options,
+            "-l",
+            str(root / "log"),
+            "-w",
+            "start",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    try:
+        yield f"postgresql://underwriter@127.0.0.1:{port}/postgres"
+    finally:
+        subprocess.run(
+            [*as_postgres, str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
+            capture_output=True,
+        )
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _pg_writer(url: str, start: int) -> None:
+    _writer(url, start)
+
+
+def test_the_same_store_runs_on_postgresql(postgres_url: str):
+    with AuditStore.open(postgres_url) as store:
+        assert store.conn.dialect == "postgresql" and store.migrations() == [m.name for m in MIGRATIONS]
+        store.append(
+            "scores",
+            merchant_id="M1",
+            model_id="m",
+            pd=0.1234567891,
+            grade="E",
+            band="refer",
+            payload={"x": 1},
+        )
+        for n in range(3):
+            _decision(store, n)
+        assert store.rows("scores")[0]["pd"] == 0.1234567891 and store.verify().ok
+        with pytest.raises(Exception, match="append-only"):
+            store.conn.execute("UPDATE decisions SET note = 'x'")
+    ctx = multiprocessing.get_context("spawn")
+    workers = [ctx.Process(target=_pg_writer, args=(postgres_url, k * 100)) for k in range(2)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join(60)
+        assert w.exitcode == 0
+    with AuditStore.open(postgres_url) as store:
+        assert store.count("decisions") == 53 and store.verify().ok
+        store.conn.execute("ALTER TABLE decisions DISABLE TRIGGER decisions_append_only")
+        store.conn.execute("UPDATE decisions SET decision = 'approve' WHERE seq = 2")
+        broken = next(t for t in store.verify().tables if t.table == "decisions")
+        assert broken.broken_at == 2 and "edited" in (broken.problem or "")
+    with AuditStore.open(postgres_url) as store:  # reopening applies no migration twice
+        assert store.migrations() == [m.name for m in MIGRATIONS]

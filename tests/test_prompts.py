@@ -51,3 +51,14 @@ def test_templates_cannot_reach_python_internals():
     prompt = parse_prompt("name: x\nversion: 1\nsystem: s\nuser: '{{ t.__class__.__mro__ }}'\n", "x.yaml")
     with pytest.raises(PromptError):
         prompt.render(t="text")
+
+
+def test_worked_examples_are_sent_as_earlier_turns():
+    prompt = parse_prompt(
+        "name: x\nversion: 1\nsystem: s\nuser: 'Q: {{ q }}'\nexamples:\n  - {user: 'Q: 1+1', assistant: '2'}\n",
+        "x.yaml",
+    )
+    rendered = prompt.render(q="2+2")
+    assert rendered.messages == [("system", "s"), ("user", "Q: 1+1"), ("assistant", "2"), ("user", "Q: 2+2")]
+    plain = parse_prompt("name: x\nversion: 1\nsystem: s\nuser: 'Q: {{ q }}'\n", "x.yaml")
+    assert plain.template_sha256 != prompt.template_sha256

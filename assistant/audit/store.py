@@ -79,8 +79,12 @@ class PostgresConnection:
             raise AuditError(f"cannot connect to the audit database: {exc}") from None
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
-        with self.db.cursor() as cur:
-            cur.execute(sql.replace("?", "%s"), tuple(params))
+        with self.db.cursor() as cursor:
+            cur: Any = cursor  # our SQL is built from fixed table and column names, never from input
+            if params:
+                cur.execute(sql.replace("?", "%s"), tuple(params))
+            else:  # no placeholders: a literal '%' (in a function body) must stay as it is
+                cur.execute(sql)
             return list(cur.fetchall()) if cur.description else []
 
     @contextmanager
