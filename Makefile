@@ -48,6 +48,8 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_scoring.py
 	$(BIN)/python bench/bench_retrieval.py
 	$(BIN)/python bench/eval_similar_cases.py
+	$(BIN)/python bench/bench_llm.py
+	$(BIN)/python bench/eval_memos.py
 
 clean:
 	rm -rf $(VENV) workspace .pytest_cache .mypy_cache .ruff_cache

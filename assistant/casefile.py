@@ -264,6 +264,14 @@ def _document(
     )
 
 
+def date_column_of(dataset: Any) -> str | None:
+    return dataset.spec.date.column if dataset.spec.date else None
+
+
+MIN_DOCUMENT_CHARS = 40
+"""Text columns shorter than this (a loan title, a job title) are facts, not documents."""
+
+
 class CaseSource:
     """Builds case files for one workspace (the demo portfolio) or one labelled dataset.
 
@@ -303,6 +311,8 @@ class CaseSource:
             self.model = load_model(model, nthread=settings.threads)
             dataset = load_dataset(data, load_spec(spec), require_label=False)  # type: ignore[arg-type]
             frame = dataset.frame.copy()
+            if dataset.dates is not None and date_column_of(dataset) is not None:
+                frame[date_column_of(dataset)] = dataset.dates.dt.strftime("%Y-%m-%d").to_numpy()
             self.id_column = "__case_id"
             frame[self.id_column] = dataset.ids.astype(str).to_numpy()
             self.store = None
@@ -364,6 +374,8 @@ class CaseSource:
             text = row.get(column)
             if not isinstance(text, str) or not text.strip():
                 continue
+            if len(text.strip()) < MIN_DOCUMENT_CHARS:
+                continue  # shown among the facts
             text = text.strip()[:MAX_DOCUMENT_CHARS]
             sha = hashlib.sha256(text.encode()).hexdigest()
             screening = screen(normalise(text))
@@ -390,6 +402,11 @@ class CaseSource:
         facts = [
             Fact(key=f, name=self.spec.display_name(f), value=_plain(first.get(f)))
             for f in self.spec.features
+        ]
+        facts += [
+            Fact(key=c, name=self.spec.display_name(c), value=str(first[c]).strip())
+            for c in self.spec.text
+            if isinstance(first.get(c), str) and 0 < len(str(first[c]).strip()) < MIN_DOCUMENT_CHARS
         ]
         documents = self.documents(case_id, first)
         similar = self.similar(case_id)

@@ -49,7 +49,9 @@ class MemoConfig:
 
 class SectionText(BaseModel):
     sentences: list[str]
-    source: Literal["llm", "extractive", "none"]
+    source: Literal["llm", "extractive", "quoted", "none"]
+    """``llm``: validated LLM sentences; ``extractive``: the LLM's failed, quoted instead;
+    ``quoted``: table rows quoted without asking the LLM; ``none``: nothing to state."""
     dropped: list[dict[str, Any]]
 
 
@@ -141,7 +143,10 @@ def cite_each(output: str, tag: str) -> str:
     return "\n".join(out)
 
 
-TABLE_ROW = re.compile(r"^\s*([A-Za-z][A-Za-z' ()/&-]{2,40}?)[\s:|]{2,}(-?[$€£]?-?[\d,]+(?:\.\d+)?%?)\s*$")
+TABLE_ROW = re.compile(
+    r"^\s*\|?\s*([A-Za-z][A-Za-z' ()/&-]{2,40}?)\s*(?:\||:|\s{2,})\s*(-?[$€£]?-?[\d,]+(?:\.\d+)?%?)\s*\|?\s*$"
+)
+"""A table row: ``Revenue   $507,100``, ``| Revenue | $404,300 |`` or ``Revenue: $1,200``."""
 
 
 def prose_share(text: str) -> float:
@@ -182,6 +187,8 @@ def summarise_document(doc: CaseDocument, case: CaseFile, book: CallBook, config
         min_support=config.min_support,
         allow_verdicts=False,
     )
+    if not outputs:
+        return SectionText(sentences=tables, source="quoted" if tables else "none", dropped=[])
     if len(checked.kept) >= config.min_sentences:
         return SectionText(sentences=checked.kept + tables, source="llm", dropped=_dropped(checked.dropped))
     fallback = extractive_sentences(doc, truth, sources, config.extractive_sentences) + tables

@@ -53,10 +53,13 @@ def evaluate(settings: Settings, source: CaseSource, ids: list[str], example: Pa
             memo = result.rendered.memo
             assert memo is not None
             doc_types = {f.doc_id: f.doc_type for f in memo.findings}
+            sources = {f"finding {f.doc_id}": f.summary.source for f in memo.findings}
             for name, stats in memo.validation.items():
                 kind = section_kind(name, doc_types)
+                totals[kind]["quoted tables, no LLM"] += sources.get(name) == "quoted"
                 totals[kind]["sections"] += 1
-                totals[kind]["llm sentences kept"] += stats["kept"] if not stats["fallback"] else 0
+                llm_written = sources.get(name, "llm") == "llm" and not stats["fallback"]
+                totals[kind]["llm sentences kept"] += stats["kept"] if llm_written else 0
                 totals[kind]["dropped"] += stats["dropped"]
                 totals[kind]["fallbacks"] += stats["fallback"]
             for section in [*(f.summary for f in memo.findings), memo.comparison]:
