@@ -32,6 +32,7 @@ from models.errors import UnderwriterError
 from models.portfolio import PortfolioFiles
 from models.scoring import score_matrix
 from models.spec import load_spec
+from retrieval.cases import CaseLibrary
 from retrieval.documents.pii import redact
 from retrieval.documents.screening import FLAG_AT
 from retrieval.store import VectorStore
@@ -319,6 +320,7 @@ class CaseSource:
             self.library = library or ""
         self.frame = frame.set_index(self.id_column, drop=False)
         self.spec = self.model.spec
+        self._cases: CaseLibrary | None = None
 
     def ids(self, status: str | None = None) -> list[str]:
         frame = self.frame
@@ -388,12 +390,21 @@ class CaseSource:
         return documents
 
     def similar(self, case_id: str) -> SimilarReport | None:
-        if not self.library:
+        if not self.library or self.similar_k == 0:
             return None
-        root = self.settings.case_library_dir(self.library)
-        if not root.exists():
-            return None
-        return similar_cases(self.settings, case_id, k=self.similar_k, library=self.library)
+        if self._cases is None:
+            root = self.settings.case_library_dir(self.library)
+            if not root.exists():
+                return None
+            self._cases = CaseLibrary.load(root)  # once per source, not once per memo
+        return similar_cases(
+            self.settings,
+            case_id,
+            k=self.similar_k,
+            library=self.library,
+            cases=self._cases,
+            documents=self.store,
+        )
 
     def case_file(self, case_id: str, *, generated_at: str | None = None) -> CaseFile:
         row = self.row(case_id)

@@ -26,12 +26,11 @@ from typing import Any
 from assistant.audit import AuditStore
 from assistant.calls import CallBook
 from assistant.casefile import CaseChunk, CaseFile, CaseSource, score_row, similar_line
-from assistant.memo import SALIENT_WORDS, comparison_facts, truth_of
+from assistant.memo import comparison_facts, quotable, truth_of
 from assistant.validation import Verdict, check_sentence, citations, split_sentences, support
 from models.errors import UnderwriterError
 from models.llm import LLM
 from prompts.loader import load_prompt
-from retrieval.documents.screening import FLAG_AT, instruction_score
 
 PASSAGES = 3
 PASSAGE_CHARS = 700
@@ -231,7 +230,9 @@ class ChatSession:
                 self.audit.append_many(book.new_rows())
         if not kept:
             answer.fallback = True
-            quoted = [q for c in passages for q in _quotable(c, truth, sources)][:2]
+            quoted = [
+                text for c in passages for salience, text in quotable(c, truth, sources)[:1] if salience
+            ][:2]
             answer.citations += [t for t in sources if any(f"[{t}]" in q for q in quoted)]
             yield (
                 ("From the documents: " + " ".join(quoted))
@@ -253,16 +254,3 @@ class ChatSession:
             return False
         answer.citations += [t for t in sources if f"[{t}]" in sentence and t not in answer.citations]
         return True
-
-
-def _quotable(chunk: CaseChunk, truth: Any, sources: dict[str, str]) -> list[str]:
-    out = []
-    for sentence in split_sentences(chunk.text):
-        if len(sentence.split()) < 5 or not sentence.endswith((".", "!", "?")) or "<<<" in sentence:
-            continue
-        if instruction_score(sentence) >= FLAG_AT or not SALIENT_WORDS.search(sentence):
-            continue
-        tagged = f"{sentence[:-1]} [{chunk.tag}]{sentence[-1]}"
-        if check_sentence(tagged, truth, sources).kept:
-            out.append(tagged)
-    return out[:1]

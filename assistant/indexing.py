@@ -302,14 +302,17 @@ def similar_cases(
     k: int = 10,
     as_of: str | None = None,
     library: str = PORTFOLIO_LIBRARY,
+    cases: CaseLibrary | None = None,
+    documents: VectorStore | None = None,
 ) -> SimilarReport:
+    """``cases`` and ``documents``: the library and document store, when the caller holds them loaded."""
     root = settings.case_library_dir(library)
-    if not root.exists():
+    if cases is None and not root.exists():
         hint = "`underwrite index build`" + (
             "" if library == PORTFOLIO_LIBRARY else f" --spec {library} --data FILE"
         )
         raise UnderwriterError(f"no case library {library!r} at {root}; build it with {hint}")
-    cases = CaseLibrary.load(root)
+    cases = cases or CaseLibrary.load(root)
     if case_id in cases.store:
         query = cases.query_for_case(case_id)
         decided = cases.store.item(cases.store.id_of(case_id)).as_of
@@ -326,8 +329,10 @@ def similar_cases(
             f"merchant {case_id!r} is neither in the case library nor in {files.merchants}"
         )
     text = None
-    if cases.text_dim and settings.documents_index_dir.exists():
-        store = VectorStore.load(settings.documents_index_dir, embedder_id=cases.store.embedder_id)
+    if cases.text_dim and (documents is not None or settings.documents_index_dir.exists()):
+        store = documents or VectorStore.load(
+            settings.documents_index_dir, embedder_id=cases.store.embedder_id
+        )
         text = merchant_text_vectors(store, [case_id])[0]
     when = as_of or str(row["decision_date"].iloc[0])
     contrib = None

@@ -19,7 +19,7 @@ from typing import Any, Literal
 from pydantic import BaseModel
 
 from assistant.calls import CallBook
-from assistant.casefile import CaseDocument, CaseFile, Fact, SimilarRow, similar_line
+from assistant.casefile import CaseChunk, CaseDocument, CaseFile, Fact, SimilarRow, similar_line
 from assistant.validation import CITATION_RE, CaseTruth, check_sentence, check_text, split_sentences
 from prompts.loader import load_prompt
 from retrieval.documents.screening import FLAG_AT, instruction_score
@@ -98,27 +98,32 @@ def _dropped(verdicts: list[Any]) -> list[dict[str, Any]]:
     return [{"sentence": v.sentence, "reasons": list(v.reasons)} for v in verdicts]
 
 
+def quotable(chunk: CaseChunk, truth: CaseTruth, sources: dict[str, str]) -> list[tuple[int, str]]:
+    """A chunk's sentences that may be quoted (finished, no instruction, no verdict), with the chunk's
+    tag and a salience score (risk words, figures)."""
+    out = []
+    for sentence in split_sentences(chunk.text):
+        words = sentence.split()
+        if len(words) < 5 or len(words) > 60 or sentence.lstrip().startswith("#"):
+            continue
+        if instruction_score(sentence) >= FLAG_AT or "[" in sentence or "<<<" in sentence:
+            continue
+        if not sentence.endswith((".", "!", "?")) or sum(c.isupper() for c in sentence) > len(words) * 2:
+            continue
+        tagged = f"{sentence[:-1]} [{chunk.tag}]{sentence[-1]}"
+        if check_sentence(tagged, truth, sources, require_citation=True, allow_verdicts=False).kept:
+            salience = len(SALIENT_WORDS.findall(sentence)) + (1 if re.search(r"\d", sentence) else 0)
+            out.append((salience, tagged))
+    return out
+
+
 def extractive_sentences(
     doc: CaseDocument, truth: CaseTruth, sources: dict[str, str], count: int
 ) -> list[str]:
-    """The most salient sentences of a document, verbatim with their tag; never an instruction."""
-    candidates: list[tuple[float, int, str]] = []
-    order = 0
-    for chunk in doc.chunks:
-        for sentence in split_sentences(chunk.text):
-            order += 1
-            words = sentence.split()
-            if len(words) < 5 or len(words) > 60 or sentence.lstrip().startswith("#"):
-                continue
-            if instruction_score(sentence) >= FLAG_AT or "[" in sentence or "<<<" in sentence:
-                continue
-            if not sentence.endswith((".", "!", "?")) or sum(c.isupper() for c in sentence) > len(words) * 2:
-                continue
-            tagged = f"{sentence[:-1]} [{chunk.tag}]{sentence[-1]}"
-            if not check_sentence(tagged, truth, sources, require_citation=True, allow_verdicts=False).kept:
-                continue
-            salience = len(SALIENT_WORDS.findall(sentence)) + (1 if re.search(r"\d", sentence) else 0)
-            candidates.append((salience, order, tagged))
+    """The most salient sentences of a document, verbatim with their tag, in document order."""
+    candidates = [
+        (s, i, text) for i, (s, text) in enumerate(q for c in doc.chunks for q in quotable(c, truth, sources))
+    ]
     best = sorted(candidates, key=lambda c: (-c[0], c[1]))[:count]
     return [text for _, _, text in sorted(best, key=lambda c: c[1])]
 

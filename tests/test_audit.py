@@ -113,16 +113,21 @@ def _writer(path: str, start: int) -> None:
             _decision(store, n)
 
 
-def test_concurrent_writers_build_one_unbroken_chain(tmp_path: Path):
-    path = str(tmp_path / "a.sqlite")
-    AuditStore.open(path).close()
+def run_writers(target: str, count: int) -> None:
+    """``count`` processes appending 25 rows each to the same store at once."""
     ctx = multiprocessing.get_context("spawn")
-    workers = [ctx.Process(target=_writer, args=(path, k * 100)) for k in range(3)]
+    workers = [ctx.Process(target=_writer, args=(target, k * 100)) for k in range(count)]
     for w in workers:
         w.start()
     for w in workers:
         w.join(60)
         assert w.exitcode == 0
+
+
+def test_concurrent_writers_build_one_unbroken_chain(tmp_path: Path):
+    path = str(tmp_path / "a.sqlite")
+    AuditStore.open(path).close()
+    run_writers(path, 3)
     with AuditStore.open(path) as store:
         assert store.count("decisions") == 75 and store.verify().ok
 
@@ -245,10 +250,6 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _pg_writer(url: str, start: int) -> None:
-    _writer(url, start)
-
-
 def test_the_same_store_runs_on_postgresql(postgres_url: str):
     with AuditStore.open(postgres_url) as store:
         assert store.conn.dialect == "postgresql" and store.migrations() == [m.name for m in MIGRATIONS]
@@ -266,13 +267,7 @@ def test_the_same_store_runs_on_postgresql(postgres_url: str):
         assert store.rows("scores")[0]["pd"] == 0.1234567891 and store.verify().ok
         with pytest.raises(Exception, match="append-only"):
             store.conn.execute("UPDATE decisions SET note = 'x'")
-    ctx = multiprocessing.get_context("spawn")
-    workers = [ctx.Process(target=_pg_writer, args=(postgres_url, k * 100)) for k in range(2)]
-    for w in workers:
-        w.start()
-    for w in workers:
-        w.join(60)
-        assert w.exitcode == 0
+    run_writers(postgres_url, 2)
     with AuditStore.open(postgres_url) as store:
         assert store.count("decisions") == 53 and store.verify().ok
         store.conn.execute("ALTER TABLE decisions DISABLE TRIGGER decisions_append_only")
