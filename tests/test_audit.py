@@ -62,7 +62,7 @@ def test_updates_and_deletes_are_refused_by_the_database(tmp_path: Path):
     [
         ("UPDATE decisions SET note = 'approved after all' WHERE seq = 2", "was edited", 2),
         ("DELETE FROM decisions WHERE seq = 2", "row 2 is missing", 3),
-        ("UPDATE decisions SET row_hash = 'f' || substr(row_hash, 2) WHERE seq = 1", "edited", 1),
+        ("UPDATE decisions SET row_hash = upper(row_hash) || 'x' WHERE seq = 1", "edited", 1),
     ],
 )
 def test_verify_names_the_first_row_edited_around_the_triggers(
