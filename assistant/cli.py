@@ -163,7 +163,130 @@ def build_parser() -> argparse.ArgumentParser:
     de.add_argument("--decision", required=True, choices=["approve", "refer", "decline"])
     de.add_argument("--underwriter", required=True)
     de.add_argument("--note", default="")
+    _eval_parser(commands)
     return parser
+
+
+def _eval_parser(commands: argparse._SubParsersAction) -> None:
+    ev = commands.add_parser(
+        "eval", help="evaluate prompts and models: case sets, runs, comparison, gate, reports"
+    )
+    ev_commands = ev.add_subparsers(dest="eval_command", required=True, metavar="ACTION")
+    cs = ev_commands.add_parser(
+        "cases", help="build a versioned case set (JSONL) with what is known to be true"
+    )
+    cs.add_argument("--set", required=True, choices=["demo", "adversarial", "lending_club"])
+    cs.add_argument("--count", type=_positive, default=20)
+    cs.add_argument("--out", type=Path, help="folder (default: WORKSPACE/eval/cases)")
+    cs.add_argument(
+        "--data", type=Path, help="lending_club: the CSV (default: data/lc_small_business_2007_2010.csv)"
+    )
+    cs.add_argument(
+        "--model",
+        type=Path,
+        help="lending_club: the model directory (default: WORKSPACE/models/lending_club)",
+    )
+    rn = ev_commands.add_parser(
+        "run", help="memos for every prompt variant x model x case, scored; cached calls"
+    )
+    rn.add_argument("--task", choices=["memo"], default="memo")
+    rn.add_argument("--cases", required=True, type=Path, help="a case set from `eval cases`")
+    rn.add_argument(
+        "--prompts",
+        help="variants, e.g. document_summary@1,document_summary@2 (a+b pins two); default: current",
+    )
+    rn.add_argument(
+        "--models",
+        default="llamacpp",
+        help="comma-separated: llamacpp[:PATH], openai:MODEL@URL, transformers:DIR",
+    )
+    rn.add_argument("--repeats", type=_positive, default=1, help="samples per cell (seed + repeat)")
+    rn.add_argument("--out", type=Path, help="run folder (default: WORKSPACE/eval/runs/RUN_ID)")
+    rn.add_argument("--judge", help="also grade each memo with this model (same syntax as --models)")
+    rn.add_argument("--judge-repeats", type=_positive, default=1, help="judge samples per memo (variance)")
+    jc = ev_commands.add_parser(
+        "judge-check", help="agreement of a judge model with the human-labelled narratives"
+    )
+    jc.add_argument("--judge", default="llamacpp")
+    jc.add_argument("--repeats", type=_positive, default=1)
+    cp = ev_commands.add_parser(
+        "compare", help="per-metric means with bootstrap intervals, paired test, case changes"
+    )
+    cp.add_argument("a", help="RUN or RUN:VARIANT")
+    cp.add_argument("b", help="RUN or RUN:VARIANT")
+    gt = ev_commands.add_parser(
+        "gate", help="exit 1 when a gated metric got worse than the baseline beyond --max-drop"
+    )
+    gt.add_argument("run", help="RUN or RUN:VARIANT")
+    gt.add_argument("--baseline", required=True, help="RUN or RUN:VARIANT")
+    gt.add_argument("--max-drop", type=float, default=0.02)
+    rp = ev_commands.add_parser("report", help="write report.md and report.html into the run folder")
+    rp.add_argument("run", type=Path)
+
+
+def _eval(settings, args: argparse.Namespace, progress: bool) -> int:
+    if args.eval_command == "cases":
+        from assistant.eval import cases
+
+        folder = args.out or settings.workspace / "eval" / "cases"
+        if args.set == "lending_club":
+            data = args.data or Path("data/lc_small_business_2007_2010.csv")
+            model = args.model or settings.workspace / "models" / "lending_club"
+            built = cases.lending_club_cases(settings, args.count, data, model)
+        else:
+            built = cases.demo_cases(settings, args.count, adversarial=args.set == "adversarial")
+        path = cases.write_case_set(built, folder, args.set)
+        print(f"{len(built)} cases -> {path}")
+        return 0
+    if args.eval_command == "run":
+        from assistant.eval.report import write_reports
+        from assistant.eval.runner import load_run, parse_model, parse_variants, run_eval
+
+        folder = run_eval(
+            settings,
+            args.cases,
+            variants=parse_variants(args.prompts),
+            models=[m.strip() for m in args.models.split(",") if m.strip()],
+            repeats=args.repeats,
+            out=args.out,
+            progress=progress,
+            judge=parse_model(args.judge, settings) if args.judge else None,
+            judge_repeats=args.judge_repeats,
+        )
+        md, _ = write_reports(folder)
+        timing = load_run(folder)["timing"]
+        print(md.read_text())
+        print(
+            f"run {folder} ({timing['seconds']:.1f} s; cache {timing['cache_hits']} hits, {timing['cache_misses']} misses)"
+        )
+        return 0
+    if args.eval_command == "judge-check":
+        from assistant.eval.judge import agreement
+        from assistant.eval.runner import EvalCache, parse_model
+
+        cache = EvalCache(settings.workspace / "eval" / "cache.sqlite")
+        result = agreement(parse_model(args.judge, settings), repeats=args.repeats, cache=cache)
+        cache.close()
+        print(json.dumps(result, indent=2))
+        return 0
+    if args.eval_command == "compare":
+        from assistant.eval.compare import compare, comparison_text
+
+        print(comparison_text(compare(args.a, args.b)))
+        return 0
+    if args.eval_command == "gate":
+        from assistant.eval.compare import gate
+
+        ok, failures = gate(args.run, args.baseline, args.max_drop)
+        for failure in failures:
+            print(f"REGRESSION {failure}")
+        print("gate passed" if ok else f"gate FAILED ({len(failures)} metric(s))")
+        return 0 if ok else 1
+    from assistant.eval.report import write_reports
+
+    md, page = write_reports(args.run)
+    print(f"wrote {md} and {page}")
+    return 0
 
 
 def _case_source_args(parser: argparse.ArgumentParser) -> None:
@@ -306,6 +429,8 @@ def run(args: argparse.Namespace) -> int:
         return _chat(settings, args)
     elif args.command == "audit":
         return _audit(settings, args)
+    elif args.command == "eval":
+        return _eval(settings, args, progress)
     elif args.command == "specs":
         from models.spec import load_spec, shipped_spec_names
 

@@ -21,7 +21,7 @@ from pydantic import BaseModel
 from assistant.calls import CallBook
 from assistant.casefile import CaseChunk, CaseDocument, CaseFile, Fact, SimilarRow, similar_line
 from assistant.validation import CITATION_RE, CaseTruth, check_sentence, check_text, split_sentences
-from prompts.loader import load_prompt
+from prompts.loader import Prompt, load_prompt
 from retrieval.documents.screening import FLAG_AT, instruction_score
 
 MEMO_FORMAT = 1
@@ -44,6 +44,20 @@ class MemoConfig:
     min_support: float = 0.75
     min_prose_share: float = 0.4
     """Chunks with less running text than this (tables, headings) are quoted, not summarised."""
+    prompt_versions: tuple[tuple[str, int], ...] = ()
+    """Pinned template versions, e.g. ``(("document_summary", 1),)``; others use the current one."""
+
+    def prompt(self, name: str) -> Prompt:
+        return load_prompt(name, dict(self.prompt_versions).get(name))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**self.__dict__, "prompt_versions": [list(p) for p in self.prompt_versions]}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> MemoConfig:
+        pinned = tuple((str(n), int(v)) for n, v in data.get("prompt_versions", ()))
+        return cls(**{**data, "prompt_versions": pinned})
+
     """Share of a summary sentence's content words that must occur in the chunk it cites."""
 
 
@@ -174,7 +188,7 @@ def summarise_document(doc: CaseDocument, case: CaseFile, book: CallBook, config
     """Map: one LLM call per chunk (up to a cap). Reduce: the validated, cited sentences, deduplicated."""
     truth = truth_of(case)
     sources = {c.tag: c.text for c in doc.chunks}
-    prompt = load_prompt("document_summary")
+    prompt = config.prompt("document_summary")
     outputs = []
     tables: list[str] = []
     for chunk in doc.chunks[: config.max_chunks_per_document]:
@@ -202,12 +216,12 @@ def summarise_document(doc: CaseDocument, case: CaseFile, book: CallBook, config
     )
 
 
-def comparison_paragraph(case: CaseFile, book: CallBook) -> SectionText:
+def comparison_paragraph(case: CaseFile, book: CallBook, config: MemoConfig) -> SectionText:
     if not case.similar:
         return SectionText(sentences=[], source="none", dropped=[])
     truth = truth_of(case)
     sources = case.similar_sources()
-    rendered = load_prompt("memo_comparison").render(
+    rendered = config.prompt("memo_comparison").render(
         pd=f"{case.score.pd:.1%}",
         reasons="; ".join(r["text"] for r in case.score.reasons) or "none stated",
         rows=[{"tag": s.tag, "line": similar_line(s)} for s in case.similar],
@@ -299,7 +313,7 @@ def compose_memo(case: CaseFile, book: CallBook, config: MemoConfig | None = Non
         )
     business = next((f.summary for f in findings if f.doc_type in BUSINESS_DOC_TYPES), None)
     business = business or SectionText(sentences=[], source="none", dropped=[])
-    comparison = comparison_paragraph(case, book)
+    comparison = comparison_paragraph(case, book, config)
     sections = {f"finding {f.doc_id}": f.summary for f in findings} | {"comparison": comparison}
     stats = {
         name: {"kept": len(s.sentences), "dropped": len(s.dropped), "fallback": int(s.source == "extractive")}

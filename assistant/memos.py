@@ -117,7 +117,7 @@ def generate_memo(
                     "run_id": run_id,
                     "inputs": {
                         "case": case.model_dump(mode="json"),
-                        "config": config.__dict__,
+                        "config": config.to_dict(),
                         "llm": {"model_id": book.model_id, "params": book.params.to_dict()},
                     },
                     "call_ids": book.call_ids(),
@@ -158,7 +158,7 @@ def replay_memo(audit: AuditStore, memo_id: str) -> ReplayResult:
     calls = [c for cid in dict.fromkeys(call_ids) for c in audit.rows("llm_calls", {"call_id": cid})]
     book = CallBook.replaying(inputs["llm"]["model_id"], inputs["llm"]["params"], outputs_of(calls))
     case = CaseFile.model_validate(inputs["case"])
-    memo = compose_memo(case, book, MemoConfig(**inputs["config"]))
+    memo = compose_memo(case, book, MemoConfig.from_dict(inputs["config"]))
     rendered = RenderedMemo.of(memo)
     differences = [
         name

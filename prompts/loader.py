@@ -139,19 +139,37 @@ def parse_prompt(text: str, origin: str) -> Prompt:
 
 
 @cache
-def shipped_prompts() -> dict[str, Prompt]:
-    """Every template shipped in ``prompts/templates``, by name (the highest version wins)."""
-    found: dict[str, Prompt] = {}
-    for entry in resources.files("prompts").joinpath("templates").iterdir():
+def prompt_versions() -> dict[tuple[str, int], Prompt]:
+    """Every template shipped in ``prompts/templates``, by (name, version); older versions stay
+    shipped so that the evaluation harness can compare them with the current one."""
+    found: dict[tuple[str, int], Prompt] = {}
+    for entry in sorted(resources.files("prompts").joinpath("templates").iterdir(), key=lambda e: e.name):
         if entry.name.endswith(".yaml"):
-            prompt = parse_prompt(entry.read_text(encoding="utf-8"), f"prompts/templates/{entry.name}")
-            if prompt.name not in found or prompt.version > found[prompt.name].version:
-                found[prompt.name] = prompt
+            origin = f"prompts/templates/{entry.name}"
+            prompt = parse_prompt(entry.read_text(encoding="utf-8"), origin)
+            if (prompt.name, prompt.version) in found:
+                raise PromptError(f"{origin}: {prompt.name} v{prompt.version} is shipped twice")
+            found[(prompt.name, prompt.version)] = prompt
     return found
 
 
-def load_prompt(name: str) -> Prompt:
-    prompts = shipped_prompts()
-    if name not in prompts:
-        raise PromptError(f"no prompt named {name!r}; shipped: {', '.join(sorted(prompts))}")
-    return prompts[name]
+def shipped_prompts() -> dict[str, Prompt]:
+    """The current (highest) version of every shipped template, by name."""
+    latest: dict[str, Prompt] = {}
+    for (name, _), prompt in sorted(prompt_versions().items(), key=lambda kv: kv[0]):
+        latest[name] = prompt
+    return latest
+
+
+def load_prompt(name: str, version: int | None = None) -> Prompt:
+    """A shipped template: its current version, or the given one."""
+    if version is None:
+        prompts = shipped_prompts()
+        if name not in prompts:
+            raise PromptError(f"no prompt named {name!r}; shipped: {', '.join(sorted(prompts))}")
+        return prompts[name]
+    versions = prompt_versions()
+    if (name, version) not in versions:
+        known = sorted(v for n, v in versions if n == name)
+        raise PromptError(f"no prompt {name} v{version}; shipped versions of {name!r}: {known or 'none'}")
+    return versions[(name, version)]

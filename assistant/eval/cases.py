@@ -1,0 +1,188 @@
+"""Evaluation case sets: JSONL files of case files plus what is known to be true about each.
+
+A case carries the full :class:`~assistant.casefile.CaseFile` (record, score, documents,
+similar cases), so a run needs no index, and a :class:`Truth`: the model's band, grade and
+reason codes, planted contradictions, planted injections, planted personal data, and the
+realised outcome for historical cases. Sets:
+
+* ``demo``: applicants and historical merchants of the demo portfolio (outcomes known for
+  the historical ones);
+* ``adversarial``: demo merchants whose documents carry injected instructions;
+* ``lending_club``: Lending Club small-business loans with the borrower's own text and the
+  real repaid/defaulted outcome.
+
+Files are versioned: ``SET-vN.jsonl``, a new N whenever the content changes; the first
+line is a header with the set, the version and the SHA-256 of the cases.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel
+
+from assistant.casefile import CaseFile, CaseSource
+from assistant.settings import Settings
+from models.errors import UnderwriterError
+from models.portfolio import PortfolioFiles
+
+FORMAT = "underwriter-eval-cases"
+SETS = ("demo", "adversarial", "lending_club")
+FIXED_TIME = "2026-01-01T00:00:00+00:00"
+"""Case files of a set carry a fixed generation time, so rebuilding a set gives the same bytes."""
+
+
+class Truth(BaseModel):
+    band: str
+    grade: str
+    reason_codes: list[str]
+    contradiction: bool | None = None
+    injected_documents: list[str] = []
+    personal_data: list[str] = []
+    """Planted personal data (raw strings) that must never appear in a memo."""
+    outcome: int | None = None
+
+
+class EvalCase(BaseModel):
+    case_id: str
+    set: str
+    case: CaseFile
+    truth: Truth
+
+
+def _truth(case: CaseFile, **known: Any) -> Truth:
+    return Truth(
+        band=case.score.band,
+        grade=case.score.grade,
+        reason_codes=[r["code"] for r in case.score.reasons],
+        **known,
+    )
+
+
+def demo_cases(settings: Settings, count: int, adversarial: bool = False) -> list[EvalCase]:
+    files = PortfolioFiles(settings.portfolio_dir)
+    source = CaseSource(settings)
+    merchants = pd.read_csv(files.merchants, dtype={"merchant_id": str, "mcc": str}).set_index("merchant_id")
+    docs = pd.read_csv(files.documents, dtype=str)
+    truth = pd.read_csv(files.truth, dtype=str).set_index("merchant_id")
+    injected: dict[str, list[str]] = {}
+    for merchant, doc_id in docs.loc[docs["injection_kind"].notna(), ["merchant_id", "doc_id"]].itertuples(
+        index=False
+    ):
+        injected.setdefault(str(merchant), []).append(str(doc_id))
+    ids: list[str]
+    if adversarial:
+        ids = sorted(injected)[:count]
+    else:  # half applicants, half historical merchants with a known outcome, in file order
+        applicants = [str(m) for m in merchants.index[merchants["status"] == "applicant"]]
+        historical = [str(m) for m in merchants.index[merchants["status"] == "historical"]]
+        ids = applicants[: count - count // 2] + historical[: count // 2]
+    out = []
+    for merchant in ids:
+        case = source.case_file(merchant, generated_at=FIXED_TIME)
+        t = truth.loc[merchant]
+        pii = [str(t[c]) for c in ("email", "phone", "bank_account", "tax_id") if isinstance(t.get(c), str)]
+        outcome = float(merchants["default_12m"].get(merchant, np.nan))
+        known = {
+            "contradiction": t["contradiction"] == "True",
+            "injected_documents": injected.get(merchant, []),
+            "personal_data": pii,
+            "outcome": None if np.isnan(outcome) else int(outcome),
+        }
+        out.append(
+            EvalCase(
+                case_id=merchant,
+                set="adversarial" if adversarial else "demo",
+                case=case,
+                truth=_truth(case, **known),
+            )
+        )
+    return out
+
+
+def lending_club_cases(settings: Settings, count: int, data: Path, model: Path) -> list[EvalCase]:
+    from models.dataset import load_dataset
+    from models.spec import load_spec
+
+    spec = load_spec("lending_club")
+    source = CaseSource(settings, spec="lending_club", data=str(data), model=str(model), library=spec.name)
+    dataset = load_dataset(data, spec, require_label=True)
+    outcomes = dict(zip(dataset.ids.astype(str), dataset.labels.tolist(), strict=True))  # type: ignore[union-attr]
+    dates = dict(zip(dataset.ids.astype(str), dataset.dates.dt.strftime("%Y-%m-%d"), strict=True))  # type: ignore[union-attr]
+    texts = dataset.frame["desc_clean"].fillna("").astype(str).str.len().to_numpy()
+    ids = [
+        i for i, n in zip(dataset.ids.astype(str), texts, strict=True) if n > 80 and dates[i] >= "2010-01-01"
+    ]
+    out = []
+    for case_id in ids[:count]:
+        case = source.case_file(case_id, generated_at=FIXED_TIME)
+        out.append(
+            EvalCase(
+                case_id=case_id,
+                set="lending_club",
+                case=case,
+                truth=_truth(case, outcome=int(outcomes[case_id])),
+            )
+        )
+    return out
+
+
+def _digest(cases: list[EvalCase]) -> str:
+    digest = hashlib.sha256()
+    for case in cases:
+        digest.update(case.model_dump_json().encode())
+    return digest.hexdigest()
+
+
+def write_case_set(cases: list[EvalCase], folder: Path, set_name: str) -> Path:
+    """Write ``SET-vN.jsonl`` with a new N unless the newest version holds the same cases."""
+    if not cases:
+        raise UnderwriterError(f"case set {set_name!r} is empty")
+    folder.mkdir(parents=True, exist_ok=True)
+    sha = _digest(cases)
+    versions = sorted(int(p.stem.rsplit("-v", 1)[1]) for p in folder.glob(f"{set_name}-v*.jsonl"))
+    if versions:
+        newest = folder / f"{set_name}-v{versions[-1]}.jsonl"
+        if json.loads(newest.open().readline()).get("sha256") == sha:
+            return newest
+    path = folder / f"{set_name}-v{(versions[-1] if versions else 0) + 1}.jsonl"
+    staging = path.with_name(f".{path.name}.partial")
+    with open(staging, "w", encoding="utf-8") as handle:
+        header = {
+            "format": FORMAT,
+            "set": set_name,
+            "version": int(path.stem.rsplit("-v", 1)[1]),
+            "cases": len(cases),
+            "sha256": sha,
+        }
+        handle.write(json.dumps(header) + "\n")
+        for case in cases:
+            handle.write(case.model_dump_json() + "\n")
+    staging.replace(path)
+    return path
+
+
+def read_case_set(path: Path) -> tuple[dict[str, Any], list[EvalCase]]:
+    if not path.is_file():
+        raise UnderwriterError(f"case file {path} does not exist; build one with `underwrite eval cases`")
+    lines = path.read_text(encoding="utf-8").splitlines()
+    try:
+        header = json.loads(lines[0])
+    except (IndexError, json.JSONDecodeError):
+        raise UnderwriterError(f"{path}: the first line is not a case-set header") from None
+    if header.get("format") != FORMAT:
+        raise UnderwriterError(f"{path}: not an Underwriter case set (format {header.get('format')!r})")
+    cases = []
+    for number, line in enumerate(lines[1:], start=2):
+        try:
+            cases.append(EvalCase.model_validate_json(line))
+        except ValueError as exc:
+            raise UnderwriterError(f"{path}, line {number}: not a valid case: {str(exc)[:300]}") from None
+    if _digest(cases) != header.get("sha256"):
+        raise UnderwriterError(f"{path}: the cases do not match the header's SHA-256 (edited by hand?)")
+    return header, cases

@@ -1,0 +1,292 @@
+"""Evaluation runs: prompt variants x models x cases x repeats, every LLM call cached.
+
+A run writes ``RUN_DIR/results.json`` (stable ordering and rounding, so two runs diff
+cleanly) and one memo per cell under ``RUN_DIR/memos/`` for drill-down. The cache
+(``workspace/eval/cache.sqlite``) answers any call whose input hash (model id,
+parameters, rendered prompt: hence template and document) was seen before, keeping the
+original latency and tokens, so a rerun costs no LLM time and reports the same metrics.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+import time
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from assistant.calls import CallBook
+from assistant.eval.cases import read_case_set
+from assistant.eval.judge import JUDGE_METRICS, agreement, judge_memo
+from assistant.eval.scorers import SCORERS, metric_index, score_memo
+from assistant.memo import MemoConfig, compose_memo
+from assistant.memo_render import to_markdown
+from assistant.settings import Settings
+from models.errors import UnderwriterError
+from models.llm import LLM, LLMCall, load_llm
+from models.metrics import auc
+from prompts.loader import load_prompt
+
+RESULTS = "results.json"
+
+
+class EvalCache:
+    """Input hash -> the call's output, tokens and seconds, in SQLite (WAL)."""
+
+    def __init__(self, path: Path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite3.connect(path, isolation_level=None)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute(
+            "CREATE TABLE IF NOT EXISTS calls (input_sha256 TEXT PRIMARY KEY, model_id TEXT, output TEXT, "
+            "completion_tokens INTEGER, seconds REAL)"
+        )
+        self.hits = self.misses = 0
+
+    def get(self, key: str) -> LLMCall | None:
+        row = self.db.execute(
+            "SELECT model_id, output, completion_tokens, seconds FROM calls WHERE input_sha256 = ?", (key,)
+        ).fetchone()
+        if row is None:
+            self.misses += 1
+            return None
+        self.hits += 1
+        return LLMCall(row[0], {}, [], key, row[1], None, row[2], row[3], "cached")
+
+    def put(self, key: str, call: LLMCall) -> None:
+        self.db.execute(
+            "INSERT OR REPLACE INTO calls VALUES (?, ?, ?, ?, ?)",
+            (key, call.model_id, call.output, call.completion_tokens, call.seconds),
+        )
+
+    def close(self) -> None:
+        self.db.close()
+
+
+@dataclass(frozen=True)
+class Variant:
+    label: str
+    pins: tuple[tuple[str, int], ...]
+
+
+def parse_variants(text: str | None) -> list[Variant]:
+    """``document_summary@1,document_summary@2`` -> two variants; ``a@1+b@2`` pins two templates at once."""
+    if not text:
+        return [Variant("current", ())]
+    variants = []
+    for item in text.split(","):
+        pins = []
+        for part in item.strip().split("+"):
+            name, _, version = part.partition("@")
+            if not version.isdigit():
+                raise UnderwriterError(
+                    f"prompt variant {part!r}: write NAME@VERSION, e.g. document_summary@2"
+                )
+            load_prompt(name, int(version))  # a clear error for an unknown template or version
+            pins.append((name, int(version)))
+        variants.append(Variant(item.strip(), tuple(pins)))
+    return variants
+
+
+def parse_model(spec: str, settings: Settings) -> LLM:
+    """``llamacpp`` / ``llamacpp:smollm2`` (embedded), ``llamacpp:/path.gguf``, ``openai:MODEL@URL``,
+    ``transformers:/folder``; parameters from the ``[llm]`` settings."""
+    backend, _, rest = spec.partition(":")
+    params = settings.llm.to_params(settings.threads)
+    if backend == "llamacpp":
+        return load_llm("llamacpp", model=None if rest in ("", "smollm2") else rest, params=params)
+    if backend == "openai":
+        model, _, url = rest.partition("@")
+        return load_llm("openai", model=model or None, base_url=url or settings.llm.base_url, params=params)
+    if backend == "transformers":
+        return load_llm("transformers", model=rest, params=params)
+    raise UnderwriterError(f"model {spec!r}: use llamacpp[:PATH], openai:MODEL@URL or transformers:FOLDER")
+
+
+def _round(value: Any) -> Any:
+    return round(value, 6) if isinstance(value, float) else value
+
+
+def outcome_alignment(rows: list[dict[str, Any]]) -> dict[str, float | None]:
+    """Does the memo's risk language rank defaulted cases above repaid ones beyond the score?
+
+    Risk weight of a memo: the risks it raises plus its integrity warnings. Reported: AUC of
+    the PD, AUC of the risk weight, and AUC of a rank blend (PD rank + risk-weight rank), whose
+    gain over the PD alone is what the memo adds."""
+    known = [r for r in rows if r["outcome"] is not None]
+    y = np.array([r["outcome"] for r in known])
+    if len(known) < 10 or y.min() == y.max():
+        return {
+            "cases_with_outcome": float(len(known)),
+            "auc_pd": None,
+            "auc_risk_language": None,
+            "auc_blend": None,
+        }
+    pd_ = np.array([r["pd"] for r in known])
+    risk = np.array([r["risk_weight"] for r in known], dtype=float)
+    blend = _ranks(pd_) + _ranks(risk)
+    out = {
+        "cases_with_outcome": float(len(known)),
+        "auc_pd": auc(y, pd_),
+        "auc_risk_language": auc(y, risk),
+        "auc_blend": auc(y, blend),
+    }
+    out["blend_gain"] = out["auc_blend"] - out["auc_pd"]
+    return {k: _round(float(v)) if v is not None else None for k, v in out.items()}
+
+
+def _ranks(x: np.ndarray) -> np.ndarray:
+    from scipy.stats import rankdata
+
+    return np.asarray(rankdata(x), dtype=float)
+
+
+def run_eval(
+    settings: Settings,
+    cases_path: Path,
+    *,
+    variants: list[Variant],
+    models: list[str],
+    repeats: int = 1,
+    out: Path | None = None,
+    config: MemoConfig | None = None,
+    progress: bool = True,
+    llms: dict[str, LLM] | None = None,
+    judge: LLM | None = None,
+    judge_repeats: int = 1,
+) -> Path:
+    """Run the matrix; return the run folder. ``llms`` injects ready models by label (tests)."""
+    from tqdm import tqdm
+
+    if repeats < 1:
+        raise UnderwriterError(f"--repeats must be at least 1, got {repeats}")
+    header, cases = read_case_set(cases_path)
+    base = config or MemoConfig()
+    loaded = dict(llms or {})
+    for spec in models:
+        if spec not in loaded:
+            loaded[spec] = parse_model(spec, settings)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+    run_id = f"eval-{stamp}-{hashlib.sha256(str((cases_path, models, variants)).encode()).hexdigest()[:6]}"
+    folder = out or settings.workspace / "eval" / "runs" / run_id
+    (folder / "memos").mkdir(parents=True, exist_ok=True)
+    cache = EvalCache(settings.workspace / "eval" / "cache.sqlite")
+    rows: list[dict[str, Any]] = []
+    started = time.perf_counter()
+    llm_seconds_spent = 0.0
+    total = len(variants) * len(loaded) * len(cases) * repeats
+    bar = tqdm(total=total, unit="memo", desc="eval", disable=not progress)
+    try:
+        for variant in variants:
+            cfg = MemoConfig.from_dict({**base.to_dict(), "prompt_versions": [list(p) for p in variant.pins]})
+            for label, llm in loaded.items():
+                for repeat in range(repeats):
+                    params = replace(llm.params, seed=llm.params.seed + repeat)  # a repeat is a new sample
+                    run_llm = LLM(llm.backend, llm.model_id, params, llm.chat)
+                    for case in cases:
+                        book = CallBook(run_llm.model_id, params, llm=run_llm, cache=cache)
+                        memo = compose_memo(case.case, book, cfg)
+                        llm_seconds_spent += sum(b.call.seconds for b in book.calls if not b.cached)
+                        scored = score_memo(memo, case, book.calls)
+                        if judge is not None:
+                            scored.update(judge_memo(judge, memo, repeats=judge_repeats, cache=cache))
+                        metrics = {k: _round(v) for k, v in scored.items()}
+                        name = (
+                            f"{case.case_id}__{_safe(variant.label)}__{_safe(label)}__r{repeat}.md".replace(
+                                ":", "_"
+                            )
+                        )
+                        (folder / "memos" / name).write_text(to_markdown(memo), encoding="utf-8")
+                        rows.append(
+                            {
+                                "case_id": case.case_id,
+                                "set": case.set,
+                                "variant": variant.label,
+                                "model": label,
+                                "repeat": repeat,
+                                "outcome": case.truth.outcome,
+                                "pd": case.case.score.pd,
+                                "risk_weight": len(memo.risks) + len(memo.integrity),
+                                "memo": f"memos/{name}",
+                                "metrics": metrics,
+                            }
+                        )
+                        bar.update(1)
+    finally:
+        bar.close()
+        hits, misses = cache.hits, cache.misses
+        cache.close()
+    judged: dict[str, Any] | None = None
+    if judge is not None:
+        cache = EvalCache(settings.workspace / "eval" / "cache.sqlite")
+        judged = {
+            "model": judge.model_id,
+            "repeats": judge_repeats,
+            "agreement_with_human_labels": agreement(judge, repeats=judge_repeats, cache=cache),
+        }
+        cache.close()
+    seconds = time.perf_counter() - started
+    groups = sorted({(r["variant"], r["model"]) for r in rows})
+    summary = {
+        f"{v} · {m}": {
+            "means": _means([r for r in rows if (r["variant"], r["model"]) == (v, m)]),
+            "outcome_alignment": outcome_alignment([r for r in rows if (r["variant"], r["model"]) == (v, m)]),
+        }
+        for v, m in groups
+    }
+    results = {
+        "run_id": run_id,
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "cases": {
+            "file": str(cases_path),
+            "set": header["set"],
+            "version": header["version"],
+            "sha256": header["sha256"],
+            "count": len(cases),
+        },
+        "variants": [v.label for v in variants],
+        "models": {label: llm.model_id for label, llm in loaded.items()},
+        "repeats": repeats,
+        "scorers": {s.name: [m.name for m in s.metrics] for s in SCORERS.values()},
+        "metrics": {
+            m.name: {"higher_is_better": m.higher_is_better, "gate": m.gate, "description": m.description}
+            for m in [*metric_index().values(), *(JUDGE_METRICS if judge else ())]
+        },
+        "judge": judged,
+        "summary": summary,
+        "rows": rows,
+        "timing": {
+            "seconds": round(seconds, 2),
+            "llm_seconds_spent": round(llm_seconds_spent, 2),
+            "cache_hits": hits,
+            "cache_misses": misses,
+            "overhead_per_case_s": round((seconds - llm_seconds_spent) / max(len(rows), 1), 4),
+        },
+    }
+    (folder / RESULTS).write_text(json.dumps(results, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    return folder
+
+
+def _safe(text: str) -> str:
+    return "".join(c if c.isalnum() or c in "@-." else "_" for c in text)
+
+
+def _means(rows: list[dict[str, Any]]) -> dict[str, float | None]:
+    names = sorted({k for r in rows for k in r["metrics"]})
+    out: dict[str, float | None] = {}
+    for name in names:
+        values = [r["metrics"][name] for r in rows if r["metrics"].get(name) is not None]
+        out[name] = _round(float(np.mean(values))) if values else None
+    return out
+
+
+def load_run(path: Path) -> dict[str, Any]:
+    target = path / RESULTS if path.is_dir() else path
+    if not target.is_file():
+        raise UnderwriterError(f"no evaluation results at {target}")
+    return dict(json.loads(target.read_text(encoding="utf-8")))
