@@ -50,6 +50,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/eval_similar_cases.py
 	$(BIN)/python bench/bench_llm.py
 	$(BIN)/python bench/eval_memos.py
+	$(BIN)/python bench/eval_baseline.py
 
 clean:
 	rm -rf $(VENV) workspace .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,96 @@
+"""The committed evaluation baseline: current and previous prompt versions with the embedded model
+on the demo, adversarial and Lending Club case sets; then the harness benchmark (overhead per
+case beyond LLM time, and a fully cached rerun).
+
+Run: ``.venv/bin/python bench/eval_baseline.py`` (about 12 minutes on 2 cores). Writes
+``bench/results/eval_baseline/SET/`` (case set, results.json, report.md, report.html) and
+``bench/results/eval_harness.json``.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from assistant.eval.cases import demo_cases, lending_club_cases, write_case_set  # noqa: E402
+from assistant.eval.report import write_reports  # noqa: E402
+from assistant.eval.runner import load_run, parse_variants, run_eval  # noqa: E402
+from assistant.indexing import build_indexes, indexes_are_current  # noqa: E402
+from assistant.settings import load_settings  # noqa: E402
+from assistant.workflows import run_demo, train_model  # noqa: E402
+
+OUT = REPO / "bench" / "results" / "eval_baseline"
+LENDING_CLUB = REPO / "data" / "lc_small_business_2007_2010.csv"
+VARIANTS = "document_summary@1,document_summary@2"
+
+
+def main() -> None:
+    settings = load_settings(None, threads=2)
+    if not (settings.model_dir / "CURRENT").is_file() or not indexes_are_current(settings):
+        run_demo(settings, progress=False)
+        build_indexes(settings, progress=False)
+    lc_model = settings.workspace / "models" / "lending_club"
+    if not (lc_model / "CURRENT").is_file():
+        train_model(settings, spec="lending_club", data=LENDING_CLUB, out=lc_model, progress=False)
+    if not (settings.case_library_dir("lending_club_small_business") / "CURRENT").is_file():
+        build_indexes(settings, spec="lending_club", data=LENDING_CLUB, model=lc_model, progress=False)
+    sets = {
+        "demo": demo_cases(settings, 40),
+        "adversarial": demo_cases(settings, 10, adversarial=True),
+        "lending_club": lending_club_cases(settings, 20, LENDING_CLUB, lc_model),
+    }
+    timing = {}
+    with tempfile.TemporaryDirectory() as tmp:  # a fresh cache: the baseline pays for every call
+        run_settings = settings.model_copy(update={"workspace": Path(tmp)})
+        for name, cases in sets.items():
+            folder = OUT / name
+            shutil.rmtree(folder, ignore_errors=True)
+            cases_path = write_case_set(cases, folder, name)
+            started = time.perf_counter()
+            run = run_eval(
+                run_settings,
+                cases_path,
+                variants=parse_variants(VARIANTS),
+                models=["llamacpp"],
+                out=Path(tmp) / f"run-{name}",
+                progress=False,
+            )
+            first = time.perf_counter() - started
+            write_reports(run)
+            for item in ("results.json", "report.md", "report.html"):
+                shutil.copy(run / item, folder / item)
+            started = time.perf_counter()
+            rerun = run_eval(
+                run_settings,
+                cases_path,
+                variants=parse_variants(VARIANTS),
+                models=["llamacpp"],
+                out=Path(tmp) / f"rerun-{name}",
+                progress=False,
+            )
+            again = time.perf_counter() - started
+            t1, t2 = load_run(run)["timing"], load_run(rerun)["timing"]
+            cells = len(load_run(run)["rows"])
+            timing[name] = {
+                "cells": cells,
+                "first_run_s": round(first, 1),
+                "llm_seconds": t1["llm_seconds_spent"],
+                "harness_overhead_per_cell_s": round((first - t1["llm_seconds_spent"]) / cells, 4),
+                "cached_rerun_s": round(again, 2),
+                "cached_rerun_per_cell_s": round(again / cells, 4),
+                "cached_rerun_misses": t2["cache_misses"],
+            }
+            print(name, timing[name], flush=True)
+    (REPO / "bench" / "results" / "eval_harness.json").write_text(json.dumps(timing, indent=2) + "\n")
+    print("wrote", OUT)
+
+
+if __name__ == "__main__":
+    main()
