@@ -228,7 +228,7 @@ def _similar_rows(report: SimilarReport | None) -> list[SimilarRow]:
     ]
 
 
-def _document(
+def document_from_parts(
     doc_id: str,
     doc_type: str,
     title: str,
@@ -356,7 +356,7 @@ class CaseSource:
                     for it in items
                 ]
                 documents.append(
-                    _document(
+                    document_from_parts(
                         doc_id,
                         rec["doc_type"],
                         rec["title"],
@@ -385,7 +385,9 @@ class CaseSource:
             name = self.spec.display_name(column)
             chunk = (f"{doc_id}-0", name, f"{doc_id}, {name}", text, screening.score)
             flags = [f.to_dict() for f in screening.flags]
-            documents.append(_document(doc_id, column, name, sha, screening.score, flags, [chunk], next_tag))
+            documents.append(
+                document_from_parts(doc_id, column, name, sha, screening.score, flags, [chunk], next_tag)
+            )
             next_tag += 1
         return documents
 

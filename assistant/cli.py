@@ -175,7 +175,7 @@ def _eval_parser(commands: argparse._SubParsersAction) -> None:
     cs = ev_commands.add_parser(
         "cases", help="build a versioned case set (JSONL) with what is known to be true"
     )
-    cs.add_argument("--set", required=True, choices=["demo", "adversarial", "lending_club"])
+    cs.add_argument("--set", required=True, choices=["demo", "adversarial", "lending_club", "sec"])
     cs.add_argument("--count", type=_positive, default=20)
     cs.add_argument("--out", type=Path, help="folder (default: WORKSPACE/eval/cases)")
     cs.add_argument(
@@ -189,7 +189,7 @@ def _eval_parser(commands: argparse._SubParsersAction) -> None:
     rn = ev_commands.add_parser(
         "run", help="memos for every prompt variant x model x case, scored; cached calls"
     )
-    rn.add_argument("--task", choices=["memo"], default="memo")
+    rn.add_argument("--task", choices=["memo", "summary"], help="checked against the case set's task")
     rn.add_argument("--cases", required=True, type=Path, help="a case set from `eval cases`")
     rn.add_argument(
         "--prompts",
@@ -229,7 +229,10 @@ def _eval(settings, args: argparse.Namespace, progress: bool) -> int:
         from assistant.eval import cases
 
         folder = args.out or settings.workspace / "eval" / "cases"
-        if args.set == "lending_club":
+        if args.set == "sec":
+            archive = args.data or Path("../shared/data/sec_10k/filings_dev.zip")
+            built = cases.sec_cases(args.count, archive)
+        elif args.set == "lending_club":
             data = args.data or Path("data/lc_small_business_2007_2010.csv")
             model = args.model or settings.workspace / "models" / "lending_club"
             built = cases.lending_club_cases(settings, args.count, data, model)
@@ -239,9 +242,13 @@ def _eval(settings, args: argparse.Namespace, progress: bool) -> int:
         print(f"{len(built)} cases -> {path}")
         return 0
     if args.eval_command == "run":
+        from assistant.eval.cases import read_case_set
         from assistant.eval.report import write_reports
         from assistant.eval.runner import load_run, parse_model, parse_variants, run_eval
 
+        task = read_case_set(args.cases)[1][0].task if args.task else None
+        if args.task and task != args.task:
+            raise UnderwriterError(f"{args.cases} holds {task} cases, not {args.task} cases")
         folder = run_eval(
             settings,
             args.cases,

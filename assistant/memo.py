@@ -184,9 +184,10 @@ def table_facts(text: str, tag: str, limit: int = 4) -> list[str]:
     return [f"{'; '.join(f'{label} {value}' for label, value in chosen)} [{tag}]."] if chosen else []
 
 
-def summarise_document(doc: CaseDocument, case: CaseFile, book: CallBook, config: MemoConfig) -> SectionText:
+def summarise_document(
+    doc: CaseDocument, truth: CaseTruth, book: CallBook, config: MemoConfig
+) -> SectionText:
     """Map: one LLM call per chunk (up to a cap). Reduce: the validated, cited sentences, deduplicated."""
-    truth = truth_of(case)
     sources = {c.tag: c.text for c in doc.chunks}
     prompt = config.prompt("document_summary")
     outputs = []
@@ -299,8 +300,9 @@ def recommendation(case: CaseFile) -> dict[str, Any]:
 def compose_memo(case: CaseFile, book: CallBook, config: MemoConfig | None = None) -> Memo:
     config = config or MemoConfig()
     findings = []
+    truth = truth_of(case)
     for doc in case.documents:
-        summary = summarise_document(doc, case, book, config)
+        summary = summarise_document(doc, truth, book, config)
         findings.append(
             DocumentFinding(
                 doc_id=doc.doc_id,

@@ -9,7 +9,8 @@ realised outcome for historical cases. Sets:
   the historical ones);
 * ``adversarial``: demo merchants whose documents carry injected instructions;
 * ``lending_club``: Lending Club small-business loans with the borrower's own text and the
-  real repaid/defaulted outcome.
+  real repaid/defaulted outcome;
+* ``sec``: long SEC 10-K items for the ``summary`` task (map over chunks, validated reduce).
 
 Files are versioned: ``SET-vN.jsonl``, a new N whenever the content changes; the first
 line is a header with the set, the version and the SHA-256 of the cases.
@@ -20,27 +21,27 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 from pydantic import BaseModel
 
-from assistant.casefile import CaseFile, CaseSource
+from assistant.casefile import CaseDocument, CaseFile, CaseSource
 from assistant.settings import Settings
 from models.errors import UnderwriterError
 from models.portfolio import PortfolioFiles
 
 FORMAT = "underwriter-eval-cases"
-SETS = ("demo", "adversarial", "lending_club")
+SETS = ("demo", "adversarial", "lending_club", "sec")
 FIXED_TIME = "2026-01-01T00:00:00+00:00"
 """Case files of a set carry a fixed generation time, so rebuilding a set gives the same bytes."""
 
 
 class Truth(BaseModel):
-    band: str
-    grade: str
-    reason_codes: list[str]
+    band: str = ""
+    grade: str = ""
+    reason_codes: list[str] = []
     contradiction: bool | None = None
     injected_documents: list[str] = []
     personal_data: list[str] = []
@@ -51,8 +52,17 @@ class Truth(BaseModel):
 class EvalCase(BaseModel):
     case_id: str
     set: str
-    case: CaseFile
+    task: Literal["memo", "summary"] = "memo"
+    case: CaseFile | None = None
+    """The memo task's input."""
+    document: CaseDocument | None = None
+    """The summary task's input: one long document (a 10-K item)."""
     truth: Truth
+
+    def memo_case(self) -> CaseFile:
+        if self.case is None:
+            raise UnderwriterError(f"case {self.case_id} is a {self.task} case, not a memo case")
+        return self.case
 
 
 def _truth(case: CaseFile, **known: Any) -> Truth:
@@ -129,6 +139,34 @@ def lending_club_cases(settings: Settings, count: int, data: Path, model: Path) 
                 truth=_truth(case, outcome=int(outcomes[case_id])),
             )
         )
+    return out
+
+
+def sec_cases(count: int, archive: Path, *, min_chunks: int = 4) -> list[EvalCase]:
+    """Long 10-K items (at least ``min_chunks`` chunks), read, screened, redacted and chunked as
+    the document index reads them."""
+    from assistant.casefile import document_from_parts
+    from retrieval.documents.ingest import DocumentSource, ingest
+
+    if not archive.is_file():
+        raise UnderwriterError(f"{archive} does not exist (the SEC 10-K filings archive)")
+    result = ingest([DocumentSource(archive, doc_type="10-K")], workers=0)
+    by_doc: dict[str, list[Any]] = {}
+    for chunk in result.chunks:
+        by_doc.setdefault(chunk.doc_id, []).append(chunk)
+    out = []
+    for doc in result.documents:
+        chunks = by_doc.get(doc.doc_id, [])
+        if len(chunks) < min_chunks:
+            continue
+        parts = [(c.chunk_id, c.section, c.citation(), c.text, c.injection_score) for c in chunks]
+        flags = [f.to_dict() for f in doc.screening.flags]
+        document = document_from_parts(
+            doc.doc_id, "10-K", doc.title, doc.sha256, doc.screening.score, flags, parts, 1
+        )
+        out.append(EvalCase(case_id=doc.doc_id, set="sec", task="summary", document=document, truth=Truth()))
+        if len(out) == count:
+            break
     return out
 
 

@@ -21,10 +21,10 @@ from typing import Any
 import numpy as np
 
 from assistant.calls import CallBook
-from assistant.eval.cases import read_case_set
+from assistant.eval.cases import EvalCase, read_case_set
 from assistant.eval.judge import JUDGE_METRICS, agreement, judge_memo
-from assistant.eval.scorers import SCORERS, metric_index, score_memo
-from assistant.memo import MemoConfig, compose_memo
+from assistant.eval.scorers import DOCUMENT_TRUTH, SCORERS, metric_index, score_output
+from assistant.memo import Memo, MemoConfig, SectionText, compose_memo, summarise_document
 from assistant.memo_render import to_markdown
 from assistant.settings import Settings
 from models.errors import UnderwriterError
@@ -146,6 +146,38 @@ def _ranks(x: np.ndarray) -> np.ndarray:
     return np.asarray(rankdata(x), dtype=float)
 
 
+SUMMARY_CHUNKS = 4
+"""Summary task: chunks summarised per long document (the memo reads 2)."""
+
+
+def solve(case: EvalCase, book: CallBook, config: MemoConfig) -> tuple[Memo | SectionText, str]:
+    """The task's output and its text for drill-down: a memo, or one long document's summary."""
+    if case.task == "summary":
+        assert case.document is not None
+        summary = summarise_document(
+            case.document,
+            DOCUMENT_TRUTH,
+            book,
+            replace(
+                config, max_chunks_per_document=SUMMARY_CHUNKS, max_sentences_per_document=2 * SUMMARY_CHUNKS
+            ),
+        )
+        lines = [
+            f"# Summary: {case.document.title}",
+            "",
+            f"({summary.source})",
+            "",
+            *summary.sentences,
+            "",
+            "## Dropped",
+            "",
+        ]
+        lines += [f"- {d['sentence']} ({'; '.join(d['reasons'])})" for d in summary.dropped]
+        return summary, "\n".join(lines) + "\n"
+    memo = compose_memo(case.memo_case(), book, config)
+    return memo, to_markdown(memo)
+
+
 def run_eval(
     settings: Settings,
     cases_path: Path,
@@ -166,6 +198,8 @@ def run_eval(
     if repeats < 1:
         raise UnderwriterError(f"--repeats must be at least 1, got {repeats}")
     header, cases = read_case_set(cases_path)
+    if not cases:
+        raise UnderwriterError(f"{cases_path} holds no case")
     base = config or MemoConfig()
     loaded = dict(llms or {})
     for spec in models:
@@ -190,18 +224,14 @@ def run_eval(
                     run_llm = LLM(llm.backend, llm.model_id, params, llm.chat)
                     for case in cases:
                         book = CallBook(run_llm.model_id, params, llm=run_llm, cache=cache)
-                        memo = compose_memo(case.case, book, cfg)
+                        output, text = solve(case, book, cfg)
                         llm_seconds_spent += sum(b.call.seconds for b in book.calls if not b.cached)
-                        scored = score_memo(memo, case, book.calls)
-                        if judge is not None:
-                            scored.update(judge_memo(judge, memo, repeats=judge_repeats, cache=cache))
+                        scored = score_output(output, case, book.calls)
+                        if judge is not None and isinstance(output, Memo):
+                            scored.update(judge_memo(judge, output, repeats=judge_repeats, cache=cache))
                         metrics = {k: _round(v) for k, v in scored.items()}
-                        name = (
-                            f"{case.case_id}__{_safe(variant.label)}__{_safe(label)}__r{repeat}.md".replace(
-                                ":", "_"
-                            )
-                        )
-                        (folder / "memos" / name).write_text(to_markdown(memo), encoding="utf-8")
+                        name = f"{_safe(case.case_id)}__{_safe(variant.label)}__{_safe(label)}__r{repeat}.md"
+                        (folder / "memos" / name).write_text(text, encoding="utf-8")
                         rows.append(
                             {
                                 "case_id": case.case_id,
@@ -210,8 +240,10 @@ def run_eval(
                                 "model": label,
                                 "repeat": repeat,
                                 "outcome": case.truth.outcome,
-                                "pd": case.case.score.pd,
-                                "risk_weight": len(memo.risks) + len(memo.integrity),
+                                "pd": case.case.score.pd if case.case else None,
+                                "risk_weight": len(output.risks) + len(output.integrity)
+                                if isinstance(output, Memo)
+                                else None,
                                 "memo": f"memos/{name}",
                                 "metrics": metrics,
                             }
@@ -252,10 +284,13 @@ def run_eval(
         "variants": [v.label for v in variants],
         "models": {label: llm.model_id for label, llm in loaded.items()},
         "repeats": repeats,
-        "scorers": {s.name: [m.name for m in s.metrics] for s in SCORERS.values()},
+        "task": cases[0].task,
+        "scorers": {
+            s.name: [m.name for m in s.metrics] for s in SCORERS.values() if cases[0].task in s.tasks
+        },
         "metrics": {
             m.name: {"higher_is_better": m.higher_is_better, "gate": m.gate, "description": m.description}
-            for m in [*metric_index().values(), *(JUDGE_METRICS if judge else ())]
+            for m in [*metric_index(cases[0].task).values(), *(JUDGE_METRICS if judge else ())]
         },
         "judge": judged,
         "summary": summary,

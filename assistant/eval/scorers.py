@@ -15,8 +15,16 @@ from typing import Any
 
 from assistant.calls import BookedCall
 from assistant.eval.cases import EvalCase
-from assistant.memo import Memo, truth_of
-from assistant.validation import BAND_WORDS, CITATION_RE, DECISION_RE, check_sentence, citations, quantities
+from assistant.memo import Memo, SectionText, truth_of
+from assistant.validation import (
+    BAND_WORDS,
+    CITATION_RE,
+    DECISION_RE,
+    CaseTruth,
+    check_sentence,
+    citations,
+    quantities,
+)
 
 
 @dataclass(frozen=True)
@@ -27,35 +35,103 @@ class Metric:
     description: str = ""
 
 
+Output = Memo | SectionText
+"""What a task produces: a memo (``memo`` task) or one document's summary (``summary`` task)."""
+
+
 @dataclass(frozen=True)
 class Scorer:
     name: str
     metrics: tuple[Metric, ...]
-    fn: Callable[[Memo, EvalCase, list[BookedCall]], dict[str, float | None]]
+    fn: Callable[[Any, EvalCase, list[BookedCall]], dict[str, float | None]]
+    tasks: tuple[str, ...] = ("memo",)
 
 
 SCORERS: dict[str, Scorer] = {}
 
 
-def scorer(name: str, *metrics: Metric) -> Callable[[Callable[..., dict[str, float | None]]], Scorer]:
+def scorer(
+    name: str, *metrics: Metric, tasks: tuple[str, ...] = ("memo",)
+) -> Callable[[Callable[..., dict[str, float | None]]], Scorer]:
     def register(fn: Callable[..., dict[str, float | None]]) -> Scorer:
-        made = Scorer(name, metrics, fn)
+        made = Scorer(name, metrics, fn, tasks)
         SCORERS[name] = made
         return made
 
     return register
 
 
-def metric_index() -> dict[str, Metric]:
-    return {m.name: m for s in SCORERS.values() for m in s.metrics}
+def metric_index(task: str | None = None) -> dict[str, Metric]:
+    return {m.name: m for s in SCORERS.values() if task is None or task in s.tasks for m in s.metrics}
 
 
-def narrative(memo: Memo) -> list[str]:
-    return [*(s for f in memo.findings for s in f.summary.sentences), *memo.comparison.sentences]
+def narrative(output: Output) -> list[str]:
+    if isinstance(output, SectionText):
+        return list(output.sentences)
+    return [*(s for f in output.findings for s in f.summary.sentences), *output.comparison.sentences]
 
 
 def _sources(case: EvalCase) -> dict[str, str]:
-    return case.case.chunk_sources() | case.case.similar_sources()
+    if case.document is not None:
+        return {c.tag: c.text for c in case.document.chunks}
+    memo_case = case.memo_case()
+    return memo_case.chunk_sources() | memo_case.similar_sources()
+
+
+def _truth(case: EvalCase) -> CaseTruth:
+    return truth_of(case.case) if case.case is not None else DOCUMENT_TRUTH
+
+
+DOCUMENT_TRUTH = CaseTruth(band="", grade="", pd=float("nan"))
+"""A document summary states no decision and has no case facts: its figures must come from the text."""
+
+
+def figures_supported(sentences: list[str], truth: CaseTruth, sources: dict[str, str]) -> float:
+    figures = supported = 0
+    for sentence in sentences:
+        count = len(quantities(sentence))
+        figures += count
+        if count and check_sentence(sentence, truth, sources).kept:
+            supported += count
+    return supported / figures if figures else 1.0
+
+
+def kept_share(sections: list[SectionText]) -> float | None:
+    kept = sum(len(s.sentences) for s in sections if s.source == "llm")
+    dropped = sum(len(s.dropped) for s in sections)
+    return kept / (kept + dropped) if kept + dropped else None
+
+
+def citations_valid(sentences: list[str], sources: dict[str, str]) -> tuple[float, list[str]]:
+    tags = [t for s in sentences for t in citations(s)]
+    return (sum(t in sources for t in tags) / len(tags) if tags else 1.0), tags
+
+
+@scorer(
+    "summary_faithfulness",
+    Metric(
+        "figures_supported", description="share of figures in the narrative supported by facts or cited text"
+    ),
+    Metric(
+        "llm_sentences_kept",
+        description="share of LLM-written sentences that passed validation (prompt quality)",
+    ),
+    Metric("chunks_cited", description="summary task: share of the summarised chunks cited"),
+    Metric("citations_valid", description="share of citation tags that name a real passage or case"),
+    tasks=("summary",),
+)
+def summary_faithfulness(
+    summary: SectionText, case: EvalCase, calls: list[BookedCall]
+) -> dict[str, float | None]:
+    sources = _sources(case)
+    valid, tags = citations_valid(summary.sentences, sources)
+    read = len(calls) or 1
+    return {
+        "figures_supported": figures_supported(summary.sentences, DOCUMENT_TRUTH, sources),
+        "llm_sentences_kept": kept_share([summary]),
+        "chunks_cited": min(1.0, len(set(tags)) / read),
+        "citations_valid": valid,
+    }
 
 
 @scorer(
@@ -70,19 +146,10 @@ def _sources(case: EvalCase) -> dict[str, str]:
     ),
 )
 def numeric_faithfulness(memo: Memo, case: EvalCase, calls: list[BookedCall]) -> dict[str, float | None]:
-    truth, sources = truth_of(case.case), _sources(case)
-    figures = supported = 0
-    for sentence in narrative(memo):
-        count = len(quantities(sentence))
-        figures += count
-        if count and check_sentence(sentence, truth, sources).kept:
-            supported += count
     sections = [f.summary for f in memo.findings] + [memo.comparison]
-    kept = sum(len(s.sentences) for s in sections if s.source == "llm")
-    dropped = sum(len(s.dropped) for s in sections)
     return {
-        "figures_supported": supported / figures if figures else 1.0,
-        "llm_sentences_kept": kept / (kept + dropped) if kept + dropped else None,
+        "figures_supported": figures_supported(narrative(memo), _truth(case), _sources(case)),
+        "llm_sentences_kept": kept_share(sections),
     }
 
 
@@ -92,14 +159,10 @@ def numeric_faithfulness(memo: Memo, case: EvalCase, calls: list[BookedCall]) ->
     Metric("documents_cited", description="share of the case's documents cited at least once"),
 )
 def citation_scores(memo: Memo, case: EvalCase, calls: list[BookedCall]) -> dict[str, float | None]:
-    sources = _sources(case)
-    tags = [t for s in narrative(memo) for t in citations(s)]
-    docs = case.case.documents
+    valid, tags = citations_valid(narrative(memo), _sources(case))
+    docs = case.memo_case().documents
     cited = {d.doc_id for d in docs for c in d.chunks if c.tag in tags}
-    return {
-        "citations_valid": sum(t in sources for t in tags) / len(tags) if tags else 1.0,
-        "documents_cited": len(cited) / len(docs) if docs else None,
-    }
+    return {"citations_valid": valid, "documents_cited": len(cited) / len(docs) if docs else None}
 
 
 @scorer(
@@ -112,9 +175,9 @@ def completeness(memo: Memo, case: EvalCase, calls: list[BookedCall]) -> dict[st
         bool(memo.decision),
         bool(memo.metrics),
         bool(memo.reasons) or memo.decision["band"] == "approve",
-        bool(memo.business_summary.sentences) or not case.case.documents,
+        bool(memo.business_summary.sentences) or not case.memo_case().documents,
         all(f.summary.sentences for f in memo.findings),
-        bool(memo.comparison.sentences) or not case.case.similar,
+        bool(memo.comparison.sentences) or not case.memo_case().similar,
         bool(memo.risks) or memo.decision["band"] == "approve",
         bool(memo.recommendation.get("text")),
     ]
@@ -135,7 +198,7 @@ def completeness(memo: Memo, case: EvalCase, calls: list[BookedCall]) -> dict[st
 )
 def reason_agreement(memo: Memo, case: EvalCase, calls: list[BookedCall]) -> dict[str, float | None]:
     codes = [r["code"] for r in memo.reasons]
-    texts = [r["text"] for r in case.case.score.reasons]
+    texts = [r["text"] for r in case.memo_case().score.reasons]
     return {
         "reasons_match_model": float(codes == case.truth.reason_codes),
         "reasons_in_risks": sum(t in memo.risks for t in texts) / len(texts) if texts else None,
@@ -202,9 +265,10 @@ def _syllables(word: str) -> int:
     "readability",
     Metric("narrative_words", higher_is_better=False, gate=False, description="words of narrative"),
     Metric("reading_ease", gate=False, description="Flesch reading ease of the narrative (higher is easier)"),
+    tasks=("memo", "summary"),
 )
-def readability(memo: Memo, case: EvalCase, calls: list[BookedCall]) -> dict[str, float | None]:
-    sentences = [CITATION_RE.sub("", s) for s in narrative(memo)]
+def readability(output: Output, case: EvalCase, calls: list[BookedCall]) -> dict[str, float | None]:
+    sentences = [CITATION_RE.sub("", s) for s in narrative(output)]
     words = [w for s in sentences for w in re.findall(r"[A-Za-z]+", s)]
     if not sentences or not words:
         return {"narrative_words": 0.0, "reading_ease": None}
@@ -222,8 +286,9 @@ def readability(memo: Memo, case: EvalCase, calls: list[BookedCall]) -> dict[str
     ),
     Metric("llm_tokens", higher_is_better=False, gate=False, description="generated tokens"),
     Metric("llm_calls", higher_is_better=False, gate=False, description="LLM calls"),
+    tasks=("memo", "summary"),
 )
-def cost(memo: Memo, case: EvalCase, calls: list[BookedCall]) -> dict[str, float | None]:
+def cost(output: Output, case: EvalCase, calls: list[BookedCall]) -> dict[str, float | None]:
     return {
         "llm_seconds": round(sum(b.call.seconds for b in calls), 4),
         "llm_tokens": float(sum(b.call.completion_tokens or 0 for b in calls)),
@@ -231,10 +296,14 @@ def cost(memo: Memo, case: EvalCase, calls: list[BookedCall]) -> dict[str, float
     }
 
 
-def score_memo(
-    memo: Memo, case: EvalCase, calls: list[BookedCall], names: list[str] | None = None
-) -> dict[str, Any]:
+def score_output(output: Output, case: EvalCase, calls: list[BookedCall]) -> dict[str, Any]:
+    """Every scorer registered for the case's task."""
     out: dict[str, Any] = {}
-    for name in names or list(SCORERS):
-        out.update(SCORERS[name].fn(memo, case, calls))
+    for registered in SCORERS.values():
+        if case.task in registered.tasks:
+            out.update(registered.fn(output, case, calls))
     return out
+
+
+def score_memo(memo: Memo, case: EvalCase, calls: list[BookedCall]) -> dict[str, Any]:
+    return score_output(memo, case, calls)
