@@ -170,10 +170,11 @@ def sec_cases(count: int, archive: Path, *, min_chunks: int = 4) -> list[EvalCas
     return out
 
 
-def _digest(cases: list[EvalCase]) -> str:
+def _digest(lines: list[str]) -> str:
+    """SHA-256 over the case lines exactly as stored (a newer schema reading an older file agrees)."""
     digest = hashlib.sha256()
-    for case in cases:
-        digest.update(case.model_dump_json().encode())
+    for line in lines:
+        digest.update(line.encode())
     return digest.hexdigest()
 
 
@@ -182,7 +183,8 @@ def write_case_set(cases: list[EvalCase], folder: Path, set_name: str) -> Path:
     if not cases:
         raise UnderwriterError(f"case set {set_name!r} is empty")
     folder.mkdir(parents=True, exist_ok=True)
-    sha = _digest(cases)
+    lines = [case.model_dump_json() for case in cases]
+    sha = _digest(lines)
     versions = sorted(int(p.stem.rsplit("-v", 1)[1]) for p in folder.glob(f"{set_name}-v*.jsonl"))
     if versions:
         newest = folder / f"{set_name}-v{versions[-1]}.jsonl"
@@ -199,8 +201,8 @@ def write_case_set(cases: list[EvalCase], folder: Path, set_name: str) -> Path:
             "sha256": sha,
         }
         handle.write(json.dumps(header) + "\n")
-        for case in cases:
-            handle.write(case.model_dump_json() + "\n")
+        for line in lines:
+            handle.write(line + "\n")
     staging.replace(path)
     return path
 
@@ -221,6 +223,6 @@ def read_case_set(path: Path) -> tuple[dict[str, Any], list[EvalCase]]:
             cases.append(EvalCase.model_validate_json(line))
         except ValueError as exc:
             raise UnderwriterError(f"{path}, line {number}: not a valid case: {str(exc)[:300]}") from None
-    if _digest(cases) != header.get("sha256"):
+    if _digest(lines[1:]) != header.get("sha256"):
         raise UnderwriterError(f"{path}: the cases do not match the header's SHA-256 (edited by hand?)")
     return header, cases
