@@ -11,7 +11,6 @@ is how ``audit replay`` rebuilds a memo byte for byte.
 
 from __future__ import annotations
 
-import json
 import time
 import uuid
 from collections.abc import Iterator, Mapping
@@ -169,7 +168,3 @@ def _recorded(book: CallBook, prompt: RenderedPrompt, key: str, limit: int, outp
 def outputs_of(rows: list[dict[str, Any]]) -> dict[str, str]:
     """Input hash -> output, from stored ``llm_calls`` rows."""
     return {str(r["input_sha256"]): str(r["output"]) for r in rows}
-
-
-def params_json(params: LLMParams) -> str:
-    return json.dumps(params.to_dict(), sort_keys=True)

@@ -265,10 +265,6 @@ def document_from_parts(
     )
 
 
-def date_column_of(dataset: Any) -> str | None:
-    return dataset.spec.date.column if dataset.spec.date else None
-
-
 MIN_DOCUMENT_CHARS = 40
 """Text columns shorter than this (a loan title, a job title) are facts, not documents."""
 
@@ -307,13 +303,14 @@ class CaseSource:
             self.store: VectorStore | None = VectorStore.load(settings.documents_index_dir)
             self.library = PORTFOLIO_LIBRARY
         else:
-            if not data or not model:
+            if spec is None or not data or not model:
                 raise UnderwriterError("a dataset case source needs --data FILE and --model DIR with --spec")
             self.model = load_model(model, nthread=settings.threads)
-            dataset = load_dataset(data, load_spec(spec), require_label=False)  # type: ignore[arg-type]
+            dataset_spec = load_spec(spec)
+            dataset = load_dataset(data, dataset_spec, require_label=False)
             frame = dataset.frame.copy()
-            if dataset.dates is not None and date_column_of(dataset) is not None:
-                frame[date_column_of(dataset)] = dataset.dates.dt.strftime("%Y-%m-%d").to_numpy()
+            if dataset.dates is not None and dataset_spec.date is not None:
+                frame[dataset_spec.date.column] = dataset.dates.dt.strftime("%Y-%m-%d").to_numpy()
             self.id_column = "__case_id"
             frame[self.id_column] = dataset.ids.astype(str).to_numpy()
             self.store = None

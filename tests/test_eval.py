@@ -12,7 +12,7 @@ from assistant.eval.cases import demo_cases, read_case_set, write_case_set
 from assistant.eval.compare import compare, gate
 from assistant.eval.judge import agreement, judge_memo, labelled_examples
 from assistant.eval.runner import load_run, outcome_alignment, parse_variants, run_eval
-from assistant.eval.scorers import SCORERS, score_memo
+from assistant.eval.scorers import SCORERS, score_output
 from assistant.memo import MemoConfig, compose_memo
 from assistant.memos import open_llm
 from models.errors import UnderwriterError
@@ -51,7 +51,7 @@ def crafted(case_set, index: int = 0):
 
 def test_scorers_give_the_known_score_on_crafted_memos(case_set):
     case, memo = crafted(case_set)
-    clean = score_memo(memo, case, [])
+    clean = score_output(memo, case, [])
     assert clean["figures_supported"] == 1.0 and clean["citations_valid"] == 1.0
     assert clean["decision_consistent"] == 1.0 and clean["reasons_match_model"] == 1.0
     assert clean["personal_data_leaked"] == 0.0 and clean["sections_complete"] == 1.0
@@ -71,7 +71,7 @@ def test_scorers_give_the_known_score_on_crafted_memos(case_set):
             "integrity": [*memo.integrity, f"Contact {case.truth.personal_data[0]}"],
         }
     )
-    got = score_memo(broken, case, [])
+    got = score_output(broken, case, [])
     assert got["figures_supported"] == 0.0  # the one figure is invented
     assert got["citations_valid"] == 0.5  # C1 exists, C99 does not
     assert got["decision_consistent"] == 0.0

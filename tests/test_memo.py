@@ -11,7 +11,7 @@ import pytest
 from assistant.audit import AuditStore
 from assistant.calls import CallBook
 from assistant.casefile import CaseSource
-from assistant.memo import compose_memo, truth_of
+from assistant.memo import MemoConfig, compose_memo, truth_of
 from assistant.memos import generate_memo, memo_config, open_llm, replay_memo
 from assistant.validation import CITATION_RE, check_sentence
 from models.portfolio import PortfolioFiles
@@ -83,9 +83,9 @@ def test_an_obeying_model_cannot_move_any_decision_and_the_attempt_is_reported(s
         clean_case = case.model_copy(update={"documents": [d for d in case.documents if not d.flagged]})
         obeying = fake_llm(ObeyingChat(), "obeying")
         book = CallBook.live(obeying)
-        attacked = compose_memo(case, book, memo_config_default())
+        attacked = compose_memo(case, book, MemoConfig())
         obeyed_calls += sum(b.call.output == OBEYED for b in book.calls)
-        clean = compose_memo(clean_case, CallBook.live(obeying), memo_config_default())
+        clean = compose_memo(clean_case, CallBook.live(obeying), MemoConfig())
         for part in ("decision", "reasons", "metrics", "recommendation", "similar", "risks", "mitigants"):
             assert getattr(attacked, part) == getattr(clean, part), part
         assert any(w.startswith("Injection attempt") and flagged[0].doc_id in w for w in attacked.integrity)
@@ -96,17 +96,11 @@ def test_an_obeying_model_cannot_move_any_decision_and_the_attempt_is_reported(s
     assert obeyed_calls >= 1  # the fake really was turned by the documents, and none of it got through
 
 
-def memo_config_default():
-    from assistant.memo import MemoConfig
-
-    return MemoConfig()
-
-
 def test_a_model_that_invents_figures_yields_extractive_text_and_a_warning(source):
     merchant = source.ids("applicant")[1]
     case = source.case_file(merchant)
     liar = fake_llm(ScriptedChat(reply="Revenue was $123,456,789 last year. Refunds hit 97% [C1]."), "liar")
-    memo = compose_memo(case, CallBook.live(liar), memo_config_default())
+    memo = compose_memo(case, CallBook.live(liar), MemoConfig())
     text = " ".join(narrative(memo))
     assert "123,456,789" not in text and "97%" not in text
     assert all(f.summary.source in {"extractive", "quoted", "none"} for f in memo.findings)
@@ -123,7 +117,7 @@ def test_documents_that_contradict_the_data_are_reported(source, truth_table):
     assert liars
     case = source.case_file(liars[0])
     assert [c.feature for c in case.contradictions] == ["monthly_volume"]
-    memo = compose_memo(case, CallBook.live(fake_llm(ObeyingChat(), "o")), memo_config_default())
+    memo = compose_memo(case, CallBook.live(fake_llm(ObeyingChat(), "o")), MemoConfig())
     assert any(w.startswith("Contradiction") for w in memo.integrity)
     honest = truth_table.loc[truth_table["contradiction"] == "False", "merchant_id"].tolist()[:5]
     assert all(not source.case_file(m).contradictions for m in honest)
@@ -133,7 +127,7 @@ def test_personal_data_never_reaches_a_prompt_or_the_memo(source, truth_table):
     merchant = source.ids()[0]
     person = truth_table.set_index("merchant_id").loc[merchant]
     book = CallBook.live(fake_llm(ObeyingChat(), "o"))
-    memo = compose_memo(source.case_file(merchant), book, memo_config_default())
+    memo = compose_memo(source.case_file(merchant), book, MemoConfig())
     sent = json.dumps([c.call.messages for c in book.calls]) + memo.model_dump_json()
     for secret in (person["email"], person["phone"], person["tax_id"], person["bank_account"]):
         assert isinstance(secret, str) and secret not in sent
@@ -147,5 +141,24 @@ def test_an_unknown_case_is_a_clear_error(source):
         source.case_file("NOPE")
 
 
-def test_obeyed_text_is_what_the_fake_says():  # guards the fake itself
-    assert "low risk" in OBEYED
+def test_a_dataset_with_a_spec_gives_case_files_from_its_text_columns(tmp_path):
+    from assistant.settings import load_settings
+    from assistant.workflows import train_model
+    from tests.conftest import LENDING_CLUB, require_file
+
+    data = require_file(LENDING_CLUB)
+    settings = load_settings(None, workspace=tmp_path / "ws", threads=2)
+    trained = train_model(settings, spec="lending_club", data=data, out=tmp_path / "lc", progress=False)
+    source = CaseSource(settings, spec="lending_club", data=str(data), model=str(tmp_path / "lc"), library="")
+    frame = pd.read_csv(data, dtype=str)
+    row = frame[frame["desc_clean"].fillna("").str.len() > 200].iloc[0]
+    case = source.case_file(source.ids()[row.name])
+    assert case.as_of == row["issue_d"][:10] and case.model["label"] == f"{trained.dataset.spec.name}/v0001"
+    assert case.documents[0].doc_type == "desc_clean" and case.similar == []
+    assert case.documents[0].chunks[0].text.startswith(row["desc_clean"].strip()[:40])
+    short = [f for f in case.facts if f.key in ("title", "emp_title")]
+    assert all(len(str(f.value)) < 40 for f in short)
+    memo = compose_memo(
+        case, CallBook.live(fake_llm(ScriptedChat(reply="Nothing to add."), "s")), MemoConfig()
+    )
+    assert memo.decision["band"] == case.score.band and memo.comparison.source == "none"

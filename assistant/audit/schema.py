@@ -13,8 +13,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-CHAIN_COLUMNS = ("seq", "created_at", "prev_hash", "row_hash")
-
 TABLES: dict[str, tuple[str, ...]] = {
     "scores": ("merchant_id", "model_id", "pd", "grade", "band", "payload"),
     "llm_calls": (

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from assistant.audit.schema import CHAIN_COLUMNS, GENESIS, MIGRATIONS, TABLES
+from assistant.audit.schema import GENESIS, MIGRATIONS, TABLES
 from models.errors import UnderwriterError
 
 
@@ -267,4 +267,4 @@ def _plain(value: Any) -> Any:
     return value
 
 
-__all__ = ["CHAIN_COLUMNS", "AuditError", "AuditStore", "VerifyReport", "connect", "row_hash"]
+__all__ = ["AuditError", "AuditStore", "VerifyReport", "connect", "row_hash"]

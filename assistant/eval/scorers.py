@@ -303,7 +303,3 @@ def score_output(output: Output, case: EvalCase, calls: list[BookedCall]) -> dic
         if case.task in registered.tasks:
             out.update(registered.fn(output, case, calls))
     return out
-
-
-def score_memo(memo: Memo, case: EvalCase, calls: list[BookedCall]) -> dict[str, Any]:
-    return score_output(memo, case, calls)
