@@ -1,13 +1,13 @@
-"""Launcher. The Gradio workbench arrives with its own issue; until then this runs the main job.
+"""Launcher for the Underwriter workbench (Gradio): settings -> build the app -> launch.
 
-Thin by design: load settings, build, launch.
+Thin by design: everything lives in ``assistant.ui``. ``python app.py --help`` lists the flags.
 """
 
 from __future__ import annotations
 
 import sys
 
-from assistant.cli import main
+from assistant.ui.launch import main
 
 if __name__ == "__main__":
-    sys.exit(main(["demo", *sys.argv[1:]]))
+    sys.exit(main(sys.argv[1:]))

@@ -30,7 +30,7 @@ from models.artifacts import RiskModel, load_model
 from models.dataset import load_dataset
 from models.errors import UnderwriterError
 from models.portfolio import PortfolioFiles
-from models.scoring import score_matrix
+from models.scoring import contributions, score_matrix
 from models.spec import load_spec
 from retrieval.cases import CaseLibrary
 from retrieval.documents.pii import redact
@@ -388,25 +388,62 @@ class CaseSource:
             next_tag += 1
         return documents
 
-    def similar(self, case_id: str) -> SimilarReport | None:
-        if not self.library or self.similar_k == 0:
-            return None
+    def _library(self) -> CaseLibrary | None:
         if self._cases is None:
             root = self.settings.case_library_dir(self.library)
             if not root.exists():
                 return None
             self._cases = CaseLibrary.load(root)  # once per source, not once per memo
+        return self._cases
+
+    def similar(self, case_id: str) -> SimilarReport | None:
+        if not self.library or self.similar_k == 0:
+            return None
+        cases = self._library()
+        if cases is None:
+            return None
         return similar_cases(
             self.settings,
             case_id,
             k=self.similar_k,
             library=self.library,
-            cases=self._cases,
+            cases=cases,
             documents=self.store,
         )
 
     def case_file(self, case_id: str, *, generated_at: str | None = None) -> CaseFile:
         row = self.row(case_id)
+        return self._assemble(
+            case_id, row, self.documents(case_id, row.iloc[0]), self.similar(case_id), generated_at
+        )
+
+    def new_case_file(
+        self, case_id: str, row: pd.DataFrame, documents: list[CaseDocument], *, decided_at: str
+    ) -> CaseFile:
+        """A case that is not in the data yet (a new application): its feature row and uploaded
+        documents. Similar cases compare the tabular profile only (the library's narrative
+        vectors come from the document index, which the new documents are not in)."""
+        similar = None
+        if self.library and self.similar_k:
+            cases = self._library()
+            if cases is not None:
+                contrib = None
+                if cases.representation == "contributions":
+                    x, _ = self.model.encoder.transform(row)
+                    contrib = contributions(self.model, x, nthread=self.settings.threads)[0, :-1]
+                query = cases.query_for(row, contributions=contrib, merchant_id=case_id, decided_at=decided_at)
+                hits = cases.similar(query, k=self.similar_k, as_of=decided_at)
+                similar = SimilarReport(case_id, self.library, decided_at, False, hits)
+        return self._assemble(case_id, row, documents, similar, None)
+
+    def _assemble(
+        self,
+        case_id: str,
+        row: pd.DataFrame,
+        documents: list[CaseDocument],
+        similar: SimilarReport | None,
+        generated_at: str | None,
+    ) -> CaseFile:
         first = row.iloc[0]
         score = score_row(self.model, row, self.settings.threads)
         facts = [
@@ -418,8 +455,6 @@ class CaseSource:
             for c in self.spec.text
             if isinstance(first.get(c), str) and 0 < len(str(first[c]).strip()) < MIN_DOCUMENT_CHARS
         ]
-        documents = self.documents(case_id, first)
-        similar = self.similar(case_id)
         as_of = None
         if self.spec.date is not None and self.spec.date.column in first:
             as_of = str(first[self.spec.date.column])[:10]

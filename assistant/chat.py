@@ -23,6 +23,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import pandas as pd
+
 from assistant.audit import AuditStore
 from assistant.calls import CallBook
 from assistant.casefile import CaseChunk, CaseFile, CaseSource, score_row, similar_line
@@ -63,9 +65,13 @@ class ChatSession:
         audit: AuditStore | None = None,
         *,
         document_index: Any | None = None,
+        case: CaseFile | None = None,
+        row: pd.DataFrame | None = None,
     ):
+        """``case`` and ``row``: a case not in the source's data (a new application entered on screen)."""
         self.source = source
-        self.case: CaseFile = source.case_file(case_id)
+        self.case: CaseFile = case if case is not None else source.case_file(case_id)
+        self._row = row
         self.llm = llm
         self.audit = audit
         self.index = document_index
@@ -146,7 +152,7 @@ class ChatSession:
     def what_if(self, feature: str, value: Any) -> dict[str, Any]:
         """Re-score the case with one input changed: the model's answer, not the LLM's."""
         column = self.resolve_feature(feature)
-        row = self.source.row(self.case.case_id)
+        row = self._row.copy() if self._row is not None else self.source.row(self.case.case_id)
         old = row.at[0, column]
         if column in self.source.spec.numeric:
             text = str(value).replace(",", "").replace("$", "").strip()

@@ -163,6 +163,10 @@ def build_parser() -> argparse.ArgumentParser:
     de.add_argument("--decision", required=True, choices=["approve", "refer", "decline"])
     de.add_argument("--underwriter", required=True)
     de.add_argument("--note", default="")
+    de.add_argument("--conditions", default="", help="conditions, separated by semicolons")
+    de.add_argument(
+        "--override-reason", default="", help="required when the decision differs from the model's band"
+    )
     _eval_parser(commands)
     return parser
 
@@ -570,18 +574,25 @@ def _audit(settings, args: argparse.Namespace) -> int:
                 return 0
             print(f"{args.memo_id}: rebuilt memo DIFFERS in {', '.join(result.differences)}")
             return 1
+        from assistant.decisions import Decision, parse_conditions, record_decision
         from assistant.memos import stored_memo
 
         memo = stored_memo(audit, args.memo_id)
-        audit.append(
-            "decisions",
-            memo_id=args.memo_id,
+        score = json.loads(memo["inputs"])["case"]["score"]
+        decision = Decision(
             merchant_id=memo["merchant_id"],
-            underwriter=args.underwriter,
             decision=args.decision,
+            underwriter=args.underwriter,
+            memo_id=args.memo_id,
+            model_band=score["band"],
+            model_pd=score["pd"],
+            conditions=parse_conditions(args.conditions),
             note=args.note,
+            override_reason=args.override_reason,
         )
-        print(f"recorded {args.decision} by {args.underwriter} on {args.memo_id}")
+        record_decision(audit, decision)
+        override = f" (overrides the model's {score['band']})" if decision.is_override else ""
+        print(f"recorded {args.decision}{override} by {args.underwriter} on {args.memo_id}")
     return 0
 
 

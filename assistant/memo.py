@@ -13,6 +13,7 @@ no score, band, reason or recommendation can change.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -298,24 +299,38 @@ def recommendation(case: CaseFile) -> dict[str, Any]:
 
 
 def compose_memo(case: CaseFile, book: CallBook, config: MemoConfig | None = None) -> Memo:
+    *_, memo = memo_steps(case, book, config)
+    assert isinstance(memo, Memo)
+    return memo
+
+
+def memo_steps(
+    case: CaseFile, book: CallBook, config: MemoConfig | None = None
+) -> Iterator[DocumentFinding | SectionText | Memo]:
+    """The memo as it is written: each document's finding, then the comparison, then the memo.
+
+    A screen shows each part the moment its LLM calls are done; the last item is the memo,
+    identical to :func:`compose_memo`'s.
+    """
     config = config or MemoConfig()
     findings = []
     truth = truth_of(case)
     for doc in case.documents:
         summary = summarise_document(doc, truth, book, config)
-        findings.append(
-            DocumentFinding(
-                doc_id=doc.doc_id,
-                title=doc.title,
-                doc_type=doc.doc_type,
-                tags=[c.tag for c in doc.chunks],
-                flagged=doc.flagged,
-                summary=summary,
-            )
+        finding = DocumentFinding(
+            doc_id=doc.doc_id,
+            title=doc.title,
+            doc_type=doc.doc_type,
+            tags=[c.tag for c in doc.chunks],
+            flagged=doc.flagged,
+            summary=summary,
         )
+        findings.append(finding)
+        yield finding
     business = next((f.summary for f in findings if f.doc_type in BUSINESS_DOC_TYPES), None)
     business = business or SectionText(sentences=[], source="none", dropped=[])
     comparison = comparison_paragraph(case, book, config)
+    yield comparison
     sections = {f"finding {f.doc_id}": f.summary for f in findings} | {"comparison": comparison}
     stats = {
         name: {"kept": len(s.sentences), "dropped": len(s.dropped), "fallback": int(s.source == "extractive")}
@@ -327,7 +342,7 @@ def compose_memo(case: CaseFile, book: CallBook, config: MemoConfig | None = Non
     risks += [f"Contradiction in {c.doc_id}: {c.name.lower()}" for c in case.contradictions]
     mitigants = [f"{m['name']}: {m['value']}" for m in case.score.mitigants]
     prompts = {b.prompt.name: b.prompt for b in book.calls}
-    return Memo(
+    yield Memo(
         case_id=case.case_id,
         name=case.name,
         dataset=case.dataset,

@@ -112,9 +112,22 @@ def to_json(memo: Memo) -> str:
 
 def to_html(memo: Memo) -> str:
     """A self-contained page (no scripts, no remote assets) from the Markdown's structure."""
+    style = (
+        "body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;line-height:1.45}"
+        "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.2rem .5rem;text-align:left}"
+    )
+    title = html.escape(f"Credit memo {memo.case_id}")
+    return (
+        f'<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>{title}</title>'
+        f"<style>{style}</style></head><body>\n" + html_body(to_markdown(memo)) + "\n</body></html>\n"
+    )
+
+
+def html_body(markdown: str) -> str:
+    """The memo Markdown's subset (headings, lists, tables, bold, code) as escaped HTML elements."""
     body: list[str] = []
     table: list[str] = []
-    for line in to_markdown(memo).splitlines():
+    for line in markdown.splitlines():
         if line.startswith("|"):
             if set(line.replace("|", "").strip()) <= {"-"}:
                 continue
@@ -137,15 +150,7 @@ def to_html(memo: Memo) -> str:
             body.append(f"<p>{text}</p>")
     if table:
         body.append("<table>" + "".join(table) + "</table>")
-    style = (
-        "body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;line-height:1.45}"
-        "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.2rem .5rem;text-align:left}"
-    )
-    title = html.escape(f"Credit memo {memo.case_id}")
-    return (
-        f'<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>{title}</title>'
-        f"<style>{style}</style></head><body>\n" + "\n".join(body) + "\n</body></html>\n"
-    )
+    return "\n".join(body)
 
 
 def _inline(text: str) -> str:

@@ -92,6 +92,13 @@ def generate_memo(
     case = source.case_file(case_id)
     book = CallBook.live(llm, audit)
     memo = compose_memo(case, book, config)
+    return record_memo(audit, case, book, memo, config, run_id=run_id)
+
+
+def record_memo(
+    audit: AuditStore, case: CaseFile, book: CallBook, memo: Memo, config: MemoConfig, *, run_id: str = ""
+) -> MemoResult:
+    """Record a composed memo with its score, its new LLM calls and its inputs, in one transaction."""
     rendered = RenderedMemo.of(memo)
     memo_id = memo_id_for(case, run_id)
     score = case.score

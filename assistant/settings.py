@@ -156,6 +156,30 @@ class AuditSettings(BaseModel):
     url: str | None = None
 
 
+class UISettings(BaseModel):
+    """The Gradio workbench: where it listens, who may use it, and how much it accepts at once."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    host: str = "127.0.0.1"
+    """Listen address; anything but loopback should sit behind authentication and a reverse proxy."""
+    port: int = Field(7860, ge=0, le=65535)
+    """0 = the first free port."""
+    auth_file: Path | None = None
+    """Users file written by ``underwrite ui-user add NAME``; unset = no login (loopback only)."""
+    max_upload_mb: float = Field(20, gt=0, le=1024)
+    queue_size: int = Field(32, ge=1)
+    """Requests waiting beyond this are turned away with a message instead of queued."""
+    llm_concurrency: int = Field(1, ge=1, le=16)
+    """LLM-bound requests (memo, chat) running at once; the rest wait their turn."""
+    concurrency: int = Field(4, ge=1, le=64)
+    """Other requests (case pages, plots) running at once."""
+    batch_max_cases: int = Field(500, ge=1)
+    batch_workers: int = Field(1, ge=1, le=64)
+    eval_dirs: list[Path] = [Path("bench/results/eval_baseline")]
+    """Evaluation runs shown besides WORKSPACE/eval/runs (folders holding run folders)."""
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="UNDERWRITER_", env_nested_delimiter="__", extra="forbid")
 
@@ -169,6 +193,7 @@ class Settings(BaseSettings):
     llm: LLMSettings = LLMSettings()
     memo: MemoSettings = MemoSettings()
     audit: AuditSettings = AuditSettings()
+    ui: UISettings = UISettings()
 
     @classmethod
     def settings_customise_sources(

@@ -1,0 +1,100 @@
+"""An underwriter's decision on a case, recorded in the audit trail.
+
+The ``decisions`` table keeps the decision and a JSON note holding the conditions, the free
+note, the model's band and PD at the time and, when the underwriter departs from the
+model's band, the reason for the override (required). Older rows whose note is plain text
+read back as a note without conditions.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from assistant.audit import AuditStore
+from models.errors import UnderwriterError
+from models.policy import BANDS
+
+MAX_TEXT = 4000
+
+
+@dataclass
+class Decision:
+    merchant_id: str
+    decision: str
+    underwriter: str
+    memo_id: str = ""
+    model_band: str | None = None
+    model_pd: float | None = None
+    conditions: list[str] = field(default_factory=list)
+    note: str = ""
+    override_reason: str = ""
+
+    @property
+    def is_override(self) -> bool:
+        return self.model_band is not None and self.decision != self.model_band
+
+    def check(self) -> None:
+        """Raise a clear error naming the field that is wrong; nothing is recorded then."""
+        if self.decision not in BANDS:
+            raise UnderwriterError(f"decision must be one of {', '.join(BANDS)}, got {self.decision!r}")
+        if not self.underwriter.strip():
+            raise UnderwriterError("underwriter: a name is required to record a decision")
+        if not self.merchant_id.strip():
+            raise UnderwriterError("merchant: no case is open")
+        if self.is_override and not self.override_reason.strip():
+            raise UnderwriterError(
+                f"override reason: the model's band is {self.model_band!r} and the decision is "
+                f"{self.decision!r}; say why the model is overridden"
+            )
+        for name, text in (("note", self.note), ("override reason", self.override_reason)):
+            if len(text) > MAX_TEXT:
+                raise UnderwriterError(f"{name}: {len(text):,} characters, at most {MAX_TEXT:,}")
+
+    def note_json(self) -> str:
+        body = {k: v for k, v in asdict(self).items() if k not in {"merchant_id", "decision", "underwriter"}}
+        body.pop("memo_id")
+        return json.dumps(body, sort_keys=True)
+
+
+def parse_conditions(text: str) -> list[str]:
+    """One condition per line (or separated by semicolons), blanks dropped."""
+    return [c.strip() for part in text.splitlines() for c in part.split(";") if c.strip()]
+
+
+def record_decision(audit: AuditStore, decision: Decision) -> int:
+    decision.check()
+    return audit.append(
+        "decisions",
+        memo_id=decision.memo_id,
+        merchant_id=decision.merchant_id,
+        underwriter=decision.underwriter.strip(),
+        decision=decision.decision,
+        note=decision.note_json(),
+    )
+
+
+def _from_row(row: dict[str, Any]) -> Decision:
+    try:
+        body = json.loads(row["note"] or "{}")
+        if not isinstance(body, dict):
+            raise ValueError
+    except ValueError:
+        body = {"note": row["note"] or ""}
+    known = {
+        k: body[k] for k in ("model_band", "model_pd", "conditions", "note", "override_reason") if k in body
+    }
+    return Decision(
+        merchant_id=row["merchant_id"],
+        decision=row["decision"],
+        underwriter=row["underwriter"],
+        memo_id=row["memo_id"] or "",
+        **known,
+    )
+
+
+def decisions_for(audit: AuditStore, merchant_id: str) -> list[tuple[str, Decision]]:
+    """(recorded at, decision) for one merchant, oldest first."""
+    rows = audit.rows("decisions", {"merchant_id": merchant_id})
+    return [(str(r["created_at"]), _from_row(r)) for r in rows]

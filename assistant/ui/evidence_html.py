@@ -1,0 +1,141 @@
+"""HTML fragments for the case page: the memo with live citations, the evidence panel, warnings.
+
+Every piece of text that came from a document or a model is escaped here; the only markup
+is ours. A citation ``[C3]`` becomes a link to the element ``#src-C3`` of the evidence
+panel, which holds the exact passage (the page script opens and highlights it).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+from assistant.casefile import CaseFile, similar_line
+from assistant.memo import DocumentFinding, Memo, SectionText
+from assistant.memo_render import html_body, to_markdown
+
+CITED = re.compile(r"\[((?:[A-Z]{1,2}\d{1,3})(?:\s*[,;]\s*[A-Z]{1,2}\d{1,3})*)\]")
+
+
+def link_citations(escaped: str) -> str:
+    """Turn ``[C3]`` / ``[C3, S1]`` in already-escaped HTML into links to their passages."""
+
+    def anchors(match: re.Match[str]) -> str:
+        tags = [t.strip() for t in re.split(r"[,;]", match.group(1))]
+        links = ", ".join(f'<a class="cite" href="#src-{t}" data-tag="{t}">{t}</a>' for t in tags)
+        return f"[{links}]"
+
+    return CITED.sub(anchors, escaped)
+
+
+def memo_html(memo: Memo) -> str:
+    return f'<div class="memo">{link_citations(html_body(to_markdown(memo)))}</div>'
+
+
+def _section(text: SectionText) -> str:
+    if not text.sentences:
+        return "<p><em>Nothing could be stated with support from the documents.</em></p>"
+    note = (
+        ' <span class="muted">(quoted: the LLM text failed validation)</span>'
+        if text.source == "extractive"
+        else ""
+    )
+    return f"<p>{link_citations(html.escape(' '.join(text.sentences)))}{note}</p>"
+
+
+def memo_progress_html(case: CaseFile, findings: list[DocumentFinding], status: str) -> str:
+    """The memo while it is written: the deterministic head at once, each document as it is done."""
+    s = case.score
+    parts = [
+        f"<h1>Credit memo: {html.escape(case.name or case.case_id)} ({html.escape(case.case_id)})</h1>",
+        f'<p class="status">{html.escape(status)}</p>',
+        f"<h2>Decision summary</h2><p><b>Band: {html.escape(s.band.upper())}</b> · grade "
+        f"{html.escape(s.grade)} · probability of default {s.pd:.2%}</p>",
+        "<h2>Reason codes</h2><ul>"
+        + "".join(
+            f"<li><code>{html.escape(r['code'])}</code> {html.escape(r['text'])}</li>" for r in s.reasons
+        )
+        + "</ul>",
+        "<h2>Document findings</h2>",
+    ]
+    for f in findings:
+        parts.append(f"<h3>{html.escape(f.title)}</h3>{_section(f.summary)}")
+    waiting = len(case.documents) - len(findings)
+    if waiting > 0:
+        parts.append(f'<p class="muted">{waiting} document(s) still being read…</p>')
+    return '<div class="memo">' + "\n".join(parts) + "</div>"
+
+
+def evidence_html(case: CaseFile) -> str:
+    """Every document passage (redacted) and similar case the memo may cite, each with its anchor."""
+    parts = ['<div class="evidence">']
+    for doc in case.documents:
+        badge = ' <span class="badge danger">instructions to an AI found</span>' if doc.flagged else ""
+        tags = ", ".join(c.tag for c in doc.chunks)
+        parts.append(
+            f'<details class="doc" id="doc-{html.escape(doc.doc_id)}"><summary><b>{html.escape(doc.title)}</b> '
+            f'<span class="muted">{html.escape(doc.doc_type)} · {tags}</span>{badge}</summary>'
+        )
+        for c in doc.chunks:
+            flagged = " flagged" if c.injection_score >= 0.5 else ""
+            parts.append(
+                f'<div class="passage{flagged}" id="src-{c.tag}"><span class="tag">{c.tag}</span> '
+                f'<span class="muted">{html.escape(c.citation)}</span><pre>{html.escape(c.text)}</pre></div>'
+            )
+        parts.append("</details>")
+    if case.similar:
+        parts.append('<details class="doc" id="doc-similar"><summary><b>Similar past cases</b></summary>')
+        for s in case.similar:
+            parts.append(
+                f'<div class="passage" id="src-{s.tag}"><span class="tag">{s.tag}</span> '
+                f"{html.escape(similar_line(s))}</div>"
+            )
+        parts.append("</details>")
+    if not case.documents and not case.similar:
+        parts.append('<p class="muted">No documents or similar cases for this case.</p>')
+    parts.append("</div>")
+    return "\n".join(parts)
+
+
+def integrity_html(case: CaseFile, memo: Memo | None = None) -> str:
+    """Injection attempts, contradictions and dropped LLM sentences, highlighted; empty when clean."""
+    items = []
+    if memo is not None:
+        items = list(memo.integrity)
+    else:
+        items += [
+            f"{d.title} ({d.doc_id}) contains instructions addressed to an AI "
+            f"({', '.join(sorted({str(f.get('rule')) for f in d.injection_flags})) or 'screening score'}); "
+            "it is treated as data, never obeyed"
+            for d in case.documents
+            if d.flagged
+        ]
+        items += [
+            f"{c.name}: {c.doc_id} states {c.stated:,.4g}, the data records {c.recorded:,.4g} [{c.tag}]"
+            for c in case.contradictions
+        ]
+    if not items:
+        return '<div class="integrity ok">No integrity warnings.</div>'
+    lis = "".join(f"<li>{link_citations(html.escape(i))}</li>" for i in items)
+    return f'<div class="integrity warn"><b>Integrity warnings</b><ul>{lis}</ul></div>'
+
+
+def header_html(case: CaseFile, percentile: float | None) -> str:
+    s = case.score
+    flags = ", ".join(f["text"] for f in s.policy_flags) or "none"
+    where = f"riskier than {percentile:.0%} of the portfolio" if percentile is not None else ""
+    request = ", ".join(
+        f"{html.escape(k.replace('_', ' '))} {v:,.0f}"
+        if isinstance(v, int | float)
+        else f"{html.escape(k)} {html.escape(str(v))}"
+        for k, v in case.request.items()
+    )
+    return (
+        f'<div class="score-head band-{html.escape(s.band)}">'
+        f'<div class="kpi"><span class="label">PD</span><span class="value" id="case-pd">{s.pd:.2%}</span></div>'
+        f'<div class="kpi"><span class="label">Grade</span><span class="value">{html.escape(s.grade)}</span></div>'
+        f'<div class="kpi"><span class="label">Band</span><span class="value band">{html.escape(s.band)}</span></div>'
+        f'<div class="who"><b>{html.escape(case.name or case.case_id)}</b> · {html.escape(case.case_id)}'
+        f"<br>{request or '—'} · {where}<br>Policy flags: {html.escape(flags)}"
+        f'<br><span class="muted">{html.escape(case.model["label"])}</span></div></div>'
+    )

@@ -1,0 +1,407 @@
+"""The workbench's services: everything the screens show, as plain data, with no Gradio in sight.
+
+One :class:`Workbench` per app process. It starts in well under a second: the case source
+(model, document store) and the LLM load in a background thread, so the first page is
+served while they load, and a case page needs only the model and the stored evidence.
+The LLM is shared and not thread-safe, so every LLM call takes :attr:`llm_lock`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from assistant.audit import AuditStore
+from assistant.calls import CallBook
+from assistant.casefile import CaseDocument, CaseFile, CaseSource, document_from_parts
+from assistant.chat import ChatSession
+from assistant.decisions import Decision, decisions_for, record_decision
+from assistant.memo import DocumentFinding, Memo, memo_steps
+from assistant.memos import memo_config, open_llm, record_memo
+from assistant.settings import Settings
+from models.errors import UnderwriterError
+from models.llm import LLM
+from models.portfolio import PortfolioFiles
+from models.scoring import contributions
+from retrieval.documents.ingest import DocumentSource, ingest
+
+OPEN_CASES = 64
+"""Case files kept in memory (LRU): the ones open in any browser tab."""
+WAITING_FOR_LLM_S = 120
+
+
+@dataclass
+class CaseView:
+    case: CaseFile
+    row: pd.DataFrame
+    percentile: float | None
+    attribution: list[tuple[str, float]]
+    """(input, contribution in log-odds), largest first, the rest summed as "other inputs"."""
+    base_margin: float
+    pd_of_margin: dict[float, float]
+    monthly: pd.DataFrame | None
+    notes: list[str]
+    seconds: float
+
+
+class Workbench:
+    def __init__(self, settings: Settings, *, llm: LLM | None = None):
+        self.settings = settings
+        self.llm_lock = threading.Lock()
+        self._load_lock = threading.Lock()
+        self._source: CaseSource | None = None
+        self._source_error: str | None = None
+        self._llm = llm
+        self._llm_error: str | None = None
+        self._llm_ready = threading.Event()
+        if llm is not None:
+            self._llm_ready.set()
+        self._queue: pd.DataFrame | None = None
+        self._monthly: dict[str, pd.DataFrame] | None = None
+        self._cases: OrderedDict[str, tuple[CaseFile, pd.DataFrame]] = OrderedDict()
+        self._memo_ids: dict[str, str] = {}
+
+    # ---- loading ---------------------------------------------------------------------------------
+
+    def start_background_loading(self) -> threading.Thread:
+        """Load the case source, then the LLM, off the request path (cold start stays short)."""
+
+        def load() -> None:
+            try:
+                _ = self.source
+                _ = self.queue_frame()
+            except UnderwriterError:
+                pass  # shown on the page that needs it
+            self._load_llm()
+
+        thread = threading.Thread(target=load, name="workbench-loader", daemon=True)
+        thread.start()
+        return thread
+
+    @property
+    def source(self) -> CaseSource:
+        with self._load_lock:
+            if self._source is None:
+                try:
+                    self._source = CaseSource(self.settings)
+                except UnderwriterError as exc:
+                    self._source_error = str(exc)
+                    raise
+            return self._source
+
+    def _load_llm(self) -> None:
+        if self._llm_ready.is_set():
+            return
+        try:
+            self._llm = open_llm(self.settings, threads=self.settings.threads)
+        except Exception as exc:  # a missing model file or a bad backend setting: shown, not fatal
+            self._llm_error = f"{type(exc).__name__}: {exc}"
+        finally:
+            self._llm_ready.set()
+
+    def llm(self) -> LLM:
+        if not self._llm_ready.is_set():
+            threading.Thread(target=self._load_llm, daemon=True).start()
+        if not self._llm_ready.wait(WAITING_FOR_LLM_S):
+            raise UnderwriterError("the LLM is still loading; try again in a moment")
+        if self._llm is None:
+            raise UnderwriterError(f"the LLM backend is not available ({self._llm_error})")
+        return self._llm
+
+    def llm_status(self) -> str:
+        if not self._llm_ready.is_set():
+            return "LLM loading…"
+        if self._llm is None:
+            return f"LLM unavailable: {self._llm_error}"
+        return f"LLM ready: {self._llm.model_id}"
+
+    def audit(self) -> AuditStore:
+        return AuditStore.open(self.settings.audit_target)
+
+    # ---- queue -----------------------------------------------------------------------------------
+
+    def queue_frame(self) -> pd.DataFrame:
+        """Every merchant of the portfolio with its score: the work queue's rows."""
+        if self._queue is None:
+            files = PortfolioFiles(self.settings.portfolio_dir)
+            if not files.exists() or not self.settings.scores_path.is_file():
+                raise UnderwriterError(
+                    f"no scored portfolio in {self.settings.workspace}; run `underwrite demo` (or `make run`)"
+                )
+            merchants = pd.read_csv(files.merchants, dtype={"mcc": str, "merchant_id": str})
+            scores = pd.read_csv(self.settings.scores_path, dtype={"id": str}, keep_default_na=False)
+            frame = merchants.merge(scores, left_on="merchant_id", right_on="id", how="inner")
+            self._queue = pd.DataFrame(
+                {
+                    "merchant": frame["merchant_id"],
+                    "name": frame["legal_name"],
+                    "status": frame["status"],
+                    "industry": frame["industry"],
+                    "country": frame["country"],
+                    "PD": frame["pd"].astype(float).round(4),
+                    "grade": frame["grade"],
+                    "band": frame["band"],
+                    "requested": frame["requested_amount"].astype(float).round(0),
+                    "flags": frame["policy_flags"].astype(str),
+                    "reasons": frame["reason_1"].astype(str),
+                }
+            )
+        return self._queue
+
+    def queue(
+        self, status: str = "applicant", search: str = "", sort_by: str = "PD", limit: int = 200
+    ) -> pd.DataFrame:
+        frame = self.queue_frame()
+        if status and status != "all":
+            frame = frame[frame["status"] == status]
+        needle = search.strip().lower()
+        if needle:
+            text = (
+                frame["merchant"] + " " + frame["name"] + " " + frame["industry"] + " " + frame["flags"]
+            ).str.lower()
+            frame = frame[text.str.contains(needle, regex=False)]
+        if sort_by not in frame.columns:
+            raise UnderwriterError(f"cannot sort by {sort_by!r}; columns: {', '.join(frame.columns)}")
+        ascending = sort_by in {"merchant", "name", "industry", "country", "grade"}
+        return (
+            frame.sort_values(sort_by, ascending=ascending, kind="stable").head(limit).reset_index(drop=True)
+        )
+
+    # ---- case page ---------------------------------------------------------------------------------
+
+    def monthly(self, merchant_id: str) -> pd.DataFrame | None:
+        if self._monthly is None:
+            path = PortfolioFiles(self.settings.portfolio_dir).monthly
+            if not path.is_file():
+                self._monthly = {}
+            else:
+                table = pd.read_csv(path, dtype={"merchant_id": str})
+                self._monthly = {
+                    str(k): g.drop(columns="merchant_id") for k, g in table.groupby("merchant_id")
+                }
+        return self._monthly.get(merchant_id)
+
+    def _remember(self, case: CaseFile, row: pd.DataFrame) -> None:
+        self._cases[case.case_id] = (case, row)
+        self._cases.move_to_end(case.case_id)
+        while len(self._cases) > OPEN_CASES:
+            self._cases.popitem(last=False)
+
+    def case(self, case_id: str) -> tuple[CaseFile, pd.DataFrame]:
+        if case_id not in self._cases:
+            self.open_case(case_id)
+        return self._cases[case_id]
+
+    def open_case(self, case_id: str) -> CaseView:
+        started = time.perf_counter()
+        case_id = case_id.strip()
+        if not case_id:
+            raise UnderwriterError("choose a merchant from the queue (or type its id)")
+        source = self.source
+        row = source.row(case_id)
+        case = source.case_file(case_id)
+        self._remember(case, row)
+        return self._view(case, row, started, [])
+
+    def _view(self, case: CaseFile, row: pd.DataFrame, started: float, notes: list[str]) -> CaseView:
+        model = self.source.model
+        x, _ = model.encoder.transform(row)
+        contrib = contributions(model, x, nthread=self.settings.threads)[0]
+        names = model.encoder.feature_names
+        order = np.argsort(-np.abs(contrib[:-1]), kind="stable")
+        shown = order[:8]
+        items = [
+            (f"{model.spec.display_name(names[i])} = {_shown(row, names[i])}", float(contrib[i]))
+            for i in shown
+        ]
+        rest = float(contrib[:-1][order[8:]].sum())
+        if len(order) > 8:
+            items.append((f"{len(order) - 8} other inputs", rest))
+        base = float(contrib[-1])
+        final = float(contrib.sum())
+        pds = model.calibrator(np.array([base, final]))
+        try:
+            portfolio = self.queue_frame()["PD"].to_numpy(dtype=float)
+            percentile: float | None = float((portfolio < case.score.pd).mean())
+        except UnderwriterError:
+            percentile = None
+        return CaseView(
+            case=case,
+            row=row,
+            percentile=percentile,
+            attribution=items,
+            base_margin=base,
+            pd_of_margin={base: float(pds[0]), final: float(pds[1])},
+            monthly=self.monthly(case.case_id),
+            notes=notes,
+            seconds=time.perf_counter() - started,
+        )
+
+    def new_case(self, fields: dict[str, Any], uploads: list[Path], *, name: str = "") -> CaseView:
+        """Score a new application entered on screen, with its uploaded documents read safely."""
+        started = time.perf_counter()
+        source = self.source
+        spec = source.spec
+        row: dict[str, Any] = {}
+        for feature in spec.features:
+            value = fields.get(feature)
+            label = spec.display_name(feature)
+            if value is None or (isinstance(value, str) and not value.strip()):
+                raise UnderwriterError(f"{label}: a value is required")
+            if feature in spec.numeric:
+                try:
+                    number = float(value)
+                except (TypeError, ValueError):
+                    raise UnderwriterError(f"{label}: a number is required, got {value!r}") from None
+                if not np.isfinite(number):
+                    raise UnderwriterError(f"{label}: {value!r} is not a finite number")
+                row[feature] = number
+            else:
+                row[feature] = str(value)
+        today = datetime.now(UTC).date().isoformat()
+        digest = hashlib.sha256(repr(sorted(row.items())).encode())
+        for path in uploads:
+            digest.update(Path(path).read_bytes())
+        case_id = f"NEW-{digest.hexdigest()[:8]}"
+        frame = pd.DataFrame([row])
+        if spec.date is not None:
+            frame[spec.date.column] = today
+        frame["legal_name"] = name.strip() or "New applicant"
+        documents, notes = self._read_uploads(case_id, uploads)
+        case = source.new_case_file(case_id, frame, documents, decided_at=today)
+        self._remember(case, frame)
+        return self._view(case, frame, started, notes)
+
+    def _read_uploads(self, case_id: str, uploads: list[Path]) -> tuple[list[CaseDocument], list[str]]:
+        if not uploads:
+            return [], []
+        s = self.settings
+        limit = int(s.ui.max_upload_mb * 1024 * 1024)
+        notes = []
+        readable = []
+        for path in uploads:
+            size = Path(path).stat().st_size
+            if size > limit:
+                notes.append(
+                    f"{Path(path).name}: {size / 1e6:.1f} MB is over the {s.ui.max_upload_mb:g} MB upload limit; skipped"
+                )
+            else:
+                readable.append(path)
+        sources = [
+            DocumentSource(Path(p), doc_id=f"{case_id}-D{i + 1}", merchant_id=case_id, doc_type="uploaded")
+            for i, p in enumerate(readable)
+        ]
+        result = ingest(
+            sources,
+            limits=s.index.limits.to_limits(),
+            workers=min(s.index.parser_workers, 1),
+            max_tokens=s.index.chunk_tokens or 240,
+            overlap_tokens=s.index.overlap_tokens,
+        )
+        notes += [f"{Path(f.source).name}: not read: {f.error}" for f in result.failures]
+        documents = []
+        next_tag = 1
+        for doc in result.documents:
+            chunks = [
+                (c.chunk_id, c.section, c.citation(), c.text, c.injection_score)
+                for c in result.chunks
+                if c.doc_id == doc.doc_id
+            ]
+            flags = [f.to_dict() for f in doc.screening.flags]
+            title = doc.title or Path(doc.source).name
+            documents.append(
+                document_from_parts(
+                    doc.doc_id, "uploaded", title, doc.sha256, doc.screening.score, flags, chunks, next_tag
+                )
+            )
+            next_tag += len(chunks)
+        return documents, notes
+
+    # ---- memo, decision, chat ---------------------------------------------------------------------
+
+    def memo_stream(self, case_id: str) -> Iterator[tuple[list[DocumentFinding], Memo | None, str]]:
+        """(findings so far, the memo when done, status line) as the memo is written; recorded at the end."""
+        case, _ = self.case(case_id)
+        yield [], None, f"Writing the memo: {len(case.documents)} document(s) to read…"
+        llm = self.llm()
+        config = memo_config(self.settings)
+        findings: list[DocumentFinding] = []
+        with self.llm_lock, self.audit() as audit:
+            book = CallBook.live(llm, audit)
+            for step in memo_steps(case, book, config):
+                if isinstance(step, DocumentFinding):
+                    findings.append(step)
+                    yield list(findings), None, f"Read {len(findings)} of {len(case.documents)} document(s)…"
+                elif isinstance(step, Memo):
+                    result = record_memo(audit, case, book, step, config)
+                    self._memo_ids[case_id] = result.memo_id
+                    took = f"{book.seconds():.1f} s of LLM time, {len(book.calls)} call(s)"
+                    yield findings, step, f"Memo {result.memo_id} recorded in the audit trail ({took})."
+
+    def memo_id(self, case_id: str) -> str:
+        """The memo this session wrote for the case, else the latest one recorded, else ''."""
+        if case_id in self._memo_ids:
+            return self._memo_ids[case_id]
+        with self.audit() as audit:
+            rows = audit.rows("memos", {"merchant_id": case_id})
+        return rows[-1]["memo_id"] if rows else ""
+
+    def decide(
+        self,
+        case_id: str,
+        decision: str,
+        underwriter: str,
+        *,
+        conditions: list[str],
+        note: str,
+        override_reason: str,
+    ) -> tuple[Decision, list[tuple[str, Decision]]]:
+        case, _ = self.case(case_id)
+        record = Decision(
+            merchant_id=case_id,
+            decision=decision,
+            underwriter=underwriter,
+            memo_id=self.memo_id(case_id),
+            model_band=case.score.band,
+            model_pd=case.score.pd,
+            conditions=conditions,
+            note=note,
+            override_reason=override_reason,
+        )
+        with self.audit() as audit:
+            record_decision(audit, record)
+            history = decisions_for(audit, case_id)
+        return record, history
+
+    def decisions(self, case_id: str) -> list[tuple[str, Decision]]:
+        with self.audit() as audit:
+            return decisions_for(audit, case_id)
+
+    def chat_session(self, case_id: str, *, with_llm: bool = True) -> ChatSession:
+        case, row = self.case(case_id)
+        llm = None
+        if with_llm:
+            try:
+                llm = self.llm()
+            except UnderwriterError:
+                llm = None  # tools still answer; document answers fall back to quoted passages
+        return ChatSession(self.source, case_id, llm, None, case=case, row=row)
+
+
+def _shown(row: pd.DataFrame, column: str) -> str:
+    if column not in row:
+        return "?"
+    value = row[column].iloc[0]
+    if isinstance(value, float | np.floating):
+        return f"{value:,.4g}"
+    return str(value)
