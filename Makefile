@@ -5,9 +5,14 @@ BIN := $(VENV)/bin
 # Reinstall whenever pyproject.toml changes.
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml Makefile | sha256sum | cut -c1-12)
 
-.PHONY: run test setup lint format typecheck bench clean
+.PHONY: run demo test setup lint format typecheck bench clean
 
+# The workbench on 127.0.0.1 (builds the demo workspace on first use); prints its URL.
 run: $(STAMP)
+	$(BIN)/python app.py
+
+# The main job without a browser: summary, evidence and memos for the riskiest applicants.
+demo: $(STAMP)
 	$(BIN)/underwrite demo
 
 test: $(STAMP)
@@ -51,6 +56,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_llm.py
 	$(BIN)/python bench/eval_memos.py
 	$(BIN)/python bench/eval_baseline.py
+	$(BIN)/python bench/bench_ui.py
 
 clean:
 	rm -rf $(VENV) workspace .pytest_cache .mypy_cache .ruff_cache

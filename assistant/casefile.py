@@ -431,7 +431,9 @@ class CaseSource:
                 if cases.representation == "contributions":
                     x, _ = self.model.encoder.transform(row)
                     contrib = contributions(self.model, x, nthread=self.settings.threads)[0, :-1]
-                query = cases.query_for(row, contributions=contrib, merchant_id=case_id, decided_at=decided_at)
+                query = cases.query_for(
+                    row, contributions=contrib, merchant_id=case_id, decided_at=decided_at
+                )
                 hits = cases.similar(query, k=self.similar_k, as_of=decided_at)
                 similar = SimilarReport(case_id, self.library, decided_at, False, hits)
         return self._assemble(case_id, row, documents, similar, None)

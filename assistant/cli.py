@@ -168,6 +168,20 @@ def build_parser() -> argparse.ArgumentParser:
         "--override-reason", default="", help="required when the decision differs from the model's band"
     )
     _eval_parser(commands)
+
+    ui = commands.add_parser(
+        "ui", help="serve the Gradio workbench on 127.0.0.1 (builds the demo workspace first)"
+    )
+    ui.add_argument("--host", help="listen address (default 127.0.0.1)")
+    ui.add_argument("--port", type=int, help="port (default 7860; 0 = a free one)")
+    ui.add_argument("--no-prepare", action="store_true", help="fail instead of building a missing workspace")
+    us = commands.add_parser("ui-user", help="manage workbench logins (a file of salted password hashes)")
+    us.add_argument("action", choices=["add"])
+    us.add_argument("name")
+    us.add_argument(
+        "--file", type=Path, help="users file (default: [ui] auth_file, else WORKSPACE/ui/users.txt)"
+    )
+    us.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     return parser
 
 
@@ -315,6 +329,31 @@ def run(args: argparse.Namespace) -> int:
 
     settings = load_settings(args.config, workspace=args.workspace, threads=args.threads)
     progress = not args.quiet and sys.stderr.isatty()
+    if args.command == "ui":
+        from assistant.ui.launch import main as serve_ui
+
+        forwarded = [f"--{k}={v}" for k, v in (("host", args.host), ("port", args.port)) if v is not None]
+        forwarded += ["--workspace", str(settings.workspace)] + (
+            ["--config", str(args.config)] if args.config else []
+        )
+        return serve_ui(forwarded + (["--no-prepare"] if args.no_prepare else []))
+    if args.command == "ui-user":
+        import getpass
+
+        from assistant.ui.auth import add_user
+
+        users = args.file or settings.ui.auth_file or settings.workspace / "ui" / "users.txt"
+        if args.password_stdin:
+            password = sys.stdin.readline().rstrip("\n")
+        else:
+            password = getpass.getpass(f"password for {args.name}: ")
+            if getpass.getpass("again: ") != password:
+                raise UnderwriterError("the passwords differ; nothing was changed")
+        add_user(Path(users), args.name, password)
+        print(
+            f"{args.name} can sign in; start the workbench with UNDERWRITER_UI__AUTH_FILE={users} (or [ui] auth_file)"
+        )
+        return 0
     if args.command == "demo":
         from assistant.summary import demo_summary
 

@@ -24,11 +24,15 @@ OE_LOW, OE_HIGH = 0.8, 1.25
 MIN_OUTCOMES = 30
 """A grade needs this many known outcomes before its observed/expected ratio can call for action."""
 SIGNIFICANCE = 0.05
+MIN_PSI_ROWS = 100
+"""PSI over ten bins means little below this many rows (a handful per bin): reported as "too few"."""
 
 Status = Literal["ok", "watch", "act", "too few"]
 
 
-def psi_status(value: float) -> Status:
+def psi_status(value: float, rows: int = MIN_PSI_ROWS) -> Status:
+    if rows < MIN_PSI_ROWS:
+        return "too few"
     return "act" if value > PSI_ACT else "watch" if value > PSI_WATCH else "ok"
 
 
@@ -71,7 +75,7 @@ class PortfolioHealth:
     def actions(self) -> list[str]:
         """What the thresholds call for, most urgent first; empty when all is well."""
         out = []
-        if self.score_status != "ok":
+        if self.score_status in ("watch", "act"):
             verb = "review or retrain the model" if self.score_status == "act" else "watch the next months"
             out.append(
                 f"Score drift: PSI {self.score_psi:.3f} against training (>{PSI_WATCH} watch, "
@@ -154,13 +158,13 @@ def portfolio_health(
         if len(ref) < 10 or len(now) < 10 or np.unique(ref).size < 3:
             continue
         value = metrics.psi(ref, now)
-        drift.append(FeatureDrift(feature, value, psi_status(value)))
+        drift.append(FeatureDrift(feature, value, psi_status(value, min(len(ref), len(now)))))
     drift.sort(key=lambda d: -d.psi)
     return PortfolioHealth(
         grade_mix={g: int((current["grade"] == g).sum()) for g in grades},
         band_mix={b: int((current["band"] == b).sum()) for b in bands},
         score_psi=score_psi,
-        score_status=psi_status(score_psi),
+        score_status=psi_status(score_psi, len(p_now)),
         calibration=calibration,
         outcomes=n_outcomes,
         ece=ece,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,7 +46,9 @@ class EmbeddingCache:
         self.embedder = embedder
         if path is not None:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(str(path) if path else ":memory:")
+        # One connection shared by the threads of a server (the workbench's requests), used under a lock.
+        self._db = sqlite3.connect(str(path) if path else ":memory:", check_same_thread=False)
+        self._lock = threading.Lock()
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.executescript(SCHEMA)
         self.stats = CacheStats()
@@ -69,6 +72,10 @@ class EmbeddingCache:
         return found
 
     def embed(self, texts: Sequence[str], *, batch_size: int = 64, progress: bool = False) -> np.ndarray:
+        with self._lock:
+            return self._embed(texts, batch_size, progress)
+
+    def _embed(self, texts: Sequence[str], batch_size: int, progress: bool) -> np.ndarray:
         hashes = [text_sha256(t) for t in texts]
         known = self._lookup(sorted(set(hashes)))
         missing: dict[str, str] = {}

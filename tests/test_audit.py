@@ -154,14 +154,21 @@ def test_audit_cli_verifies_replays_and_records_decisions(memo_workspace, tmp_pa
         "decide",
         memo.memo_id,
         "--decision",
-        "refer",
+        memo.case.score.band,
         "--underwriter",
         "ana",
         "--note",
         "ask for statements",
+        "--conditions",
+        "reserve 10%; monthly review",
         cwd=cwd,
     )
     assert decide.returncode == 0, decide.stderr
+    other = next(b for b in ("approve", "refer", "decline") if b != memo.case.score.band)
+    refused = underwrite(
+        *ws, "audit", "decide", memo.memo_id, "--decision", other, "--underwriter", "ana", cwd=cwd
+    )
+    assert refused.returncode == 2 and "override reason" in refused.stderr
     verify = underwrite(*ws, "audit", "verify", cwd=cwd)
     assert verify.returncode == 0 and "BROKEN" not in verify.stdout
     assert underwrite(*ws, "audit", "replay", "memo-nope", cwd=cwd).stderr.startswith(

@@ -55,7 +55,9 @@ def _frame(value: dict) -> pd.DataFrame:
 def test_queue_lists_applicants_riskiest_first(client: gradio_client.Client, app: RunningApp) -> None:
     queue = _frame(client.predict("applicant", "", "PD", api_name="/queue"))
     scores = pd.read_csv(app.workspace / "demo" / "scores.csv", dtype={"id": str})
-    merchants = pd.read_csv(app.workspace / "demo" / "portfolio" / "merchants.csv", dtype={"merchant_id": str})
+    merchants = pd.read_csv(
+        app.workspace / "demo" / "portfolio" / "merchants.csv", dtype={"merchant_id": str}
+    )
     applicants = set(merchants.loc[merchants["status"] == "applicant", "merchant_id"])
     assert set(queue["merchant"]) <= applicants and len(queue) == min(len(applicants), 200)
     assert list(queue["PD"]) == sorted(queue["PD"], reverse=True)
@@ -65,7 +67,9 @@ def test_queue_lists_applicants_riskiest_first(client: gradio_client.Client, app
     assert list(found["merchant"]) == [top["merchant"]]
 
 
-def test_case_page_then_memo_with_citations_that_resolve(client: gradio_client.Client, app: RunningApp) -> None:
+def test_case_page_then_memo_with_citations_that_resolve(
+    client: gradio_client.Client, app: RunningApp
+) -> None:
     queue = _frame(client.predict("applicant", "", "PD", api_name="/queue"))
     case_id = str(queue.iloc[0]["merchant"])
     page = client.predict(case_id, api_name="/open_case")
@@ -84,7 +88,9 @@ def test_case_page_then_memo_with_citations_that_resolve(client: gradio_client.C
         assert audit.rows("memos", {"memo_id": memo_id})[0]["merchant_id"] == case_id
 
 
-def test_decision_needs_a_reason_to_override_and_is_audited(client: gradio_client.Client, app: RunningApp) -> None:
+def test_decision_needs_a_reason_to_override_and_is_audited(
+    client: gradio_client.Client, app: RunningApp
+) -> None:
     queue = _frame(client.predict("applicant", "", "PD", api_name="/queue"))
     row = queue.iloc[1]
     client.predict(str(row["merchant"]), api_name="/open_case")
@@ -114,21 +120,25 @@ def test_chat_runs_tools_and_cites(client: gradio_client.Client) -> None:
     case_id = str(queue.iloc[2]["merchant"])
     client.predict(case_id, api_name="/open_case")
     messages, _ = client.predict("/score", [], api_name="/chat")
-    assert messages[1]["metadata"]["title"] == "🔧 tool: score"
+    assert messages[1]["metadata"]["title"] == "Tool: score"
     assert f"PD {queue.iloc[2]['PD']:.2%}"[:7] in _text(messages[2])
     messages, _ = client.predict("what if the refund rate was 30%", [], api_name="/chat")
-    assert "tool: whatif" in messages[1]["metadata"]["title"] and "the model gives PD" in _text(messages[2])
+    assert "Tool: whatif" in messages[1]["metadata"]["title"] and "the model gives PD" in _text(messages[2])
     messages, _ = client.predict("what does the bank statement say about the balance?", [], api_name="/chat")
-    assert "tool: search" in messages[1]["metadata"]["title"]
+    assert "Tool: search" in messages[1]["metadata"]["title"]
     assert _text(messages[2]).startswith("Passages: [C")
-    titles = [(m.get("metadata") or {}).get("title", "") for m in messages]
-    assert any("citations" in t for t in titles)
+    answer = _text(messages[2]).split("\n", 1)[1]
+    cited_list = [_text(m) for m in messages if (m.get("metadata") or {}).get("title") == "Citations"]
+    answer_tags = set(re.findall(r"\[([CS]\d+)\]", answer))
+    listed = set(re.findall(r"\*\*([CS]\d+)\*\*", cited_list[0])) if cited_list else set()
+    assert listed == answer_tags  # the citations shown are exactly those the answer makes
+    assert answer_tags or "do not answer" in answer
     messages, _ = client.predict("what if the flavour was 3", [], api_name="/chat")
-    assert _text(messages[-1]).startswith("⚠ no input called")
+    assert _text(messages[-1]).startswith("Error: no input called")
 
 
 def test_batch_writes_downloads_and_resumes(client: gradio_client.Client, app: RunningApp) -> None:
-    progress, ledger, files = client.predict("demo applicants", None, 2, 1, api_name="/batch")
+    progress, _ledger, files = client.predict("demo applicants", None, 2, 1, api_name="/batch")
     assert "2 of 2 memos done" in progress and "Finished: 2 written" in progress
     zip_path = next(f for f in files if str(f).endswith(".zip"))
     with zipfile.ZipFile(zip_path) as archive:
@@ -143,16 +153,20 @@ def test_batch_writes_downloads_and_resumes(client: gradio_client.Client, app: R
 def test_batch_refuses_a_bad_file_and_keeps_nothing(client: gradio_client.Client, tmp_path: Path) -> None:
     bad = tmp_path / "portfolio.csv"
     bad.write_text("merchant_id\n../../etc/passwd\n")
-    progress, _, _ = client.predict("uploaded file", gradio_client.handle_file(str(bad)), 2, 1, api_name="/batch")
+    progress, _, _ = client.predict(
+        "uploaded file", gradio_client.handle_file(str(bad)), 2, 1, api_name="/batch"
+    )
     assert "is not a plain id" in progress and "line 2" in progress
     unknown = tmp_path / "unknown.csv"
     unknown.write_text("merchant_id\nM999999\n")
-    progress, _, _ = client.predict("uploaded file", gradio_client.handle_file(str(unknown)), 2, 1, api_name="/batch")
+    progress, _, _ = client.predict(
+        "uploaded file", gradio_client.handle_file(str(unknown)), 2, 1, api_name="/batch"
+    )
     assert "not in the portfolio" in progress
 
 
 def test_evaluation_runs_side_by_side_and_drill_down(client: gradio_client.Client) -> None:
-    table, _plot, cases = client.predict("eval_baseline/demo", api_name="/eval_run")
+    table, _plot, _cases = client.predict("eval_baseline/demo", api_name="/eval_run")
     frame = _frame(table)
     assert {"document_summary@1", "document_summary@2"} <= set(frame["variant"])
     assert re.match(r"\d\.\d{3} \[\d\.\d{3}, \d\.\d{3}\]", frame.iloc[0]["figures_supported"])
@@ -170,7 +184,9 @@ def test_portfolio_health(client: gradio_client.Client) -> None:
     assert all(row[2] in ("ok", "watch", "act") for row in drift["data"])
 
 
-def test_new_application_reads_uploads_and_reports_bad_ones(client: gradio_client.Client, tmp_path: Path) -> None:
+def test_new_application_reads_uploads_and_reports_bad_ones(
+    client: gradio_client.Client, tmp_path: Path
+) -> None:
     good = tmp_path / "business.txt"
     good.write_text(
         "Business description. We sell handmade furniture online and ship within 5 days.\n\n"
@@ -218,7 +234,7 @@ def locked_app(memo_workspace: Settings, tmp_path_factory: pytest.TempPathFactor
 
 
 def test_sign_in_required_and_llm_down_is_shown_not_fatal(locked_app: RunningApp) -> None:
-    with pytest.raises(Exception):  # noqa: B017 - the client's error type for a refused login varies
+    with pytest.raises(gradio_client.exceptions.AuthenticationError, match="Invalid credentials"):
         gradio_client.Client(locked_app.url, verbose=False, auth=("ana", "wrong password!"))
     client = gradio_client.Client(locked_app.url, verbose=False, auth=("ana", "correct horse battery"))
     queue = _frame(client.predict("applicant", "", "PD", api_name="/queue"))

@@ -55,7 +55,9 @@ def copy_workspace(source: Path, target: Path) -> Path:
     return target
 
 
-def start_app(workspace: Path, tmp: Path, env: dict[str, str] | None = None, timeout: float = 240) -> RunningApp:
+def start_app(
+    workspace: Path, tmp: Path, env: dict[str, str] | None = None, timeout: float = 240
+) -> RunningApp:
     port = free_port()
     netlog = tmp / "netlog.txt"
     log = tmp / "app.log"

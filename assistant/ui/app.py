@@ -320,7 +320,12 @@ def build_app(bench: Workbench) -> gr.Blocks:
                     )
                     with gr.Column():
                         batch_limit = gr.Slider(
-                            1, min(settings.ui.batch_max_cases, 200), value=5, step=1, label="Cases"
+                            1,
+                            min(settings.ui.batch_max_cases, 200),
+                            value=5,
+                            step=1,
+                            label="Cases",
+                            elem_id="batch-limit",
                         )
                         batch_workers = gr.Slider(
                             1,
@@ -576,7 +581,7 @@ def build_app(bench: Workbench) -> gr.Blocks:
                     {
                         "role": "assistant",
                         "content": f"Ran **{names[tool]}**.",
-                        "metadata": {"title": f"🔧 tool: {tool}"},
+                        "metadata": {"title": f"Tool: {tool}"},
                     }
                 )
                 messages.append({"role": "assistant", "content": ""})
@@ -590,11 +595,13 @@ def build_app(bench: Workbench) -> gr.Blocks:
                 answer = session.history[-1]
                 sources = {c.tag: c.citation for d in session.case.documents for c in d.chunks}
                 sources |= {s.tag: s.case_id for s in session.case.similar}
-                cited = answer.citations or [t for t in sources if f"[{t}]" in answer.text]
+                cited = (
+                    answer.citations
+                )  # what the answer itself cites; the passages line lists what was searched
                 if cited:
                     lines = "\n".join(f"- **{t}** {sources.get(t, '')}" for t in cited)
                     messages.append(
-                        {"role": "assistant", "content": lines, "metadata": {"title": "📎 citations"}}
+                        {"role": "assistant", "content": lines, "metadata": {"title": "Citations"}}
                     )
                 if answer.dropped:
                     messages.append(
@@ -610,7 +617,7 @@ def build_app(bench: Workbench) -> gr.Blocks:
                     )
                 yield messages, "", open_sessions
             except Exception as exc:
-                messages.append({"role": "assistant", "content": f"⚠ {readable(exc)}"})
+                messages.append({"role": "assistant", "content": f"Error: {readable(exc)}"})
                 yield messages, "", open_sessions
 
         ask.click(
@@ -715,12 +722,17 @@ def build_app(bench: Workbench) -> gr.Blocks:
                 return pd.DataFrame(), ""
             return drill_down(_run_folder(label), case_id)
 
-        app.load(list_runs, None, run_choice, api_visibility="private")
-        refresh_runs.click(list_runs, None, run_choice, api_visibility="private")
-        run_choice.change(show_run, run_choice, [eval_table, eval_plot, eval_case], api_name="eval_run")
-        eval_case.change(
-            show_eval_case, [run_choice, eval_case], [eval_scores, eval_outputs], api_name="eval_case"
+        # A value set by a handler fires no change event, so each step chains the next explicitly.
+        run_outputs = [eval_table, eval_plot, eval_case]
+        case_outputs_eval = [eval_scores, eval_outputs]
+        for trigger in (app.load, refresh_runs.click):
+            trigger(list_runs, None, run_choice, **hidden).then(
+                show_run, run_choice, run_outputs, **hidden
+            ).then(show_eval_case, [run_choice, eval_case], case_outputs_eval, **hidden)
+        run_choice.input(show_run, run_choice, run_outputs, api_name="eval_run").then(
+            show_eval_case, [run_choice, eval_case], case_outputs_eval, **hidden
         )
+        eval_case.input(show_eval_case, [run_choice, eval_case], case_outputs_eval, api_name="eval_case")
 
         # ---- portfolio handlers ------------------------------------------------------------------------
 

@@ -154,7 +154,9 @@ def ledger_rows(out: Path) -> pd.DataFrame:
         rows = []
     finally:
         db.close()
-    return pd.DataFrame(rows, columns=columns)
+    frame = pd.DataFrame(rows, columns=columns)
+    frame["seconds"] = pd.to_numeric(frame["seconds"]).round(1)
+    return frame
 
 
 @dataclass
@@ -203,22 +205,22 @@ def summary_csv(out: Path) -> str:
     writer.writerow(
         ["case_id", "status", "memo_id", "pd", "grade", "band", "policy_flags", "seconds", "error"]
     )
-    for r in rows.itertuples(index=False):
+    for r in rows.to_dict("records"):
         decision: dict[str, Any] = {}
-        memo_json = out / f"{r.case_id}.json"
+        memo_json = out / f"{r['case_id']}.json"
         if memo_json.is_file():
             decision = json.loads(memo_json.read_text(encoding="utf-8")).get("decision", {})
         writer.writerow(
             [
-                r.case_id,
-                r.status,
-                r.memo_id or "",
+                r["case_id"],
+                r["status"],
+                r["memo_id"] or "",
                 decision.get("pd", ""),
                 decision.get("grade", ""),
                 decision.get("band", ""),
                 ";".join(decision.get("policy_flags", [])),
-                "" if r.seconds is None or pd.isna(r.seconds) else round(float(r.seconds), 2),
-                r.error or "",
+                "" if r["seconds"] is None or pd.isna(r["seconds"]) else round(float(r["seconds"]), 2),
+                r["error"] or "",
             ]
         )
     return buffer.getvalue()

@@ -33,10 +33,10 @@ def attribution_waterfall(
     items: Sequence[tuple[str, float]],
     pd_of_margin: dict[float, float],
 ) -> Figure:
-    """What moved the score: from the portfolio's base log-odds, each input's contribution (largest
-    first, the rest summed as "other inputs") to this case's log-odds. Red raises risk, green lowers it.
-    ``pd_of_margin`` maps the start and end log-odds to their PDs for the labels."""
-    labels = ["base rate", *[name for name, _ in items], "this case"]
+    """What moved the score: from the model's baseline (its mean log-odds over the training data),
+    each input's contribution (largest first, the rest summed as "other inputs") to this case's
+    log-odds. Red raises risk, green lowers it. ``pd_of_margin`` gives the case's PD for the label."""
+    labels = ["model baseline", *[name for name, _ in items], "this case"]
     fig, ax = _figure(6.4, 0.42 * len(labels) + 0.9)
     running = base_margin
     y = np.arange(len(labels))[::-1]
@@ -53,16 +53,16 @@ def attribution_waterfall(
         )
         running += value
     ax.barh(y[-1], running, color=INK, height=0.6)
-    start, end = pd_of_margin.get(base_margin), pd_of_margin.get(running)
-    if start is not None:
-        ax.text(base_margin, y[0], f"  PD {start:.1%}", va="center", fontsize=8)
+    end = pd_of_margin.get(running)
     if end is not None:
         ax.text(running, y[-1], f"  PD {end:.1%}", va="center", fontsize=8, weight="bold")
     ax.set_yticks(y, labels, fontsize=8)
     ax.axvline(0, color="#ccc", lw=0.8)
     ax.set_xlabel("log-odds of default (model contributions, TreeSHAP)", fontsize=8)
     ax.tick_params(axis="x", labelsize=8)
-    ax.set_title("What moved the score", fontsize=10, loc="left")
+    low, high = ax.get_xlim()
+    pad = (high - low) * 0.12
+    ax.set_xlim(low - pad, high + pad)
     fig.tight_layout()
     return fig
 
@@ -90,7 +90,6 @@ def score_position(portfolio_pd: np.ndarray, case_pd: float, grade_edges: Sequen
     ax.set_xlabel("PD (log scale); dashed lines: grade edges", fontsize=8)
     ax.set_ylabel("merchants", fontsize=8)
     ax.tick_params(labelsize=8)
-    ax.set_title("Position in the portfolio", fontsize=10, loc="left")
     fig.tight_layout()
     return fig
 
@@ -144,7 +143,6 @@ def calibration_by_grade(
     ax.set_xlabel("mean PD", fontsize=8)
     ax.set_ylabel("observed default rate", fontsize=8)
     ax.tick_params(labelsize=8)
-    ax.set_title("Calibration on known outcomes", fontsize=10, loc="left")
     fig.tight_layout()
     return fig
 
@@ -153,8 +151,14 @@ def metric_intervals(rows: Sequence[tuple[str, str, float, float, float]]) -> Fi
     """Evaluation: (metric, variant, mean, low, high) as dots with 95% intervals, one panel per metric."""
     metrics = list(dict.fromkeys(r[0] for r in rows))
     variants = list(dict.fromkeys(r[1] for r in rows))
-    fig, axes = plt.subplots(1, max(len(metrics), 1), figsize=(2.2 * max(len(metrics), 1), 2.4), dpi=100)
-    axes = np.atleast_1d(axes)
+    columns = min(5, max(len(metrics), 1))
+    lines = -(-max(len(metrics), 1) // columns)
+    fig, axes = plt.subplots(
+        lines, columns, figsize=(2.3 * columns, 2.0 * lines + 0.4), dpi=100, squeeze=False
+    )
+    axes = axes.ravel()
+    for ax in axes[len(metrics) :]:
+        ax.set_visible(False)
     colours = plt.get_cmap("tab10")
     for ax, metric in zip(axes, metrics, strict=False):
         for i, variant in enumerate(variants):

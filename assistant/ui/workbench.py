@@ -59,6 +59,7 @@ class Workbench:
         self.settings = settings
         self.llm_lock = threading.Lock()
         self._load_lock = threading.Lock()
+        self._index_lock = threading.Lock()
         self._source: CaseSource | None = None
         self._source_error: str | None = None
         self._llm = llm
@@ -66,8 +67,10 @@ class Workbench:
         self._llm_ready = threading.Event()
         if llm is not None:
             self._llm_ready.set()
+        self._index: Any | None = None
+        self._index_error: str | None = None
         self._queue: pd.DataFrame | None = None
-        self._monthly: dict[str, pd.DataFrame] | None = None
+        self._monthly: pd.DataFrame | None = None
         self._cases: OrderedDict[str, tuple[CaseFile, pd.DataFrame]] = OrderedDict()
         self._memo_ids: dict[str, str] = {}
 
@@ -80,9 +83,12 @@ class Workbench:
             try:
                 _ = self.source
                 _ = self.queue_frame()
+                self.monthly("")  # a case page's sparklines read this table
             except UnderwriterError:
                 pass  # shown on the page that needs it
             self._load_llm()
+            # The document index (and its embedder, torch) loads on the first chat question: importing
+            # torch here would hold the import lock and both cores while the first case page renders.
 
         thread = threading.Thread(target=load, name="workbench-loader", daemon=True)
         thread.start()
@@ -124,6 +130,21 @@ class Workbench:
         if self._llm is None:
             return f"LLM unavailable: {self._llm_error}"
         return f"LLM ready: {self._llm.model_id}"
+
+    def document_index(self) -> Any | None:
+        """The semantic passage search over the portfolio's documents (chat), or None if unavailable."""
+        with self._index_lock:  # not the source's lock: a case page never waits for the embedder
+            if self._index is None and self._index_error is None:
+                try:
+                    from assistant.indexing import open_embedder
+                    from retrieval.passages import DocumentIndex
+
+                    self._index = DocumentIndex.load(
+                        self.settings.documents_index_dir, open_embedder(self.settings)
+                    )
+                except Exception as exc:  # chat falls back to keyword search over the case's passages
+                    self._index_error = f"{type(exc).__name__}: {exc}"
+            return self._index
 
     def audit(self) -> AuditStore:
         return AuditStore.open(self.settings.audit_target)
@@ -180,16 +201,14 @@ class Workbench:
     # ---- case page ---------------------------------------------------------------------------------
 
     def monthly(self, merchant_id: str) -> pd.DataFrame | None:
+        """One merchant's monthly volume, refunds and disputes (the sparklines), or None."""
         if self._monthly is None:
             path = PortfolioFiles(self.settings.portfolio_dir).monthly
-            if not path.is_file():
-                self._monthly = {}
-            else:
-                table = pd.read_csv(path, dtype={"merchant_id": str})
-                self._monthly = {
-                    str(k): g.drop(columns="merchant_id") for k, g in table.groupby("merchant_id")
-                }
-        return self._monthly.get(merchant_id)
+            table = pd.read_csv(path, dtype={"merchant_id": str}) if path.is_file() else pd.DataFrame()
+            self._monthly = table.set_index("merchant_id").sort_index() if len(table) else table
+        if not len(self._monthly) or merchant_id not in self._monthly.index:
+            return None
+        return self._monthly.loc[[merchant_id]].reset_index(drop=True)
 
     def _remember(self, case: CaseFile, row: pd.DataFrame) -> None:
         self._cases[case.case_id] = (case, row)
@@ -395,7 +414,9 @@ class Workbench:
                 llm = self.llm()
             except UnderwriterError:
                 llm = None  # tools still answer; document answers fall back to quoted passages
-        return ChatSession(self.source, case_id, llm, None, case=case, row=row)
+        in_portfolio = case_id in self.source.frame.index and self.source.store is not None
+        index = self.document_index() if in_portfolio else None
+        return ChatSession(self.source, case_id, llm, None, document_index=index, case=case, row=row)
 
 
 def _shown(row: pd.DataFrame, column: str) -> str:
