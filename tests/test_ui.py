@@ -181,7 +181,9 @@ def test_portfolio_health(client: gradio_client.Client) -> None:
     assert "Score drift" in actions and "PSI" in actions
     assert mix["type"] == "matplotlib"
     assert {"grade", "obs/exp", "status"} <= set(calibration["headers"])
-    assert all(row[2] in ("ok", "watch", "act") for row in drift["data"])
+    # the test portfolio has a few dozen applicants: too few rows for PSI to call for anything
+    assert "against training: **too few**" in actions
+    assert all(row[2] == "too few" for row in drift["data"])
 
 
 def test_new_application_reads_uploads_and_reports_bad_ones(
@@ -234,7 +236,7 @@ def locked_app(memo_workspace: Settings, tmp_path_factory: pytest.TempPathFactor
 
 
 def test_sign_in_required_and_llm_down_is_shown_not_fatal(locked_app: RunningApp) -> None:
-    with pytest.raises(gradio_client.exceptions.AuthenticationError, match="Invalid credentials"):
+    with pytest.raises(ValueError, match="Could not login"):  # a refused login (400 or 401)
         gradio_client.Client(locked_app.url, verbose=False, auth=("ana", "wrong password!"))
     client = gradio_client.Client(locked_app.url, verbose=False, auth=("ana", "correct horse battery"))
     queue = _frame(client.predict("applicant", "", "PD", api_name="/queue"))

@@ -467,6 +467,7 @@ def build_app(bench: Workbench) -> gr.Blocks:
             if not case_id:
                 yield "<p class='muted'>Open a case first.</p>", gr.skip()
                 return
+            case = None
             try:
                 case, _ = bench.case(case_id)
                 for findings, done, line in bench.memo_stream(case_id):
@@ -478,13 +479,8 @@ def build_app(bench: Workbench) -> gr.Blocks:
                             integrity_html(case, done),
                         )
             except Exception as exc:  # the LLM backend down: say so here, keep the rest of the page
-                case_now = bench.case(case_id)[0] if case_id else None
                 message = f"The memo could not be written: {readable(exc)}. Scores, evidence and decisions still work."
-                body = (
-                    memo_progress_html(case_now, [], message)
-                    if case_now
-                    else f"<p>{html.escape(message)}</p>"
-                )
+                body = memo_progress_html(case, [], message) if case else f"<p>{html.escape(message)}</p>"
                 yield body, gr.skip()
 
         opened = open_button.click(
@@ -611,7 +607,7 @@ def build_app(bench: Workbench) -> gr.Blocks:
                                 f"- {d['sentence']} — {'; '.join(d['reasons'])}" for d in answer.dropped
                             ),
                             "metadata": {
-                                "title": f"🛡 {len(answer.dropped)} sentence(s) withheld by validation"
+                                "title": f"Withheld by validation: {len(answer.dropped)} sentence(s)"
                             },
                         }
                     )
