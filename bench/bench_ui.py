@@ -181,7 +181,9 @@ def browser_render(url: str) -> tuple[list[float], list[float]]:
                 arg=before,
             )
             plot_times.append(time.perf_counter() - t)
-            page.locator("#memo", has_text="recorded in the audit trail").wait_for(timeout=120_000)  # LLM idle again
+            page.locator("#memo", has_text="recorded in the audit trail").wait_for(
+                timeout=120_000
+            )  # LLM idle again
         browser.close()
     return pd_times, plot_times
 
