@@ -8,6 +8,7 @@ stored inputs and calls and compares bytes.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -165,7 +166,14 @@ def replay_memo(audit: AuditStore, memo_id: str) -> ReplayResult:
     calls = [c for cid in dict.fromkeys(call_ids) for c in audit.rows("llm_calls", {"call_id": cid})]
     book = CallBook.replaying(inputs["llm"]["model_id"], inputs["llm"]["params"], outputs_of(calls))
     case = CaseFile.model_validate(inputs["case"])
-    memo = compose_memo(case, book, MemoConfig.from_dict(inputs["config"]))
+    config = MemoConfig.from_dict(inputs["config"])
+    # Pin the template versions the memo was written with: a later release may ship a newer
+    # current version, and replay must use the one whose calls were recorded.
+    used = {str(p["name"]): int(p["version"]) for p in json.loads(row["json_text"]).get("prompts", [])}
+    config = dataclasses.replace(
+        config, prompt_versions=tuple(sorted((used | dict(config.prompt_versions)).items()))
+    )
+    memo = compose_memo(case, book, config)
     rendered = RenderedMemo.of(memo)
     differences = [
         name

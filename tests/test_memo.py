@@ -162,3 +162,29 @@ def test_a_dataset_with_a_spec_gives_case_files_from_its_text_columns(tmp_path):
         case, CallBook.live(fake_llm(ScriptedChat(reply="Nothing to add."), "s")), MemoConfig()
     )
     assert memo.decision["band"] == case.score.band and memo.comparison.source == "none"
+
+
+def test_replay_uses_the_template_versions_the_memo_was_written_with(
+    memo_workspace, source, tmp_path, monkeypatch
+):
+    """A memo written while an older template was current replays byte for byte after a newer
+    one becomes current: replay pins the versions the memo records."""
+    import assistant.memo as memo_module
+    from prompts.loader import load_prompt
+
+    def older_release(name: str, version: int | None = None):
+        return load_prompt(
+            name, version if version is not None else (2 if name == "document_summary" else None)
+        )
+
+    case_id = source.ids("applicant")[3]
+    with AuditStore.open(tmp_path / "audit.sqlite") as audit:
+        monkeypatch.setattr(memo_module, "load_prompt", older_release)
+        written = generate_memo(source, case_id, open_llm(memo_workspace), audit, memo_config(memo_workspace))
+        monkeypatch.undo()
+        assert {"name": "document_summary", "version": 2} in [
+            {k: p[k] for k in ("name", "version")} for p in json.loads(written.rendered.json_text)["prompts"]
+        ]
+        assert load_prompt("document_summary").version > 2  # a newer one is current now
+        replayed = replay_memo(audit, written.memo_id)
+    assert replayed.identical, replayed.differences

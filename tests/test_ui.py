@@ -217,7 +217,7 @@ def test_no_outbound_connection(client: gradio_client.Client, app: RunningApp) -
 
 @pytest.fixture(scope="module")
 def locked_app(memo_workspace: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp]:
-    """Sign-in required, and an LLM backend that is down (nothing listens on the port)."""
+    """Sign-in required, an LLM backend that is down (nothing listens on the port), and a queue of one."""
     tmp = tmp_path_factory.mktemp("ui-locked")
     workspace = copy_workspace(memo_workspace.workspace, tmp / "ws")
     users = tmp / "users.txt"
@@ -229,6 +229,8 @@ def locked_app(memo_workspace: Settings, tmp_path_factory: pytest.TempPathFactor
         "UNDERWRITER_LLM__BASE_URL": "http://127.0.0.1:9/v1",
         "UNDERWRITER_LLM__TIMEOUT_S": "3",
         "OPENAI_API_KEY": "unused",
+        "UNDERWRITER_UI__QUEUE_SIZE": "1",
+        "UNDERWRITER_UI__CONCURRENCY": "1",
     }
     running = start_app(workspace, tmp, env)
     yield running
@@ -247,6 +249,23 @@ def test_sign_in_required_and_llm_down_is_shown_not_fatal(locked_app: RunningApp
     message, _ = client.predict(str(queue.iloc[0]["band"]), "ana", "", "", "", api_name="/decide")
     assert message.startswith("Recorded")
     assert locked_app.outbound() == []
+
+
+def test_a_burst_waits_its_turn_or_is_turned_away(locked_app: RunningApp) -> None:
+    client = gradio_client.Client(locked_app.url, verbose=False, auth=("ana", "correct horse battery"))
+    ids = _frame(client.predict("all", "", "PD", api_name="/queue"))["merchant"].tolist()[:8]
+    jobs = [client.submit(case_id, api_name="/open_case") for case_id in ids]
+    outcomes = []
+    for job in jobs:
+        try:
+            job.result(timeout=120)
+            outcomes.append("done")
+        except Exception as exc:
+            outcomes.append(str(exc))
+    assert "done" in outcomes  # the ones admitted are served
+    turned_away = [o for o in outcomes if o != "done"]
+    assert turned_away and all("queue is full" in o.lower() for o in turned_away), outcomes
+    assert client.predict("all", "", "PD", api_name="/queue")["data"]  # and the app goes on serving
 
 
 def test_users_file_stores_hashes_only(tmp_path: Path) -> None:
