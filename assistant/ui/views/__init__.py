@@ -1,0 +1,1 @@
+"""One module per workbench view: ``layout`` builds its components, ``wire`` its events."""
