@@ -169,6 +169,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _eval_parser(commands)
 
+    ba = commands.add_parser("batch", help="portfolio jobs on one machine or on Apache Spark")
+    ba_commands = ba.add_subparsers(dest="batch_command", required=True, metavar="JOB")
+    bs = ba_commands.add_parser("score", help="score a portfolio file into Parquet (scores/ and rejected/)")
+    bs.add_argument("--data", type=Path, required=True, help="CSV or Parquet file (or a Parquet folder)")
+    bs.add_argument("--model", type=Path, help="model directory (default: the demo model)")
+    bs.add_argument("--out", type=Path, required=True, help="output folder")
+    bs.add_argument("--engine", choices=["spark", "local"], default="spark")
+    bs.add_argument("--master", help="Spark master (default [spark] master: local[*])")
+    bs.add_argument("--partition-by", help="comma-separated output partitions: band, grade (default [spark])")
+    bs.add_argument("--partitions", type=_positive, help="Spark: repartition the input into N tasks")
+
     ui = commands.add_parser(
         "ui", help="serve the Gradio workbench on 127.0.0.1 (builds the demo workspace first)"
     )
@@ -329,6 +340,26 @@ def run(args: argparse.Namespace) -> int:
 
     settings = load_settings(args.config, workspace=args.workspace, threads=args.threads)
     progress = not args.quiet and sys.stderr.isatty()
+    if args.command == "batch":
+        from assistant.spark_jobs import score_locally, score_with_spark
+
+        partition_by = args.partition_by.split(",") if args.partition_by else None
+        model = args.model or settings.model_dir
+        if args.engine == "local":
+            run = score_locally(
+                settings, model=model, data=args.data, out=args.out, partition_by=partition_by
+            )
+        else:
+            run = score_with_spark(
+                settings, model=model, data=args.data, out=args.out, master=args.master,
+                partition_by=partition_by, partitions=args.partitions,
+            )  # fmt: skip
+        print(
+            f"{run.run_id}: {run.rows_scored:,} scored, {run.rows_rejected:,} rejected of {run.rows_in:,} rows "
+            f"in {run.seconds:.1f} s ({run.master}) -> {run.out / 'scores'}"
+            + (f"; rejected rows and reasons in {run.out / 'rejected'}" if run.rows_rejected else "")
+        )
+        return 0
     if args.command == "ui":
         from assistant.ui.launch import main as serve_ui
 

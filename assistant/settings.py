@@ -156,6 +156,19 @@ class AuditSettings(BaseModel):
     url: str | None = None
 
 
+class SparkSettings(BaseModel):
+    """Portfolio jobs on Apache Spark (``underwrite batch ... --engine spark``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    master: str = "local[*]"
+    """``local[N]`` on one machine; ``spark://host:7077``, ``yarn`` or ``k8s://...`` on a cluster."""
+    partition_by: list[str] = ["band"]
+    """Output folders of the scores (``grade``, ``band``)."""
+    conf: dict[str, str] = {}
+    """Extra Spark settings, e.g. ``{"spark.executor.memory" = "4g"}``."""
+
+
 class UISettings(BaseModel):
     """The Gradio workbench: where it listens, who may use it, and how much it accepts at once."""
 
@@ -194,6 +207,7 @@ class Settings(BaseSettings):
     memo: MemoSettings = MemoSettings()
     audit: AuditSettings = AuditSettings()
     ui: UISettings = UISettings()
+    spark: SparkSettings = SparkSettings()
 
     @classmethod
     def settings_customise_sources(

@@ -110,6 +110,32 @@ def _read_table(path: Path, data: bytes, encoding: str) -> pd.DataFrame:
         raise DatasetError(source, [Problem(source, "no header row")]) from None
 
 
+def parse_features(raw: pd.DataFrame, spec: DatasetSpec) -> tuple[pd.DataFrame, dict[str, pd.Series]]:
+    """The spec's typed feature (and text) columns from raw cells, and per numeric column the rows
+    whose value is present but not a finite number (those cells become missing).
+
+    One rule for every path that reads records: a whole file here, a partition of a Spark job."""
+    frame = pd.DataFrame(index=raw.index)
+    bad_values: dict[str, pd.Series] = {}
+    for column in spec.numeric:
+        original = raw[column]
+        values = pd.to_numeric(original, errors="coerce").astype("float64")
+        present = original.notna() & (original.astype(str).str.strip() != "")
+        bad = present & (values.isna() | np.isinf(values))
+        if bad.any():
+            bad_values[column] = bad
+        frame[column] = values.where(~bad)
+    for column in spec.categorical:
+        frame[column] = (
+            raw[column]
+            .astype(object)
+            .map(lambda v: None if pd.isna(v) or str(v).strip() == "" else str(v).strip())
+        )
+    for column in spec.text:
+        frame[column] = raw[column].fillna("").astype(str)
+    return frame, bad_values
+
+
 def load_dataset(path: str | Path, spec: DatasetSpec, *, require_label: bool) -> Dataset:
     """Read and validate ``path`` against ``spec``.
 
@@ -138,26 +164,10 @@ def load_dataset(path: str | Path, spec: DatasetSpec, *, require_label: bool) ->
     if raw.empty:
         raise DatasetError(source, [Problem(source, "has a header but no data rows")])
 
-    frame = pd.DataFrame(index=raw.index)
-    for column in spec.numeric:
-        original = raw[column]
-        values = pd.to_numeric(original, errors="coerce").astype("float64")
-        present = original.notna() & (original.astype(str).str.strip() != "")
-        bad = present & (values.isna() | np.isinf(values))
-        if bad.any():
-            examples = ", ".join(repr(v) for v in original[bad].unique()[:3])
-            problems.append(
-                Problem(f"column {column!r}", f"non-numeric values at {_rows(bad)}, e.g. {examples}")
-            )
-        frame[column] = values.where(~bad)
-    for column in spec.categorical:
-        frame[column] = (
-            raw[column]
-            .astype(object)
-            .map(lambda v: None if pd.isna(v) or str(v).strip() == "" else str(v).strip())
-        )
-    for column in spec.text:
-        frame[column] = raw[column].fillna("").astype(str)
+    frame, bad_values = parse_features(raw, spec)
+    for column, bad in bad_values.items():
+        examples = ", ".join(repr(v) for v in raw[column][bad].unique()[:3])
+        problems.append(Problem(f"column {column!r}", f"non-numeric values at {_rows(bad)}, e.g. {examples}"))
 
     if spec.id:
         ids = raw[spec.id].astype("string").str.strip()

@@ -42,8 +42,21 @@ TABLES: dict[str, tuple[str, ...]] = {
         "output_sha256",
     ),
     "decisions": ("memo_id", "merchant_id", "underwriter", "decision", "note"),
+    "runs": (
+        "run_id",
+        "kind",
+        "engine",
+        "model_id",
+        "input_sha256",
+        "rows_in",
+        "rows_out",
+        "rows_rejected",
+        "output",
+        "params",
+    ),
 }
-"""Columns each audited table has besides the chain columns (seq, created_at, prev_hash, row_hash)."""
+"""Columns each audited table has besides the chain columns (seq, created_at, prev_hash, row_hash).
+``runs``: one row per batch job (scoring, memos, training), engine and input hash included."""
 
 GENESIS = "0" * 64
 
@@ -61,6 +74,9 @@ def _create(table: str, columns: tuple[str, ...]) -> str:
         "seconds": "DOUBLE PRECISION",
         "prompt_tokens": "INTEGER",
         "completion_tokens": "INTEGER",
+        "rows_in": "INTEGER",
+        "rows_out": "INTEGER",
+        "rows_rejected": "INTEGER",
     }
     body = ", ".join(f"{c} {typed.get(c, 'TEXT')}" for c in columns)
     return (
@@ -91,17 +107,21 @@ POSTGRES_GUARD_FUNCTION = (
 )
 
 
-def _initial() -> Migration:
+INITIAL_TABLES = ("scores", "llm_calls", "memos", "decisions")
+
+
+def _tables(name: str, tables: tuple[str, ...], *, guard_function: bool = False) -> Migration:
     sqlite: list[str] = []
-    postgres: list[str] = [POSTGRES_GUARD_FUNCTION]
-    for table, columns in TABLES.items():
+    postgres: list[str] = [POSTGRES_GUARD_FUNCTION] if guard_function else []
+    for table in tables:
+        columns = TABLES[table]
         sqlite += [_create(table, columns), *_sqlite_guards(table)]
         postgres += [_create(table, columns), *_postgres_guards(table)]
-    return Migration("0001_append_only_tables", {"sqlite": sqlite, "postgresql": postgres})
+    return Migration(name, {"sqlite": sqlite, "postgresql": postgres})
 
 
 MIGRATIONS: tuple[Migration, ...] = (
-    _initial(),
+    _tables("0001_append_only_tables", INITIAL_TABLES, guard_function=True),
     Migration(
         "0002_lookup_indexes",
         {
@@ -116,4 +136,5 @@ MIGRATIONS: tuple[Migration, ...] = (
             for dialect in ("sqlite", "postgresql")
         },
     ),
+    _tables("0003_runs", ("runs",)),
 )
