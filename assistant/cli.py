@@ -179,6 +179,14 @@ def build_parser() -> argparse.ArgumentParser:
     bs.add_argument("--master", help="Spark master (default [spark] master: local[*])")
     bs.add_argument("--partition-by", help="comma-separated output partitions: band, grade (default [spark])")
     bs.add_argument("--partitions", type=_positive, help="Spark: repartition the input into N tasks")
+    bm = ba_commands.add_parser("memo", help="credit memos as a Spark job (resumable, once per case)")
+    bm.add_argument("id", nargs="*", help="case ids (default: every case, see --status and --limit)")
+    bm.add_argument("--out", type=Path, required=True, help="memo folder; the same folder resumes its run")
+    bm.add_argument("--status", help="only cases with this status (demo: applicant, historical)")
+    bm.add_argument("--limit", type=_positive, help="the first N cases only")
+    bm.add_argument("--master", help="Spark master (default [spark] master: local[*])")
+    bm.add_argument("--partitions", type=_positive, help="tasks (default: the cluster's parallelism)")
+    _case_source_args(bm)
 
     ui = commands.add_parser(
         "ui", help="serve the Gradio workbench on 127.0.0.1 (builds the demo workspace first)"
@@ -340,6 +348,23 @@ def run(args: argparse.Namespace) -> int:
 
     settings = load_settings(args.config, workspace=args.workspace, threads=args.threads)
     progress = not args.quiet and sys.stderr.isatty()
+    if args.command == "batch" and args.batch_command == "memo":
+        from assistant.casefile import CaseSource
+        from assistant.spark_jobs import memos_with_spark
+
+        source_args = _source_args(args)
+        ids = args.id or CaseSource(settings, **source_args).ids(args.status)[: args.limit]
+        memo_run = memos_with_spark(
+            settings, ids, args.out, master=args.master, source_args=source_args, partitions=args.partitions
+        )
+        print(
+            f"{memo_run.run_id}: {memo_run.written} written, {memo_run.skipped} already done, "
+            f"{len(memo_run.failed)} failed of {memo_run.cases} in {memo_run.seconds:.1f} s ({memo_run.master}) "
+            f"-> {memo_run.out}"
+        )
+        for case_id, error in memo_run.failed.items():
+            print(f"  {case_id}: {error}", file=sys.stderr)
+        return 1 if memo_run.failed else 0
     if args.command == "batch":
         from assistant.spark_jobs import score_locally, score_with_spark
 

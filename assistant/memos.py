@@ -88,9 +88,13 @@ def generate_memo(
     config: MemoConfig,
     *,
     run_id: str = "",
+    generated_at: str | None = None,
 ) -> MemoResult:
-    """Build, validate and record one memo (the audit rows land in one transaction)."""
-    case = source.case_file(case_id)
+    """Build, validate and record one memo (the audit rows land in one transaction).
+
+    ``generated_at`` fixed for a run makes the memo id a function of the case and the run, so a
+    retried task writes the same memo under the same id."""
+    case = source.case_file(case_id, generated_at=generated_at)
     book = CallBook.live(llm, audit)
     memo = compose_memo(case, book, config)
     return record_memo(audit, case, book, memo, config, run_id=run_id)

@@ -3,6 +3,7 @@ row for row; a failed task retried without duplicate rows; bad rows reported, th
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -137,3 +138,31 @@ def test_batch_score_command_on_spark_and_locally(memo_workspace: Settings, tmp_
         str(tmp_path / "x"),
     )
     assert bad.returncode == 2 and "error:" in bad.stderr
+
+
+def test_memos_on_spark_once_per_case_and_resumable(spark, settings: Settings, tmp_path: Path) -> None:
+    from assistant.casefile import CaseSource
+    from assistant.spark_jobs import memos_with_spark
+
+    ids = CaseSource(settings).ids("applicant")[:4]
+    out = tmp_path / "memos"
+    first = memos_with_spark(settings, ids, out, partitions=2, spark=spark)
+    assert (first.written, first.skipped, first.failed) == (4, 0, {})
+    assert all((out / f"{i}.{fmt}").is_file() for i in ids for fmt in ("md", "json", "html"))
+    with AuditStore.open(settings.audit_target) as audit:
+        memos = audit.rows("memos")
+        calls = audit.count("llm_calls")
+    assert sorted(m["merchant_id"] for m in memos) == sorted(ids) and {m["run_id"] for m in memos} == {
+        first.run_id
+    }
+    # a task killed after recording a memo but before writing its files: the rerun writes them
+    # from the audit trail, with no new LLM call and no second memo
+    for fmt in ("md", "json", "html"):
+        (out / f"{ids[1]}.{fmt}").unlink()
+    again = memos_with_spark(settings, ids, out, partitions=2, spark=spark)
+    assert again.run_id == first.run_id and (again.written, again.skipped) == (1, 3)
+    with AuditStore.open(settings.audit_target) as audit:
+        assert audit.count("memos") == 4 and audit.count("llm_calls") == calls
+        runs = audit.rows("runs")
+    assert [r["kind"] for r in runs] == ["memo", "memo"] and runs[1]["rows_out"] == 4
+    assert json.loads((out / f"{ids[1]}.json").read_text())["case_id"] == ids[1]
