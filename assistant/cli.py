@@ -179,6 +179,15 @@ def build_parser() -> argparse.ArgumentParser:
     bs.add_argument("--master", help="Spark master (default [spark] master: local[*])")
     bs.add_argument("--partition-by", help="comma-separated output partitions: band, grade (default [spark])")
     bs.add_argument("--partitions", type=_positive, help="Spark: repartition the input into N tasks")
+    bn = ba_commands.add_parser(
+        "similar", help="similar past cases for every record, the case library on each executor"
+    )
+    bn.add_argument("--data", type=Path, required=True, help="CSV or Parquet file of merchants")
+    bn.add_argument("--out", type=Path, required=True, help="output folder (similar/ in Parquet)")
+    bn.add_argument("--k", type=_positive, default=10)
+    bn.add_argument("--library", default="merchants")
+    bn.add_argument("--master", help="Spark master (default [spark] master: local[*])")
+    bn.add_argument("--partitions", type=_positive, help="repartition the input into N tasks")
     bm = ba_commands.add_parser("memo", help="credit memos as a Spark job (resumable, once per case)")
     bm.add_argument("id", nargs="*", help="case ids (default: every case, see --status and --limit)")
     bm.add_argument("--out", type=Path, required=True, help="memo folder; the same folder resumes its run")
@@ -348,6 +357,15 @@ def run(args: argparse.Namespace) -> int:
 
     settings = load_settings(args.config, workspace=args.workspace, threads=args.threads)
     progress = not args.quiet and sys.stderr.isatty()
+    if args.command == "batch" and args.batch_command == "similar":
+        from assistant.spark_jobs import similar_with_spark
+
+        queries, rows, seconds = similar_with_spark(
+            settings, data=args.data, out=args.out, k=args.k, library=args.library, master=args.master,
+            partitions=args.partitions,
+        )  # fmt: skip
+        print(f"{queries:,} merchants, {rows:,} similar cases in {seconds:.1f} s -> {args.out / 'similar'}")
+        return 0
     if args.command == "batch" and args.batch_command == "memo":
         from assistant.casefile import CaseSource
         from assistant.spark_jobs import memos_with_spark

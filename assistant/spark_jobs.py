@@ -411,3 +411,128 @@ def memos_with_spark(
             params=json.dumps({"source": source_args or {}, "partitions": slices, "memo_run": run["run_id"]}),
         )
     return memo_run
+
+
+# ---- similar cases -------------------------------------------------------------------------------
+
+SIMILAR_SCHEMA = (
+    "query_id string, rank int, case_id string, decided_at string, outcome int, pd double, grade string, "
+    "similarity double, closest string"
+)
+_SIMILAR_WORKER: dict[str, Any] = {}
+
+
+def _similar_partition(spec_json: str, library_name: str, documents_name: str | None, k: int) -> Any:
+    """Each task queries the case library its executor received (``SparkFiles``): a merchant in
+    the library by its stored profile, any other by its record (and its documents' vector
+    when the document index came too), as ``underwrite similar`` does, one row at a time."""
+
+    def run(frames: Any) -> Any:
+        import pandas as pd
+        from pyspark import SparkFiles
+
+        from assistant.indexing import merchant_text_vectors
+        from models.dataset import parse_features
+        from models.spec import DatasetSpec
+        from retrieval.cases import CaseLibrary
+        from retrieval.store import VectorStore
+
+        if "cases" not in _SIMILAR_WORKER:
+            _SIMILAR_WORKER["cases"] = CaseLibrary.load(Path(SparkFiles.get(library_name)))
+            _SIMILAR_WORKER["documents"] = (
+                VectorStore.load(Path(SparkFiles.get(documents_name))) if documents_name else None
+            )
+        cases: CaseLibrary = _SIMILAR_WORKER["cases"]
+        documents = _SIMILAR_WORKER["documents"]
+        spec = DatasetSpec.model_validate(json.loads(spec_json))
+        date_column = spec.date.column if spec.date else None
+        for raw in frames:
+            raw = raw.reset_index(drop=True)
+            typed, _ = parse_features(raw, spec)
+            ids = raw[spec.id].astype(str).str.strip().tolist()
+            texts = (
+                merchant_text_vectors(documents, ids) if documents is not None and cases.text_dim else None
+            )
+            rows: list[dict[str, Any]] = []
+            for r, query_id in enumerate(ids):
+                if query_id in cases.store:
+                    query = cases.query_for_case(query_id)
+                    when = cases.store.item(cases.store.id_of(query_id)).as_of
+                else:
+                    when = str(raw.loc[r, date_column])[:10] if date_column else None
+                    query = cases.query_for(
+                        typed.iloc[[r]].reset_index(drop=True),
+                        text_vector=None if texts is None else texts[r],
+                        merchant_id=query_id,
+                        decided_at=when,
+                    )
+                for rank, hit in enumerate(cases.similar(query, k=k, as_of=when), start=1):
+                    rows.append(
+                        {"query_id": query_id, "rank": rank, "case_id": hit.case_id, "decided_at": hit.decided_at,
+                         "outcome": hit.outcome, "pd": hit.pd, "grade": hit.grade, "similarity": hit.similarity,
+                         "closest": ";".join(m.name for m in hit.closest)}
+                    )  # fmt: skip
+            yield pd.DataFrame(
+                rows, columns=["query_id", "rank", "case_id", "decided_at", "outcome", "pd", "grade", "similarity",
+                               "closest"]
+            ).astype({"outcome": "Int32", "rank": "int32"})  # fmt: skip
+
+    return run
+
+
+def similar_with_spark(
+    settings: Settings,
+    *,
+    data: str | Path,
+    out: str | Path,
+    k: int = 10,
+    library: str = "merchants",
+    master: str | None = None,
+    partitions: int | None = None,
+    spark: Any | None = None,
+) -> tuple[int, int, float]:
+    """The ``k`` most similar past cases of every record in ``data``, written to ``OUT/similar/``
+    (Parquet: query id, rank, case, outcome, PD, grade, similarity). Returns (queries, rows, seconds)."""
+    started = time.perf_counter()
+    data, out = Path(data), Path(out)
+    root = settings.case_library_dir(library)
+    if not (root / "CURRENT").is_file():
+        raise UnderwriterError(
+            f"no case library {library!r} at {root}; build it with `underwrite index build`"
+        )
+    from retrieval.cases import CaseLibrary
+
+    if CaseLibrary.load(root).representation != "features":
+        raise UnderwriterError(
+            "similar cases on Spark compare feature profiles; this library compares contributions"
+        )
+    spec = load_model(settings.model_dir, nthread=1).spec
+    if not spec.id:
+        raise UnderwriterError(f"spec {spec.name!r} names no id column")
+    own_session = spark is None
+    session = spark or spark_session(master or settings.spark.master, conf=dict(settings.spark.conf))
+    try:
+        session.sparkContext.addFile(str(root), recursive=True)  # the index travels to every executor
+        documents = settings.documents_index_dir if library == "merchants" else None
+        if documents is not None and (documents / "CURRENT").is_file():
+            session.sparkContext.addFile(str(documents), recursive=True)
+        else:
+            documents = None
+        columns = [spec.id, *spec.features] + ([spec.date.column] if spec.date else [])
+        records = read_records(session, data, columns)
+        if partitions:
+            records = records.repartition(partitions)
+        queries = records.count()
+        found = records.mapInPandas(
+            _similar_partition(spec.model_dump_json(), root.name, documents.name if documents else None, k),
+            schema=SIMILAR_SCHEMA,
+        )
+        out.mkdir(parents=True, exist_ok=True)
+        staging = out / f".similar.{uuid.uuid4().hex[:8]}"
+        found.write.mode("overwrite").parquet(str(staging))
+        rows = session.read.parquet(str(staging)).count()
+        _swap_into_place(staging, out / "similar")
+    finally:
+        if own_session:
+            session.stop()
+    return queries, rows, time.perf_counter() - started

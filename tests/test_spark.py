@@ -166,3 +166,28 @@ def test_memos_on_spark_once_per_case_and_resumable(spark, settings: Settings, t
         runs = audit.rows("runs")
     assert [r["kind"] for r in runs] == ["memo", "memo"] and runs[1]["rows_out"] == 4
     assert json.loads((out / f"{ids[1]}.json").read_text())["case_id"] == ids[1]
+
+
+def test_similar_cases_on_spark_match_the_single_machine_search(
+    spark, settings: Settings, tmp_path: Path
+) -> None:
+    from assistant.indexing import similar_cases
+    from assistant.spark_jobs import similar_with_spark
+
+    data = PortfolioFiles(settings.portfolio_dir).merchants
+    queries, rows, _ = similar_with_spark(settings, data=data, out=tmp_path, k=3, partitions=2, spark=spark)
+    found = pd.read_parquet(tmp_path / "similar")
+    merchants = pd.read_csv(data, dtype=str)
+    assert (
+        queries == len(merchants)
+        and rows == len(found)
+        and set(found["query_id"]) <= set(merchants["merchant_id"])
+    )
+    for status in ("applicant", "historical"):  # one outside the library, one inside
+        for case_id in merchants.loc[merchants["status"] == status, "merchant_id"].head(3):
+            expected = similar_cases(settings, case_id, k=3)
+            got = found[found["query_id"] == case_id].sort_values("rank")
+            assert list(got["case_id"]) == [h.case_id for h in expected.hits], case_id
+            assert got["similarity"].to_numpy() == pytest.approx(
+                [h.similarity for h in expected.hits], abs=1e-6
+            )
