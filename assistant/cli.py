@@ -75,6 +75,11 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--out", required=True, type=Path, help="model directory; each run adds a version")
     tr.add_argument("--policy", help="policy file or shipped policy name (default: the spec's)")
     tr.add_argument("--test-from", type=_date, help="out-of-time test set: rows dated on or after this day")
+    tr.add_argument("--engine", choices=["local", "spark"], default="local", help="spark: xgboost.spark")
+    tr.add_argument("--master", help="with --engine spark: the Spark master (default [spark] master)")
+    tr.add_argument(
+        "--workers", type=_positive, help="with --engine spark: XGBoost workers (default: parallelism)"
+    )
 
     sc = commands.add_parser("score", help="score a file: PD, grade, band, policy flags, reason codes")
     sc.add_argument(
@@ -468,6 +473,19 @@ def run(args: argparse.Namespace) -> int:
         print(
             f"wrote {meta['merchants']:,} merchants and {meta['documents']:,} documents to {files.root} "
             f"in {meta['seconds']:.1f}s"
+        )
+    elif args.command == "train" and args.engine == "spark":
+        from assistant.spark_training import train_with_spark
+
+        version_dir, report = train_with_spark(
+            settings, spec=args.spec, data=args.data, out=args.out, policy=args.policy, test_from=args.test_from,
+            master=args.master, num_workers=args.workers,
+        )  # fmt: skip
+        t = report["test"]
+        print(
+            f"trained {version_dir} on Spark ({report['workers']} workers, {report['trees']} trees, "
+            f"{report['seconds']:.1f}s; {report['rejected']} rows rejected): test AUC {t['auc']:.3f}, "
+            f"Brier {t['brier']:.4f}, ECE {t['ece']:.4f}; model card {version_dir / 'model_card.md'}"
         )
     elif args.command == "train":
         outcome = workflows.train_model(

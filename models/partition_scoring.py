@@ -45,7 +45,9 @@ _LOCK = threading.Lock()
 def model_payload(path: str | Path) -> dict[str, bytes]:
     """Every file of a model version, by name: small (a booster of a few hundred kB), broadcastable."""
     folder = resolve_version_dir(path)
-    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()
+    }
 
 
 def model_from_payload(payload: dict[str, bytes], nthread: int = 1) -> RiskModel:

@@ -191,3 +191,37 @@ def test_similar_cases_on_spark_match_the_single_machine_search(
             assert got["similarity"].to_numpy() == pytest.approx(
                 [h.similarity for h in expected.hits], abs=1e-6
             )
+
+
+def test_distributed_training_writes_the_trainers_artifact(
+    spark, settings: Settings, portfolio, trained, tmp_path: Path
+) -> None:
+    from assistant.spark_training import train_with_spark
+    from assistant.workflows import score_file
+    from models.artifacts import load_model
+
+    version, report = train_with_spark(
+        settings, spec="merchant_portfolio", data=portfolio.merchants, out=tmp_path / "model", spark=spark,
+        num_workers=2,
+    )  # fmt: skip
+    model = load_model(tmp_path / "model")  # the manifest's hashes verify
+    assert model.spec.name == "merchant_portfolio" and model.booster.num_boosted_rounds() == report["trees"]
+    single_dir = trained.version_dir
+    assert {p.relative_to(version) for p in version.rglob("*") if p.is_file()} == {
+        p.relative_to(single_dir) for p in single_dir.rglob("*") if p.is_file()
+    }
+    ours, theirs = (json.loads((d / "metrics.json").read_text()) for d in (version, single_dir))
+    assert (
+        "Spark, 2 workers" in ours["split"]
+        and report["skipped_unlabelled"] == theirs["rows"]["skipped_unlabelled"]
+    )
+    assert abs(ours["rows"]["test"] - theirs["rows"]["test"]) <= 0.02 * theirs["rows"]["test"]
+    assert abs(ours["test"]["auc"] - theirs["test"]["auc"]) < 0.05, (
+        ours["test"]["auc"],
+        theirs["test"]["auc"],
+    )
+    scored = score_file(settings, model=tmp_path / "model", data=portfolio.merchants, out=None).batch.frame
+    assert scored["pd"].between(0, 1).all() and scored["reason_codes"].str.len().gt(0).any()
+    with AuditStore.open(settings.audit_target) as audit:
+        [run] = audit.rows("runs", {"kind": "train"})
+    assert run["rows_out"] == len(pd.read_csv(portfolio.merchants)) - report["skipped_unlabelled"]
