@@ -477,14 +477,14 @@ def run(args: argparse.Namespace) -> int:
     elif args.command == "train" and args.engine == "spark":
         from assistant.spark_training import train_with_spark
 
-        version_dir, summary = train_with_spark(
+        version_dir, spark_training = train_with_spark(
             settings, spec=args.spec, data=args.data, out=args.out, policy=args.policy, test_from=args.test_from,
             master=args.master, num_workers=args.workers,
         )  # fmt: skip
-        t = summary["test"]
+        t = spark_training["test"]
         print(
-            f"trained {version_dir} on Spark ({summary['workers']} workers, {summary['trees']} trees, "
-            f"{summary['seconds']:.1f}s; {summary['rejected']} rows rejected): test AUC {t['auc']:.3f}, "
+            f"trained {version_dir} on Spark ({spark_training['workers']} workers, {spark_training['trees']} trees, "
+            f"{spark_training['seconds']:.1f}s; {spark_training['rejected']} rows rejected): test AUC {t['auc']:.3f}, "
             f"Brier {t['brier']:.4f}, ECE {t['ece']:.4f}; model card {version_dir / 'model_card.md'}"
         )
     elif args.command == "train":
