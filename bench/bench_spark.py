@@ -37,8 +37,10 @@ from models.portfolio import PortfolioFiles  # noqa: E402
 
 def big_portfolio(source: Path, rows: int, target: Path) -> Path:
     """The demo merchants repeated to ``rows`` rows, each with its own id."""
-    if target.exists() and sum(1 for _ in open(target)) - 1 == rows:
-        return target
+    if target.exists():
+        with open(target) as handle:
+            if sum(1 for _ in handle) - 1 == rows:
+                return target
     base = pd.read_csv(source, dtype=str)
     reps = -(-rows // len(base))
     frame = pd.concat([base] * reps, ignore_index=True).head(rows)
@@ -57,7 +59,9 @@ def main() -> None:
         prepare_workspace(settings)
     work = settings.workspace / "bench" / "spark"
     shutil.rmtree(work / "out", ignore_errors=True)
-    data = big_portfolio(PortfolioFiles(settings.portfolio_dir).merchants, args.rows, work / f"merchants_{args.rows}.csv")
+    data = big_portfolio(
+        PortfolioFiles(settings.portfolio_dir).merchants, args.rows, work / f"merchants_{args.rows}.csv"
+    )
     size_mb = data.stat().st_size / 1e6
     print(f"{args.rows:,} rows, {size_mb:.0f} MB CSV")
     results: dict = {"rows": args.rows, "csv_mb": round(size_mb, 1), "machine": f"{os.cpu_count()} cores"}
