@@ -57,6 +57,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/eval_memos.py
 	$(BIN)/python bench/eval_baseline.py
 	$(BIN)/python bench/bench_ui.py
+	$(BIN)/python bench/bench_spark.py
 
 clean:
 	rm -rf $(VENV) workspace .pytest_cache .mypy_cache .ruff_cache
