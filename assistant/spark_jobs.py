@@ -182,6 +182,10 @@ def score_with_spark(
         payload.unpersist()
         for name, path in staging.items():
             _swap_into_place(path, out / name)
+    except BaseException:
+        for path in out.glob(f".*.{run_id}"):  # a failed job leaves no half-written folder behind
+            shutil.rmtree(path, ignore_errors=True)
+        raise
     finally:
         if own_session:
             session.stop()
