@@ -80,25 +80,6 @@ def layout(settings: Settings) -> BatchTab:
 
 
 def wire(settings: Settings, tab: BatchTab) -> None:
-    (
-        batch_source,
-        batch_file,
-        batch_limit,
-        batch_workers,
-        batch_button,
-        batch_progress,
-        batch_table,
-        batch_files,
-    ) = (
-        tab.batch_source,
-        tab.batch_file,
-        tab.batch_limit,
-        tab.batch_workers,
-        tab.batch_button,
-        tab.batch_progress,
-        tab.batch_table,
-        tab.batch_files,
-    )
 
     def run_batch_view(kind: str, upload: Any, limit: float, workers: float) -> Iterator[Any]:
         try:
@@ -142,10 +123,10 @@ def wire(settings: Settings, tab: BatchTab) -> None:
             tail += f"<p class='integrity warn'>{html.escape(job.error)}</p>"
         yield bar + tail, ledger_rows(plan.out), [str(zip_path), str(csv_path)]
 
-    batch_button.click(
+    tab.batch_button.click(
         run_batch_view,
-        [batch_source, batch_file, batch_limit, batch_workers],
-        [batch_progress, batch_table, batch_files],
+        [tab.batch_source, tab.batch_file, tab.batch_limit, tab.batch_workers],
+        [tab.batch_progress, tab.batch_table, tab.batch_files],
         api_name="batch",
         concurrency_id="batch",
         concurrency_limit=1,

@@ -244,79 +244,16 @@ def wire(
     app: gr.Blocks, bench: Workbench, tab: CaseTab, current: gr.State, chat_case: Any, chatbot: Any
 ) -> None:
     settings = bench.settings
-    (
-        status,
-        search,
-        sort_by,
-        queue,
-        case_box,
-        open_button,
-        new_name,
-        new_fields,
-        uploads,
-        new_button,
-        head,
-        notes,
-        integrity,
-        attribution,
-        position,
-        sparks,
-        metrics,
-        similar,
-        memo_button,
-        memo,
-        evidence,
-        decision,
-        underwriter,
-        conditions,
-        decision_note,
-        override,
-        decide_button,
-        decision_result,
-        history,
-        form_spec,
-    ) = (
-        tab.status,
-        tab.search,
-        tab.sort_by,
-        tab.queue,
-        tab.case_box,
-        tab.open_button,
-        tab.new_name,
-        tab.new_fields,
-        tab.uploads,
-        tab.new_button,
-        tab.head,
-        tab.notes,
-        tab.integrity,
-        tab.attribution,
-        tab.position,
-        tab.sparks,
-        tab.metrics,
-        tab.similar,
-        tab.memo_button,
-        tab.memo,
-        tab.evidence,
-        tab.decision,
-        tab.underwriter,
-        tab.conditions,
-        tab.decision_note,
-        tab.override,
-        tab.decide_button,
-        tab.decision_result,
-        tab.history,
-        tab.form_spec,
-    )
 
     @friendly
     def load_queue(queue_status: str, text: str, sort: str) -> pd.DataFrame:
         return bench.queue(queue_status, text, sort)[QUEUE_COLUMNS]
 
-    for trigger in (status.change, sort_by.change, search.submit, app.load):
+    for trigger in (tab.status.change, tab.sort_by.change, tab.search.submit, app.load):
         trigger(
             load_queue,
-            [status, search, sort_by],
-            queue,
+            [tab.status, tab.search, tab.sort_by],
+            tab.queue,
             api_name="queue" if trigger == app.load else None,
             api_visibility="public" if trigger == app.load else "private",
         )
@@ -327,17 +264,17 @@ def wire(
 
     case_outputs = [
         current,
-        head,
-        notes,
-        integrity,
-        attribution,
-        position,
-        sparks,
-        metrics,
-        similar,
-        memo,
-        evidence,
-        history,
+        tab.head,
+        tab.notes,
+        tab.integrity,
+        tab.attribution,
+        tab.position,
+        tab.sparks,
+        tab.metrics,
+        tab.similar,
+        tab.memo,
+        tab.evidence,
+        tab.history,
         chat_case,
         chatbot,
     ]
@@ -380,9 +317,9 @@ def wire(
 
     @friendly
     def new_case(name: str, files: list[Any] | None, *values: Any) -> list[Any]:
-        if form_spec is None:
+        if tab.form_spec is None:
             raise UnderwriterError("no model is loaded; run `underwrite demo` first")
-        fields = dict(zip(form_spec.features, values, strict=True))
+        fields = dict(zip(tab.form_spec.features, values, strict=True))
         paths = [Path(f if isinstance(f, str) else f.name) for f in (files or [])]
         return show(bench.new_case(fields, paths, name=name))
 
@@ -408,9 +345,9 @@ def wire(
             body = memo_progress_html(case, [], message) if case else f"<p>{html.escape(message)}</p>"
             yield body, gr.skip()
 
-    opened = open_button.click(
+    opened = tab.open_button.click(
         open_case,
-        case_box,
+        tab.case_box,
         case_outputs,
         api_name="open_case",
         concurrency_id="pages",
@@ -418,22 +355,28 @@ def wire(
     )
     memo_args: dict[str, Any] = {"concurrency_id": "llm", **HIDDEN}
     opened.success(
-        write_memo, current, [memo, integrity], concurrency_limit=settings.ui.llm_concurrency, **memo_args
+        write_memo,
+        current,
+        [tab.memo, tab.integrity],
+        concurrency_limit=settings.ui.llm_concurrency,
+        **memo_args,
     )
-    case_box.submit(open_case, case_box, case_outputs, concurrency_id="pages", **HIDDEN).success(
-        write_memo, current, [memo, integrity], **memo_args
+    tab.case_box.submit(open_case, tab.case_box, case_outputs, concurrency_id="pages", **HIDDEN).success(
+        write_memo, current, [tab.memo, tab.integrity], **memo_args
     )
-    queue.select(pick_row, queue, case_box, **HIDDEN).success(
-        open_case, case_box, case_outputs, concurrency_id="pages", **HIDDEN
-    ).success(write_memo, current, [memo, integrity], **memo_args)
-    new_button.click(
+    tab.queue.select(pick_row, tab.queue, tab.case_box, **HIDDEN).success(
+        open_case, tab.case_box, case_outputs, concurrency_id="pages", **HIDDEN
+    ).success(write_memo, current, [tab.memo, tab.integrity], **memo_args)
+    tab.new_button.click(
         new_case,
-        [new_name, uploads, *new_fields],
+        [tab.new_name, tab.uploads, *tab.new_fields],
         case_outputs,
         api_name="new_case",
         concurrency_id="pages",
-    ).success(write_memo, current, [memo, integrity], **memo_args)
-    memo_button.click(write_memo, current, [memo, integrity], api_name="memo", concurrency_id="llm")
+    ).success(write_memo, current, [tab.memo, tab.integrity], **memo_args)
+    tab.memo_button.click(
+        write_memo, current, [tab.memo, tab.integrity], api_name="memo", concurrency_id="llm"
+    )
 
     @friendly
     def record(
@@ -458,17 +401,17 @@ def wire(
             note=note or "",
             override_reason=reason or "",
         )
-        override = f" — overrides the model's **{made.model_band}**" if made.is_override else ""
+        overridden = f" — overrides the model's **{made.model_band}**" if made.is_override else ""
         memo_ref = f" on memo `{made.memo_id}`" if made.memo_id else " (no memo written yet)"
         return (
-            f"Recorded **{made.decision}**{override} by {made.underwriter}{memo_ref}.",
+            f"Recorded **{made.decision}**{overridden} by {made.underwriter}{memo_ref}.",
             _decision_history(past),
         )
 
-    decide_button.click(
+    tab.decide_button.click(
         record,
-        [current, decision, underwriter, conditions, decision_note, override],
-        [decision_result, history],
+        [current, tab.decision, tab.underwriter, tab.conditions, tab.decision_note, tab.override],
+        [tab.decision_result, tab.history],
         api_name="decide",
         concurrency_id="pages",
     )

@@ -44,8 +44,6 @@ def layout() -> ChatTab:
 
 
 def wire(bench: Workbench, tab: ChatTab, current: gr.State, sessions: gr.State) -> None:
-    chatbot, question, ask = tab.chatbot, tab.question, tab.ask
-
     def chat(
         case_id: str, text: str, messages: list[dict[str, Any]], open_sessions: dict[str, Any]
     ) -> Iterator[Any]:
@@ -106,17 +104,17 @@ def wire(bench: Workbench, tab: ChatTab, current: gr.State, sessions: gr.State) 
             messages.append({"role": "assistant", "content": f"Error: {readable(exc)}"})
             yield messages, "", open_sessions
 
-    ask.click(
+    tab.ask.click(
         chat,
-        [current, question, chatbot, sessions],
-        [chatbot, question, sessions],
+        [current, tab.question, tab.chatbot, sessions],
+        [tab.chatbot, tab.question, sessions],
         api_name="chat",
         concurrency_id="llm",
     )
-    question.submit(
+    tab.question.submit(
         chat,
-        [current, question, chatbot, sessions],
-        [chatbot, question, sessions],
+        [current, tab.question, tab.chatbot, sessions],
+        [tab.chatbot, tab.question, sessions],
         concurrency_id="llm",
         **HIDDEN,
     )

@@ -55,15 +55,6 @@ def layout(settings: Settings) -> EvaluationTab:
 
 
 def wire(app: gr.Blocks, settings: Settings, tab: EvaluationTab) -> None:
-    run_choice, refresh_runs, eval_table, eval_plot, eval_case, eval_scores, eval_outputs = (
-        tab.run_choice,
-        tab.refresh_runs,
-        tab.eval_table,
-        tab.eval_plot,
-        tab.eval_case,
-        tab.eval_scores,
-        tab.eval_outputs,
-    )
 
     def list_runs() -> Any:
         runs = list(run_folders(settings))
@@ -96,13 +87,15 @@ def wire(app: gr.Blocks, settings: Settings, tab: EvaluationTab) -> None:
         return drill_down(_run_folder(label), case_id)
 
     # A value set by a handler fires no change event, so each step chains the next explicitly.
-    run_outputs = [eval_table, eval_plot, eval_case]
-    case_outputs_eval = [eval_scores, eval_outputs]
-    for trigger in (app.load, refresh_runs.click):
-        trigger(list_runs, None, run_choice, **HIDDEN).then(show_run, run_choice, run_outputs, **HIDDEN).then(
-            show_eval_case, [run_choice, eval_case], case_outputs_eval, **HIDDEN
-        )
-    run_choice.input(show_run, run_choice, run_outputs, api_name="eval_run").then(
-        show_eval_case, [run_choice, eval_case], case_outputs_eval, **HIDDEN
+    run_outputs = [tab.eval_table, tab.eval_plot, tab.eval_case]
+    case_outputs_eval = [tab.eval_scores, tab.eval_outputs]
+    for trigger in (app.load, tab.refresh_runs.click):
+        trigger(list_runs, None, tab.run_choice, **HIDDEN).then(
+            show_run, tab.run_choice, run_outputs, **HIDDEN
+        ).then(show_eval_case, [tab.run_choice, tab.eval_case], case_outputs_eval, **HIDDEN)
+    tab.run_choice.input(show_run, tab.run_choice, run_outputs, api_name="eval_run").then(
+        show_eval_case, [tab.run_choice, tab.eval_case], case_outputs_eval, **HIDDEN
     )
-    eval_case.input(show_eval_case, [run_choice, eval_case], case_outputs_eval, api_name="eval_case")
+    tab.eval_case.input(
+        show_eval_case, [tab.run_choice, tab.eval_case], case_outputs_eval, api_name="eval_case"
+    )

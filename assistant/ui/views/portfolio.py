@@ -40,13 +40,6 @@ def layout() -> PortfolioTab:
 
 
 def wire(bench: Workbench, tab: PortfolioTab, portfolio_tab: Any) -> None:
-    portfolio_actions, mix_plot, calibration_plot, calibration_table, drift_table = (
-        tab.portfolio_actions,
-        tab.mix_plot,
-        tab.calibration_plot,
-        tab.calibration_table,
-        tab.drift_table,
-    )
 
     @friendly
     def show_portfolio() -> tuple[Any, ...]:
@@ -95,7 +88,13 @@ def wire(bench: Workbench, tab: PortfolioTab, portfolio_tab: Any) -> None:
         )
         return ("\n".join(lines), close_figure(plots.mix_bars(h.grade_mix, h.band_mix)), cal_fig, cal, drift)
 
-    portfolio_outputs = [portfolio_actions, mix_plot, calibration_plot, calibration_table, drift_table]
+    portfolio_outputs = [
+        tab.portfolio_actions,
+        tab.mix_plot,
+        tab.calibration_plot,
+        tab.calibration_table,
+        tab.drift_table,
+    ]
     portfolio_tab.select(
         show_portfolio, None, portfolio_outputs, api_name="portfolio", concurrency_id="pages"
     )
