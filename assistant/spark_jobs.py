@@ -29,7 +29,7 @@ from typing import Any
 
 from assistant.audit import AuditStore
 from assistant.settings import Settings
-from models.artifacts import load_model
+from models.artifacts import load_model, sha256_file
 from models.errors import UnderwriterError
 from models.partition_scoring import OUTPUT_COLUMNS, model_payload, score_partitions
 
@@ -68,21 +68,15 @@ def spark_session(master: str, *, app_name: str = "underwriter", conf: dict[str,
 
 
 def input_sha256(path: Path) -> str:
-    """SHA-256 of a file, or of a folder's files (names and contents, in name order)."""
-    digest = hashlib.sha256()
-    files = (
-        [path]
-        if path.is_file()
-        else sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith((".", "_")))
-    )
+    """SHA-256 of a file (as a local run's dataset hash), or of a folder's files: each file's
+    relative name and content hash, in name order (a Parquet dataset written by Spark)."""
+    if path.is_file():
+        return sha256_file(path)
+    files = sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith((".", "_")))
     if not files:
         raise UnderwriterError(f"{path}: no input file")
-    for file in files:
-        digest.update(str(file.relative_to(path) if path.is_dir() else file.name).encode())
-        with open(file, "rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(block)
-    return digest.hexdigest()
+    lines = "".join(f"{p.relative_to(path).as_posix()} {sha256_file(p)}\n" for p in files)
+    return hashlib.sha256(lines.encode()).hexdigest()
 
 
 def read_records(spark: Any, data: Path, columns: list[str]) -> Any:

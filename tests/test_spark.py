@@ -3,6 +3,7 @@ row for row; a failed task retried without duplicate rows; bad rows reported, th
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 import subprocess
@@ -68,6 +69,7 @@ def test_spark_scores_equal_the_single_machine_path_row_for_row(
         runs = audit.rows("runs")
     assert [r["engine"] for r in runs] == ["spark local[2,2]", "local"]
     assert runs[0]["input_sha256"] == runs[1]["input_sha256"] and runs[0]["rows_out"] == len(a)
+    assert runs[0]["input_sha256"] == hashlib.sha256(data.read_bytes()).hexdigest()  # a dataset's own hash
 
 
 def test_a_failed_task_is_retried_without_duplicate_rows(spark, settings: Settings, tmp_path: Path) -> None:
