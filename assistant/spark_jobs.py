@@ -23,7 +23,7 @@ import shutil
 import sys
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -104,7 +104,6 @@ class ScoreRun:
     partitions: int
     model_id: str
     input_sha256: str
-    timings: dict[str, float] = field(default_factory=dict)
 
 
 def _swap_into_place(staging: Path, final: Path) -> None:
@@ -146,7 +145,6 @@ def score_with_spark(
     own_session = spark is None
     session = spark or spark_session(master, conf=dict(settings.spark.conf))
     master = str(session.sparkContext.master)  # a session handed in says where it runs
-    timings: dict[str, float] = {"start spark": time.perf_counter() - started}
     try:
         records = read_records(session, data, [spec.id, *spec.features])
         if partitions:
@@ -161,7 +159,6 @@ def score_with_spark(
         staging = {name: out / f".{name}.{run_id}" for name in ("scores", "rejected")}
         from pyspark.sql import functions as F  # noqa: N812 - Spark's own convention
 
-        t = time.perf_counter()
         good = scored.filter(F.col("error") == "").drop("error")
         good.write.mode("overwrite").partitionBy(*partition_by).parquet(str(staging["scores"]))
         scored.filter(F.col("error") != "").select("id", "error").coalesce(1).write.mode("overwrite").parquet(
@@ -170,7 +167,6 @@ def score_with_spark(
         counts = {
             r["ok"]: r["count"] for r in scored.groupBy((F.col("error") == "").alias("ok")).count().collect()
         }
-        timings["score and write"] = time.perf_counter() - t
         partitions_used = scored.rdd.getNumPartitions()
         scored.unpersist()
         payload.unpersist()
@@ -194,7 +190,6 @@ def score_with_spark(
         partitions=partitions_used,
         model_id=risk_model.model_id,
         input_sha256=digest,
-        timings=timings,
     )
     _record(
         settings,

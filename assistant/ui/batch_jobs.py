@@ -26,7 +26,6 @@ import pandas as pd
 
 from assistant.batch import LEDGER, BatchSummary, run_batch
 from assistant.settings import Settings
-from assistant.workflows import PORTFOLIO_SPEC
 from models import spec as spec_module
 from models.artifacts import load_model
 from models.errors import UnderwriterError
@@ -241,7 +240,3 @@ def write_downloads(out: Path) -> tuple[Path, Path]:
     os.replace(staging, zip_path)
     csv_path.write_text(summary, encoding="utf-8")
     return zip_path, csv_path
-
-
-def is_demo_source(args: dict[str, Any]) -> bool:
-    return not args or args.get("spec") in (None, PORTFOLIO_SPEC)
