@@ -1,7 +1,7 @@
 """The LLM calls behind one memo or chat answer: made, cached, recorded, or replayed.
 
 :class:`CallBook` is the only way the assistant talks to an LLM. Each call renders a
-versioned prompt, goes through :func:`models.llm.complete` (timeout, clear errors), and is
+versioned prompt, goes through :func:`models.backends.llm.complete` (timeout, clear errors), and is
 kept as an audit row (template hash, model id, parameters, input hash, raw output, tokens,
 latency). Document summaries are cached in the audit store itself: a call whose input hash
 (model id + parameters + rendered prompt, so document hash and prompt hash) was already
@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from assistant.audit import AuditStore
-from models.llm import LLM, LLMCall, LLMError, LLMParams, complete, input_sha256, stream
+from models.backends.llm import LLM, LLMCall, LLMError, LLMParams, complete, input_sha256, stream
 from prompts.loader import RenderedPrompt
 
 CACHED_PURPOSES = frozenset({"summary"})

@@ -28,14 +28,14 @@ from assistant.settings import Settings
 from assistant.workflows import PORTFOLIO_SPEC
 from models.artifacts import RiskModel, load_model
 from models.dataset import load_dataset
+from models.demo_data.generate import PortfolioFiles
 from models.errors import UnderwriterError
-from models.portfolio import PortfolioFiles
 from models.scoring import contributions, score_matrix
 from models.spec import load_spec
-from retrieval.cases import CaseLibrary
 from retrieval.documents.pii import redact
 from retrieval.documents.screening import FLAG_AT
-from retrieval.store import VectorStore
+from retrieval.similar_cases.library import CaseLibrary
+from retrieval.vector_store.store import VectorStore
 
 MAX_DOCUMENT_CHARS = 1500
 """Text-column documents (a loan description) are cut to this many characters."""

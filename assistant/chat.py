@@ -30,8 +30,8 @@ from assistant.calls import CallBook
 from assistant.casefile import CaseChunk, CaseFile, CaseSource, score_row, similar_line
 from assistant.memo import comparison_facts, quotable, truth_of
 from assistant.validation import Verdict, check_sentence, citations, split_sentences, support
+from models.backends.llm import LLM
 from models.errors import UnderwriterError
-from models.llm import LLM
 from prompts.loader import load_prompt
 
 PASSAGES = 3

@@ -18,18 +18,20 @@ import pandas as pd
 
 from assistant.settings import Settings
 from assistant.workflows import PORTFOLIO_SPEC, build_demo_portfolio, train_model
-from models.artifacts import RiskModel, load_model, sha256_file
+from models.artifacts import RiskModel, load_model
+from models.backends.embedders import Embedder, load_embedder
 from models.dataset import Dataset, load_dataset
-from models.embedders import Embedder, load_embedder
+from models.demo_data.generate import PortfolioFiles
 from models.errors import UnderwriterError
-from models.portfolio import PortfolioFiles
 from models.scoring import contributions, score_dataset
 from models.spec import load_spec
-from retrieval.cases import CaseLibrary, CaseWeights, SimilarCase
+from models.versioned import sha256_file
 from retrieval.documents.ingest import DocumentSource, ingest
 from retrieval.embedding_cache import EmbeddingCache
 from retrieval.passages import DocumentIndex, Passage
-from retrieval.store import VectorStore
+from retrieval.similar_cases.library import CaseLibrary, SimilarCase
+from retrieval.similar_cases.profile import CaseWeights
+from retrieval.vector_store.store import VectorStore
 
 PORTFOLIO_LIBRARY = "merchants"
 

@@ -22,8 +22,8 @@ from assistant.casefile import CaseFile, CaseSource
 from assistant.memo import Memo, MemoConfig, compose_memo
 from assistant.memo_render import to_html, to_json, to_markdown
 from assistant.settings import Settings
+from models.backends.llm import LLM, load_llm
 from models.errors import UnderwriterError
-from models.llm import LLM, load_llm
 
 FORMATS = ("md", "json", "html")
 

@@ -22,8 +22,8 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from models.backends.llm import LLMParams
 from models.errors import UnderwriterError
-from models.llm import LLMParams
 from models.training import TrainConfig
 from retrieval.documents.limits import ReaderLimits
 

@@ -29,9 +29,10 @@ from typing import Any
 
 from assistant.audit import AuditStore
 from assistant.settings import Settings
-from models.artifacts import load_model, sha256_file
+from models.artifacts import load_model
 from models.errors import UnderwriterError
 from models.partition_scoring import OUTPUT_COLUMNS, model_payload, score_partitions
+from models.versioned import sha256_file
 
 SCHEMA = ", ".join(f"{c} double" if c == "pd" else f"{c} string" for c in OUTPUT_COLUMNS)
 
@@ -427,8 +428,8 @@ def _similar_partition(spec_json: str, library_name: str, documents_name: str | 
         from assistant.indexing import merchant_text_vectors
         from models.dataset import parse_features
         from models.spec import DatasetSpec
-        from retrieval.cases import CaseLibrary
-        from retrieval.store import VectorStore
+        from retrieval.similar_cases.library import CaseLibrary
+        from retrieval.vector_store.store import VectorStore
 
         if "cases" not in _SIMILAR_WORKER:
             _SIMILAR_WORKER["cases"] = CaseLibrary.load(Path(SparkFiles.get(library_name)))
@@ -493,7 +494,7 @@ def similar_with_spark(
         raise UnderwriterError(
             f"no case library {library!r} at {root}; build it with `underwrite index build`"
         )
-    from retrieval.cases import CaseLibrary
+    from retrieval.similar_cases.library import CaseLibrary
 
     if CaseLibrary.load(root).representation != "features":
         raise UnderwriterError(

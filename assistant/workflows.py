@@ -19,9 +19,9 @@ from assistant.settings import Settings
 from models import metrics
 from models.artifacts import RiskModel, load_model, write_model_version
 from models.dataset import Dataset, load_dataset
+from models.demo_data.generate import PortfolioFiles, generate_portfolio
 from models.errors import UnderwriterError
 from models.policy import BANDS, load_policy
-from models.portfolio import PortfolioFiles, generate_portfolio
 from models.scoring import ScoredBatch, score_dataset
 from models.spec import load_spec
 from models.training import TrainingResult, train, training_files, training_manifest

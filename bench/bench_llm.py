@@ -2,7 +2,7 @@
 
 Baselines measured in the same run:
 * decode: bare ``llama_cpp.Llama.create_chat_completion`` on the same GGUF, prompt, threads and
-  sampling settings, against ``models.llm.stream`` (LangChain chat model, timeout guard);
+  sampling settings, against ``models.backends.llm.stream`` (LangChain chat model, timeout guard);
 * memo latency: merchants with exactly 5 documents, each memo with a fresh audit store so no
   summary is cached;
 * batch: ``run_batch`` with 1 and 2 worker processes on the same merchants (fresh output folder
@@ -36,8 +36,8 @@ from assistant.indexing import build_indexes, indexes_are_current, open_embedder
 from assistant.memos import generate_memo, memo_config, open_llm  # noqa: E402
 from assistant.settings import load_settings  # noqa: E402
 from assistant.workflows import run_demo  # noqa: E402
-from models.llm import embedded_gguf_path, stream  # noqa: E402
-from models.portfolio import PortfolioFiles  # noqa: E402
+from models.backends.llm import embedded_gguf_path, stream  # noqa: E402
+from models.demo_data import PortfolioFiles  # noqa: E402
 from retrieval.passages import DocumentIndex  # noqa: E402
 
 DECODE_MESSAGES = [

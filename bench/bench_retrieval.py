@@ -29,14 +29,14 @@ import faiss
 import numpy as np
 import pandas as pd
 
-from models.embedders import load_embedder
-from models.portfolio import generate_portfolio
-from models.portfolio.merchants import generate_merchants
+from models.backends.embedders import load_embedder
+from models.demo_data.generate import generate_portfolio
+from models.demo_data.merchants import generate_merchants
 from models.spec import load_spec
-from retrieval.cases import CaseLibrary
 from retrieval.documents.ingest import DocumentSource, ingest
 from retrieval.embedding_cache import EmbeddingCache
-from retrieval.index_plan import exact_top_k, recall
+from retrieval.similar_cases.library import CaseLibrary
+from retrieval.vector_store.index_plan import exact_top_k, recall
 
 OUT = Path(__file__).resolve().parent / "results" / "retrieval.json"
 

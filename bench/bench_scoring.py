@@ -27,7 +27,7 @@ import xgboost as xgb
 from assistant.settings import load_settings
 from assistant.workflows import train_model
 from models.artifacts import load_model
-from models.portfolio.merchants import generate_merchants
+from models.demo_data.merchants import generate_merchants
 from models.scoring import contributions, score_matrix, top_reasons
 
 

@@ -31,8 +31,8 @@ import pandas as pd  # noqa: E402
 from assistant.settings import load_settings  # noqa: E402
 from assistant.spark_jobs import score_locally, score_with_spark, spark_session  # noqa: E402
 from assistant.ui.launch import prepare_workspace, workspace_ready  # noqa: E402
+from models.demo_data import PortfolioFiles  # noqa: E402
 from models.partition_scoring import model_from_payload, model_payload, score_records  # noqa: E402
-from models.portfolio import PortfolioFiles  # noqa: E402
 
 
 def big_portfolio(source: Path, rows: int, target: Path) -> Path:

@@ -38,11 +38,12 @@ from assistant.settings import load_settings
 from assistant.workflows import train_model
 from models import metrics
 from models.artifacts import load_model
+from models.backends.embedders import load_embedder
 from models.dataset import load_dataset
-from models.embedders import load_embedder
 from models.scoring import contributions
 from models.spec import load_spec
-from retrieval.cases import CaseLibrary, CaseWeights
+from retrieval.similar_cases.library import CaseLibrary
+from retrieval.similar_cases.profile import CaseWeights
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "lc_small_business_2007_2010.csv"
 OUT = Path(__file__).resolve().parent / "results" / "similar_cases_lc.json"

@@ -20,10 +20,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import re
-import shutil
-import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -35,20 +31,11 @@ from models.errors import ArtifactError, UnderwriterError
 from models.features import FeatureEncoder
 from models.policy import Policy, load_policy
 from models.spec import DatasetSpec, load_spec
+from models.versioned import CURRENT, MANIFEST, VERSION_RE, current_version, file_problems, publish_version
 
 FORMAT = "underwriter-model"
 FORMAT_VERSION = 1
-CURRENT = "CURRENT"
-VERSION_RE = re.compile(r"^v(\d{4,})$")
 SCORING_FILES = ("booster.ubj", "calibrator.json", "features.json", "spec.yaml", "policy.yaml")
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 @dataclass
@@ -76,19 +63,11 @@ def _model_id(hashes: dict[str, str]) -> str:
     return hashlib.sha256(joined.encode()).hexdigest()
 
 
-def _versions(root: Path) -> list[int]:
-    folder = root / "versions"
-    if not folder.is_dir():
-        return []
-    return sorted(int(m.group(1)) for p in folder.iterdir() if (m := VERSION_RE.match(p.name)))
-
-
 def write_model_version(root: str | Path, files: dict[str, bytes], manifest: dict) -> Path:
     """Write a new version under ``root`` and make it current, atomically.
 
-    ``files`` maps relative paths (``plots/roc.png``) to their bytes. The version
-    folder is built in a staging folder and renamed into place; ``CURRENT`` is
-    replaced with ``os.replace``. Earlier versions are never touched.
+    ``files`` maps relative paths (``plots/roc.png``) to their bytes. Earlier versions are never
+    touched (see :mod:`models.versioned`).
     """
     root = Path(root)
     if root.exists() and not root.is_dir():
@@ -98,18 +77,15 @@ def write_model_version(root: str | Path, files: dict[str, bytes], manifest: dic
             f"{root} is not empty and is not a model directory (no versions/ inside); "
             "choose a new --out so that nothing there is overwritten"
         )
-    (root / "versions").mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=root / "versions"))
-    try:
-        hashes = {}
+
+    def fill(folder: Path) -> None:
         for relative, data in sorted(files.items()):
-            target = staging / relative
+            target = folder / relative
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(data)
-            hashes[relative] = hashlib.sha256(data).hexdigest()
-        number = (_versions(root) or [0])[-1] + 1
-        version = f"v{number:04d}"
-        manifest = {
+
+    def body(version: str, hashes: dict[str, str]) -> dict:
+        return {
             "format": FORMAT,
             "format_version": FORMAT_VERSION,
             "version": version,
@@ -117,31 +93,21 @@ def write_model_version(root: str | Path, files: dict[str, bytes], manifest: dic
             "xgboost_version": xgb.__version__,
             **manifest,
             "model_id": _model_id(hashes),
-            "files": hashes,
         }
-        (staging / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=False))
-        final = root / "versions" / version
-        os.rename(staging, final)  # fails rather than overwrite if another run took the number
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    pointer = root / f".{CURRENT}.tmp-{os.getpid()}"
-    pointer.write_text(version + "\n")
-    os.replace(pointer, root / CURRENT)
-    return final
+
+    return publish_version(root, fill, body)
 
 
 def resolve_version_dir(path: str | Path) -> Path:
     """A model root (follow ``CURRENT``) or a version folder (has ``manifest.json``)."""
     path = Path(path)
-    if (path / "manifest.json").is_file():
+    if (path / MANIFEST).is_file():
         return path
-    pointer = path / CURRENT
-    if pointer.is_file():
-        version = pointer.read_text().strip()
-        if not VERSION_RE.match(version) or not (path / "versions" / version / "manifest.json").is_file():
+    version = current_version(path)
+    if version is not None:
+        if not VERSION_RE.match(version) or not (path / "versions" / version / MANIFEST).is_file():
             raise ArtifactError(
-                f"{pointer} names version {version!r}, which does not exist in {path / 'versions'}"
+                f"{path / CURRENT} names version {version!r}, which does not exist in {path / 'versions'}"
             )
         return path / "versions" / version
     if not path.exists():
@@ -154,7 +120,7 @@ def resolve_version_dir(path: str | Path) -> Path:
 def verify(version_dir: Path) -> dict:
     """Check the manifest and every file hash; return the manifest."""
     try:
-        manifest = json.loads((version_dir / "manifest.json").read_text())
+        manifest = json.loads((version_dir / MANIFEST).read_text())
     except (OSError, json.JSONDecodeError) as exc:
         raise ArtifactError(f"{version_dir}/manifest.json is unreadable: {exc}") from None
     if manifest.get("format") != FORMAT:
@@ -169,12 +135,11 @@ def verify(version_dir: Path) -> dict:
     for name in SCORING_FILES:
         if name not in files:
             problems.append(f"{name} is not listed in the manifest")
-    for relative, expected in files.items():
-        target = version_dir / relative
-        if not target.is_file():
-            problems.append(f"{relative} is missing")
-        elif sha256_file(target) != expected:
-            problems.append(f"{relative} does not match its SHA-256 in the manifest (modified or corrupt)")
+    for found in file_problems(version_dir, files):
+        if found.actual is None:
+            problems.append(f"{found.name} is missing")
+        else:
+            problems.append(f"{found.name} does not match its SHA-256 in the manifest (modified or corrupt)")
     if not problems and manifest.get("model_id") != _model_id(files):
         problems.append("model_id does not match the file hashes")
     if problems:

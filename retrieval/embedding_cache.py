@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from models.embedders import Embedder
+from models.backends.embedders import Embedder
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS embeddings (

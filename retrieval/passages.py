@@ -22,7 +22,8 @@ from tqdm import tqdm
 from retrieval.documents.ingest import Chunk, Document, Failure
 from retrieval.embedding_cache import EmbeddingCache
 from retrieval.errors import StoreError
-from retrieval.store import Filter, Item, VectorStore
+from retrieval.vector_store.items import Filter, Item
+from retrieval.vector_store.store import VectorStore
 
 RRF_K = 60
 CANDIDATES = 50

@@ -9,7 +9,7 @@ import pytest
 
 from assistant.settings import Settings, load_settings
 from assistant.workflows import TrainOutcome, train_model
-from models.portfolio import PortfolioFiles, generate_portfolio
+from models.demo_data.generate import PortfolioFiles, generate_portfolio
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
@@ -38,9 +38,9 @@ def settings(tmp_path: Path) -> Settings:
 
 
 @pytest.fixture(scope="session")
-def embedder():  # -> models.embedders.Embedder
+def embedder():  # -> models.backends.embedders.Embedder
     """The real embedded MiniLM model, loaded once (about 6 s)."""
-    from models.embedders import load_embedder
+    from models.backends.embedders import load_embedder
 
     return load_embedder(threads=2)
 

@@ -1,7 +1,7 @@
 """Fake chat models for forcing behaviours the real small model shows only sometimes.
 
 They are real LangChain ``BaseChatModel`` subclasses, so they travel the same path
-(``models.llm.complete`` / ``stream``) as the real backends.
+(``models.backends.llm.complete`` / ``stream``) as the real backends.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
 
-from models.llm import LLM, LLMParams
+from models.backends.llm import LLM, LLMParams
 from retrieval.documents.normalise import normalise
 from retrieval.documents.screening import screen
 

@@ -10,10 +10,11 @@ import pytest
 
 from assistant.workflows import TrainOutcome
 from models.dataset import load_dataset
-from models.portfolio import PortfolioFiles
+from models.demo_data.generate import PortfolioFiles
 from models.spec import load_spec
-from retrieval.cases import CaseLibrary, CaseWeights
 from retrieval.errors import StoreError
+from retrieval.similar_cases.library import CaseLibrary
+from retrieval.similar_cases.profile import CaseWeights
 from tests.conftest import LENDING_CLUB, require_file
 
 

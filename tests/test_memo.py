@@ -14,7 +14,7 @@ from assistant.casefile import CaseSource
 from assistant.memo import MemoConfig, compose_memo, truth_of
 from assistant.memos import generate_memo, memo_config, open_llm, replay_memo
 from assistant.validation import CITATION_RE, check_sentence
-from models.portfolio import PortfolioFiles
+from models.demo_data.generate import PortfolioFiles
 from tests.fakes import OBEYED, ObeyingChat, ScriptedChat, fake_llm
 
 

@@ -7,8 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from models.demo_data.generate import PortfolioFiles, generate_portfolio
 from models.errors import UnderwriterError
-from models.portfolio import PortfolioFiles, generate_portfolio
 
 
 def tree_digest(root: Path) -> str:

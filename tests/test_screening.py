@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from models.portfolio import PortfolioFiles
+from models.demo_data.generate import PortfolioFiles
 from retrieval.documents.ingest import DocumentSource, ingest
 from retrieval.documents.normalise import normalise
 from retrieval.documents.readers import read_file

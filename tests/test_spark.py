@@ -16,7 +16,7 @@ import pytest
 
 from assistant.audit import AuditStore
 from assistant.settings import Settings
-from models.portfolio import PortfolioFiles
+from models.demo_data.generate import PortfolioFiles
 
 pytest.importorskip("pyspark")
 if not shutil.which("java"):

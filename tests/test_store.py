@@ -9,8 +9,10 @@ import numpy as np
 import pytest
 
 from retrieval.errors import StoreError
-from retrieval.index_plan import exact_top_k, recall
-from retrieval.store import EXACT_FILTER_MAX, Filter, Item, VectorStore
+from retrieval.vector_store.index_plan import exact_top_k, recall
+from retrieval.vector_store.items import Filter, Item
+from retrieval.vector_store.store import VectorStore
+from retrieval.vector_store.topk import EXACT_FILTER_MAX
 
 
 def unit_vectors(n: int, dim: int = 32, seed: int = 0, clusters: int = 40) -> np.ndarray:

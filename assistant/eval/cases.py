@@ -29,8 +29,8 @@ from pydantic import BaseModel
 
 from assistant.casefile import CaseDocument, CaseFile, CaseSource
 from assistant.settings import Settings
+from models.demo_data.generate import PortfolioFiles
 from models.errors import UnderwriterError
-from models.portfolio import PortfolioFiles
 
 FORMAT = "underwriter-eval-cases"
 SETS = ("demo", "adversarial", "lending_club", "sec")

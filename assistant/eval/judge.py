@@ -18,7 +18,7 @@ import numpy as np
 from assistant.calls import CallBook, CallCache
 from assistant.eval.scorers import Metric
 from assistant.memo import Memo
-from models.llm import LLM, LLMError
+from models.backends.llm import LLM, LLMError
 from prompts.loader import load_prompt
 
 JUDGE_METRICS = (

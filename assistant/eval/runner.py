@@ -27,8 +27,8 @@ from assistant.eval.scorers import DOCUMENT_TRUTH, SCORERS, metric_index, score_
 from assistant.memo import Memo, MemoConfig, SectionText, compose_memo, summarise_document
 from assistant.memo_render import to_markdown
 from assistant.settings import Settings
+from models.backends.llm import LLM, LLMCall, load_llm
 from models.errors import UnderwriterError
-from models.llm import LLM, LLMCall, load_llm
 from models.metrics import auc
 from prompts.loader import load_prompt
 

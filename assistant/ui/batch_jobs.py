@@ -28,8 +28,8 @@ from assistant.batch import LEDGER, BatchSummary, run_batch
 from assistant.settings import Settings
 from models import spec as spec_module
 from models.artifacts import load_model
+from models.demo_data.generate import PortfolioFiles
 from models.errors import UnderwriterError
-from models.portfolio import PortfolioFiles
 
 SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 SPEC_FILES = Path(spec_module.__file__).parent / "specs"

@@ -19,7 +19,7 @@ from models.errors import UnderwriterError
 
 def workspace_ready(settings: Settings) -> bool:
     from assistant.indexing import indexes_are_current
-    from models.portfolio import PortfolioFiles
+    from models.demo_data.generate import PortfolioFiles
 
     return (
         PortfolioFiles(settings.portfolio_dir).exists()

@@ -29,9 +29,9 @@ from assistant.decisions import Decision, decisions_for, record_decision
 from assistant.memo import DocumentFinding, Memo, memo_steps
 from assistant.memos import memo_config, open_llm, record_memo
 from assistant.settings import Settings
+from models.backends.llm import LLM
+from models.demo_data.generate import PortfolioFiles
 from models.errors import UnderwriterError
-from models.llm import LLM
-from models.portfolio import PortfolioFiles
 from models.scoring import contributions
 from retrieval.documents.ingest import DocumentSource, ingest
 

@@ -14,9 +14,9 @@ import base64
 import random
 from dataclasses import dataclass, field
 
-from models.portfolio.industries import INDUSTRIES
-from models.portfolio.render import Doc, Section
-from models.portfolio.words import CITIES, FIRST_NAMES, LAST_NAMES, NEWS_OUTLETS
+from models.demo_data.industries import INDUSTRIES
+from models.demo_data.render import Doc, Section
+from models.demo_data.words import CITIES, FIRST_NAMES, LAST_NAMES, NEWS_OUTLETS
 
 INJECTION_RATE = 0.03
 INJECTION_ORDERS = (

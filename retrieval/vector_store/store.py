@@ -1,206 +1,32 @@
-"""A FAISS vector store with a SQLite sidecar: build, add, delete, filter, save, load.
+"""A FAISS vector store with a SQLite sidecar: build, add, delete, filter, search, save, load.
 
-Layout on disk (a folder)::
-
-    CURRENT                      name of the live version, replaced atomically
-    versions/v0007/manifest.json format tag, embedder id, plan, SHA-256 of every file
-    versions/v0007/index.faiss   the FAISS index (ids = sidecar row ids)
-    versions/v0007/vectors.npy   the vectors themselves (rebuilds, exact filtered search)
-    versions/v0007/sidecar.sqlite  id -> key and metadata, plus an FTS5 table for BM25
-    versions/v0007/<name>.npy    attachments (e.g. a case library's feature matrix)
-
-A save writes a new version folder and then swaps ``CURRENT``: a crash leaves
-the previous version intact and readers never see a half-written store. A
-load checks every file against the manifest before FAISS parses anything, so
-a corrupt or foreign index is refused with a message, not a crash.
-
-Filters (merchant, tenant, document type, as-of date, exclusions) are masks
-over numpy columns kept in memory. How a filtered search runs:
-
-* small allowed set (<= ``EXACT_FILTER_MAX`` rows or <= 2% of the store):
-  exact NumPy search over just those rows;
-* exact (flat) index, or an IVF index with a restrictive filter: FAISS search
-  with an ``IDSelectorBitmap`` over the allowed ids;
-* IVF with a permissive filter (>= 50% allowed): over-fetch ``k / share * 2``
-  and drop disallowed hits, falling back to the selector if too few remain.
+Vectors and their filter columns (merchant, tenant, document type, as-of date) live in memory
+as NumPy arrays; each item's key, metadata and text live in an in-memory SQLite sidecar (with
+an FTS5 table for BM25 keyword search). Filters are masks over the columns
+(:mod:`retrieval.vector_store.topk` says how a filtered search runs). A save writes a new
+version folder and then swaps ``CURRENT`` (:mod:`retrieval.vector_store.files`): a crash
+leaves the previous version intact and readers never see a half-written store.
 """
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
 import json
-import math
-import os
-import shutil
 import sqlite3
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from models.versioned import publish_version
 from retrieval.errors import StoreError
-from retrieval.index_plan import EXACT_BELOW, IndexPlan, build_index, ivf_of, plan_for, similarity
+from retrieval.vector_store.files import FORMAT, StoreParts, open_version, read_parts, write_parts
+from retrieval.vector_store.index_plan import EXACT_BELOW, IndexPlan, build_index, ivf_of, plan_for
+from retrieval.vector_store.items import SCHEMA, STOPWORDS, Codes, Filter, Hit, Item, iso_days
+from retrieval.vector_store.topk import faiss_top_k, filtered_top_k
 
-FORMAT = "underwriter-vector-store/1"
-EXACT_FILTER_MAX = 4096
 KEEP_VERSIONS = 2
-STOPWORDS = frozenset(
-    [
-        "a",
-        "an",
-        "and",
-        "are",
-        "as",
-        "at",
-        "be",
-        "been",
-        "but",
-        "by",
-        "can",
-        "did",
-        "do",
-        "does",
-        "for",
-        "from",
-        "had",
-        "has",
-        "have",
-        "how",
-        "i",
-        "if",
-        "in",
-        "into",
-        "is",
-        "it",
-        "its",
-        "me",
-        "my",
-        "no",
-        "not",
-        "of",
-        "on",
-        "or",
-        "our",
-        "she",
-        "so",
-        "such",
-        "than",
-        "that",
-        "the",
-        "their",
-        "them",
-        "then",
-        "there",
-        "these",
-        "they",
-        "this",
-        "to",
-        "was",
-        "we",
-        "were",
-        "what",
-        "when",
-        "where",
-        "which",
-        "who",
-        "why",
-        "will",
-        "with",
-        "would",
-        "you",
-        "your",
-        "any",
-        "all",
-        "about",
-    ]
-)
-"""Left out of keyword queries: BM25 on "or" or "the" matches everything and means nothing."""
-NO_DATE = np.iinfo(np.int32).max
-
-SCHEMA = """
-CREATE TABLE items (
-    id INTEGER PRIMARY KEY,
-    key TEXT NOT NULL UNIQUE,
-    merchant_id TEXT,
-    tenant TEXT NOT NULL,
-    doc_type TEXT,
-    as_of TEXT,
-    payload TEXT NOT NULL
-);
-CREATE INDEX items_merchant ON items (merchant_id);
-CREATE VIRTUAL TABLE items_fts USING fts5 (body, tokenize = 'porter unicode61');
-CREATE TABLE records (kind TEXT NOT NULL, key TEXT NOT NULL, body TEXT NOT NULL, PRIMARY KEY (kind, key));
-"""
-
-
-@dataclass
-class Item:
-    """One stored vector's metadata. ``key`` is the caller's stable id (chunk id, case id)."""
-
-    key: str
-    merchant_id: str | None = None
-    tenant: str = "default"
-    doc_type: str | None = None
-    as_of: str | None = None
-    """ISO date; items without one are left out of any as-of search (their timing cannot be proven)."""
-    text: str | None = None
-    """Indexed for keyword (BM25) search when given."""
-    payload: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Filter:
-    merchant_ids: Sequence[str] | None = None
-    tenant: str | None = None
-    doc_types: Sequence[str] | None = None
-    before: str | None = None
-    """ISO date: only items dated strictly before it."""
-    exclude_merchants: Sequence[str] = ()
-    exclude_keys: Sequence[str] = ()
-
-
-@dataclass
-class Hit:
-    key: str
-    id: int
-    score: float
-    """Higher is better: inner product for ``ip`` stores, minus squared distance for ``l2``."""
-    item: Item
-
-
-def _days(iso: str | None) -> int:
-    if not iso:
-        return int(NO_DATE)
-    try:
-        return date.fromisoformat(str(iso)[:10]).toordinal()
-    except ValueError:
-        raise StoreError(f"as_of {iso!r} is not an ISO date (YYYY-MM-DD)") from None
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 22), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-class _Codes:
-    """String column -> small ints, for fast masks."""
-
-    def __init__(self) -> None:
-        self.code: dict[str | None, int] = {None: 0}
-
-    def of(self, value: str | None) -> int:
-        return self.code.setdefault(value, len(self.code))
-
-    def lookup(self, values: Iterable[str]) -> list[int]:
-        return [self.code[v] for v in values if v in self.code]
 
 
 class VectorStore:
@@ -222,7 +48,7 @@ class VectorStore:
         self._tenant = np.zeros(0, dtype=np.int32)
         self._doc_type = np.zeros(0, dtype=np.int32)
         self._as_of = np.zeros(0, dtype=np.int32)
-        self._codes = {"merchant": _Codes(), "tenant": _Codes(), "doc_type": _Codes()}
+        self._codes = {"merchant": Codes(), "tenant": Codes(), "doc_type": Codes()}
         self._index: Any = None
         self._key_to_id: dict[str, int] = {}
 
@@ -337,7 +163,7 @@ class VectorStore:
         if len(set(keys)) != len(keys):
             raise StoreError("duplicate keys in one add; nothing was added")
         for it in items:  # validate every date before changing anything
-            _days(it.as_of)
+            iso_days(it.as_of)
         existing = [k for k in keys if k in self._key_to_id]
         if existing and not replace:
             keep = [i for i, k in enumerate(keys) if k not in self._key_to_id]
@@ -381,7 +207,7 @@ class VectorStore:
         self._doc_type = np.concatenate(
             [self._doc_type, [codes["doc_type"].of(it.doc_type) for it in items]]
         ).astype(np.int32)
-        self._as_of = np.concatenate([self._as_of, [_days(it.as_of) for it in items]]).astype(np.int32)
+        self._as_of = np.concatenate([self._as_of, [iso_days(it.as_of) for it in items]]).astype(np.int32)
 
     def delete(self, keys: Iterable[str]) -> int:
         ids = [self._key_to_id.pop(k) for k in keys if k in self._key_to_id]
@@ -459,7 +285,7 @@ class VectorStore:
         if where.doc_types is not None:
             mask &= self._column_in(self._doc_type, codes["doc_type"].lookup(where.doc_types))
         if where.before is not None:
-            mask &= self._as_of < _days(where.before)
+            mask &= self._as_of < iso_days(where.before)
         if where.exclude_merchants:
             mask[self._ids_of_merchants(where.exclude_merchants)] = False
         for key in where.exclude_keys:
@@ -504,61 +330,10 @@ class VectorStore:
         """Ids and scores (``-1`` padded) of the top ``k`` per query among ``mask`` rows (all live rows if None)."""
         self.ensure_index()
         assert self._index is not None and self.plan is not None
-        n = len(self._vectors)
         if mask is None and self._alive.all():
-            return self._faiss_search(queries, k, None)
+            return faiss_top_k(self._index, self.plan, queries, k, None)
         mask = self._alive if mask is None else mask & self._alive
-        allowed = int(mask.sum())
-        if allowed == 0:
-            return np.full((len(queries), k), -1, np.int64), np.full((len(queries), k), -np.inf, np.float32)
-        share = allowed / max(n, 1)
-        if allowed <= EXACT_FILTER_MAX or share <= 0.02:
-            return self._exact_subset(queries, k, np.flatnonzero(mask))
-        if self.plan.kind == "ivf" and share >= 0.5:
-            fetch = min(n, math.ceil(k / share * 2) + 8)
-            ids, scores = self._faiss_search(queries, fetch, None)
-            keep = (ids >= 0) & mask[np.clip(ids, 0, n - 1)]
-            if (keep.sum(axis=1) >= min(k, allowed)).all():
-                out_ids = np.full((len(queries), k), -1, np.int64)
-                out_scores = np.full((len(queries), k), -np.inf, np.float32)
-                for r in range(len(queries)):
-                    sel = np.flatnonzero(keep[r])[:k]
-                    out_ids[r, : len(sel)], out_scores[r, : len(sel)] = ids[r, sel], scores[r, sel]
-                return out_ids, out_scores
-        return self._faiss_search(queries, k, mask)
-
-    def _faiss_search(
-        self, queries: np.ndarray, k: int, mask: np.ndarray | None
-    ) -> tuple[np.ndarray, np.ndarray]:
-        import faiss
-
-        assert self.plan is not None
-        params: Any = None
-        bitmap = None
-        if mask is not None:
-            bitmap = np.packbits(mask, bitorder="little")
-            selector = faiss.IDSelectorBitmap(len(mask), faiss.swig_ptr(bitmap))
-            if self.plan.kind == "ivf":
-                params = faiss.SearchParametersIVF(sel=selector, nprobe=self.plan.nprobe)  # type: ignore[call-arg]
-            else:
-                params = faiss.SearchParameters(sel=selector)  # type: ignore[call-arg]
-        elif self.plan.kind == "ivf":
-            params = faiss.SearchParametersIVF(nprobe=self.plan.nprobe)  # type: ignore[call-arg]
-        scores, ids = self._index.search(queries, k, params=params)
-        del bitmap
-        if self.metric == "l2":
-            scores = -scores
-        return ids, scores
-
-    def _exact_subset(self, queries: np.ndarray, k: int, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        scores = similarity(queries, self._vectors[rows], self.metric)
-        kk = min(k, len(rows))
-        top = np.argsort(-scores, axis=1, kind="stable")[:, :kk]
-        ids = np.full((len(queries), k), -1, np.int64)
-        out = np.full((len(queries), k), -np.inf, np.float32)
-        ids[:, :kk] = rows[top]
-        out[:, :kk] = np.take_along_axis(scores, top, axis=1)
-        return ids, out
+        return filtered_top_k(self._index, self.plan, self._vectors, queries, k, mask)
 
     def keyword_search(self, query: str, k: int, mask: np.ndarray | None = None) -> list[tuple[int, float]]:
         """BM25 over the items' text (SQLite FTS5); ``(id, score)`` best first, higher is better."""
@@ -588,109 +363,33 @@ class VectorStore:
     # ---- persistence -----------------------------------------------------------------------
     def save(self, root: str | Path) -> Path:
         """Write a new version under ``root`` and make it current; returns the version folder."""
-        root = Path(root)
         self.ensure_index()
-        import faiss
-
         assert self.plan is not None
-        versions = root / "versions"
-        versions.mkdir(parents=True, exist_ok=True)
-        numbers = [int(p.name[1:]) for p in versions.glob("v[0-9]*") if p.name[1:].isdigit()]
-        name = f"v{max(numbers, default=0) + 1:04d}"
-        staging = versions / f".{name}.tmp-{os.getpid()}"
-        shutil.rmtree(staging, ignore_errors=True)
-        staging.mkdir()
-        try:
-            faiss.write_index(self._index, str(staging / "index.faiss"))
-            np.save(staging / "vectors.npy", self._vectors, allow_pickle=False)
-            np.save(staging / "alive.npy", self._alive, allow_pickle=False)
-            for att, array in self.attachments.items():
-                np.save(staging / f"{att}.npy", array, allow_pickle=False)
-            disk = sqlite3.connect(staging / "sidecar.sqlite")
-            with disk:
-                self._db.backup(disk)
-            disk.close()
-            files = sorted(p.name for p in staging.iterdir())
-            manifest = {
+        plan = self.plan
+
+        def fill(folder: Path) -> None:
+            write_parts(folder, self._index, self._vectors, self._alive, self.attachments, self._db)
+
+        def manifest(version: str, hashes: dict[str, str]) -> dict[str, Any]:
+            return {
                 "format": FORMAT,
                 "embedder_id": self.embedder_id,
                 "dim": self.dim,
                 "metric": self.metric,
                 "count": len(self),
                 "exact_below": self.exact_below,
-                "plan": self.plan.to_dict(),
+                "plan": plan.to_dict(),
                 "attachments": sorted(self.attachments),
                 "info": self.info,
                 "saved_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-                "files": {f: _sha256(staging / f) for f in files},
             }
-            (staging / "manifest.json").write_text(json.dumps(manifest, indent=2))
-            for f in staging.iterdir():
-                with open(f, "rb") as handle:
-                    os.fsync(handle.fileno())
-            final = versions / name
-            os.replace(staging, final)
-            pointer = root / f".CURRENT.tmp-{os.getpid()}"
-            pointer.write_text(name + "\n")
-            os.replace(pointer, root / "CURRENT")
-        finally:
-            shutil.rmtree(staging, ignore_errors=True)
-        for old in sorted(p for p in versions.glob("v[0-9]*") if p.name != name)[:-KEEP_VERSIONS]:
-            shutil.rmtree(old, ignore_errors=True)
-        return final
+
+        return publish_version(root, fill, manifest, keep_previous=KEEP_VERSIONS)
 
     @classmethod
     def load(cls, root: str | Path, *, embedder_id: str | None = None, verify: bool = True) -> VectorStore:
         """Open the current version under ``root``; refuses anything corrupt, foreign or for another embedder."""
-        root = Path(root)
-        if root.is_file():
-            raise StoreError(
-                f"{root} is a file; a vector store is a folder written by `underwrite index build`"
-            )
-        pointer = root / "CURRENT"
-        if not pointer.is_file():
-            raise StoreError(
-                f"{root} is not an Underwriter vector store (no CURRENT); build one with `underwrite index build`"
-            )
-        folder = root / "versions" / pointer.read_text().strip()
-        try:
-            manifest = json.loads((folder / "manifest.json").read_text())
-        except (OSError, json.JSONDecodeError) as exc:
-            raise StoreError(
-                f"{folder}: manifest.json is missing or unreadable ({exc}); the store is corrupt"
-            ) from None
-        if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
-            found = manifest.get("format") if isinstance(manifest, dict) else None
-            raise StoreError(
-                f"{folder} is not a store this version can read (format {found!r}, expected {FORMAT!r})"
-            )
-        if embedder_id is not None and manifest["embedder_id"] != embedder_id:
-            raise StoreError(
-                f"{root} was built with embedder {manifest['embedder_id']}, not {embedder_id}; "
-                "rebuild the index or use the same embedder"
-            )
-        expected = set(manifest["files"])
-        required = {"index.faiss", "vectors.npy", "alive.npy", "sidecar.sqlite"} | {
-            f"{a}.npy" for a in manifest["attachments"]
-        }
-        if not required <= expected:
-            raise StoreError(
-                f"{folder}: manifest does not list {sorted(required - expected)}; the store is corrupt"
-            )
-        if verify:
-            for name, digest in manifest["files"].items():
-                path = folder / name
-                if not path.is_file():
-                    raise StoreError(f"{folder}: {name} is missing; the store is corrupt")
-                actual = _sha256(path)
-                if actual != digest:
-                    raise StoreError(
-                        f"{folder}: {name} does not match its checksum in manifest.json "
-                        f"(expected {digest[:12]}…, found {actual[:12]}…); the store is corrupt or was changed. "
-                        "Rebuild it with `underwrite index build`."
-                    )
-        import faiss
-
+        folder, manifest = open_version(root, embedder_id=embedder_id, verify=verify)
         store = cls(
             manifest["dim"],
             manifest["embedder_id"],
@@ -699,39 +398,18 @@ class VectorStore:
         )
         store.info = manifest["info"]
         store.plan = IndexPlan(**manifest["plan"])
-        try:
-            store._index = faiss.read_index(str(folder / "index.faiss"))
-            vectors = np.load(folder / "vectors.npy", allow_pickle=False)
-            alive = np.load(folder / "alive.npy", allow_pickle=False).astype(bool)
-            store.attachments = {
-                a: np.load(folder / f"{a}.npy", allow_pickle=False) for a in manifest["attachments"]
-            }
-            disk = sqlite3.connect(f"file:{folder / 'sidecar.sqlite'}?mode=ro", uri=True)
-            with contextlib.closing(disk):
-                disk.backup(store._db)
-            rows = store._db.execute(
-                "SELECT id, key, merchant_id, tenant, doc_type, as_of FROM items ORDER BY id"
-            ).fetchall()
-        except (RuntimeError, ValueError, OSError, sqlite3.DatabaseError) as exc:
-            raise StoreError(f"{folder}: could not be read ({exc}); the store is corrupt") from None
-        live_ids = np.flatnonzero(alive) if alive.shape == (len(vectors),) else None
-        if (
-            live_ids is None
-            or vectors.ndim != 2
-            or vectors.shape[1] != manifest["dim"]
-            or store._index.ntotal != len(rows)
-            or live_ids.tolist() != [r[0] for r in rows]
-        ):
-            raise StoreError(
-                f"{folder}: index, vectors and sidecar disagree about the items; the store is corrupt"
-            )
-        items = [Item(f"\0deleted-{i}") for i in range(len(vectors))]
-        for i, key, m, t, d, a in rows:
-            items[i] = Item(key, m, t, d, a)
-        store._append_columns(items, vectors)
-        store._alive = alive
-        store._key_to_id = {key: int(i) for i, key, *_ in rows}
-        ivf = ivf_of(store._index)
-        if ivf is not None:
-            ivf.nprobe = store.plan.nprobe
+        store._restore(read_parts(folder, manifest, store._db))
         return store
+
+    def _restore(self, parts: StoreParts) -> None:
+        self._index = parts.index
+        self.attachments = parts.attachments
+        items = [Item(f"\0deleted-{i}") for i in range(len(parts.vectors))]
+        for i, key, m, t, d, a in parts.rows:
+            items[i] = Item(key, m, t, d, a)
+        self._append_columns(items, parts.vectors)
+        self._alive = parts.alive
+        self._key_to_id = {key: int(i) for i, key, *_ in parts.rows}
+        ivf = ivf_of(self._index)
+        if ivf is not None and self.plan is not None:
+            ivf.nprobe = self.plan.nprobe

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from models.portfolio.industries import COUNTRIES, INDUSTRIES
+from models.demo_data.industries import COUNTRIES, INDUSTRIES
 
 HISTORY_START = np.datetime64("2021-01-01")
 HISTORY_END = np.datetime64("2024-10-31")

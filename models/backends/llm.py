@@ -92,7 +92,7 @@ def _file_fingerprint(path: Path) -> str:
 
 
 def _llamacpp(model: str | None, base_url: str | None, params: LLMParams) -> LLM:
-    from models.llm_llamacpp import LlamaCppChat
+    from models.backends.llamacpp import LlamaCppChat
 
     path = Path(model) if model else embedded_gguf_path()
     if not path.is_file():
@@ -122,7 +122,7 @@ def _openai(model: str | None, base_url: str | None, params: LLMParams) -> LLM:
 
 
 def _transformers(model: str | None, base_url: str | None, params: LLMParams) -> LLM:
-    from models.llm_transformers import TransformersChat
+    from models.backends.transformers_chat import TransformersChat
 
     if not model or not Path(model).is_dir():
         raise LLMError(

@@ -1,22 +1,7 @@
 """The similar-case library: past merchants (or loans) with what really happened to them.
 
-A case is found by what it looked like on paper at decision time, through one
-vector per case that blends two views with documented weights:
-
-* **tabular** (weight ``tabular``, default 0.6): each feature as its quantile
-  position in the library (centred; ties at mid-rank), categories one-hot (a
-  mismatch counts ``CATEGORY_MISMATCH`` = 1/3), a missing-value indicator where a
-  feature has gaps. Alternatively
-  (``representation="contributions"``) the trained model's own per-feature
-  contributions (SHAP, log-odds), scaled per feature: cases that are risky for
-  the same reasons;
-* **narrative** (weight ``text``, default 0.4): the embedding of the case's
-  documents or text fields (unit length).
-
-The parts are scaled so that the squared L2 distance between two case vectors
-is ``tabular * mean per-feature squared difference (each in [0, 1]) +
-text * (1 - cosine)``; similarity is ``1 - distance``, 1 for identical cases.
-FAISS (L2) searches these vectors.
+Each case is stored as one blended profile vector (:mod:`retrieval.similar_cases.profile`) in a
+vector store, with its decision date, outcome, PD and grade.
 
 Point in time: a search "as of" a date returns only cases decided strictly
 before it, and shows a case's outcome only once it was observable
@@ -27,7 +12,6 @@ from the case under review, with both values, so an underwriter can judge the ma
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
@@ -38,97 +22,16 @@ import numpy as np
 import pandas as pd
 
 from retrieval.errors import StoreError
-from retrieval.store import Filter, Item, VectorStore
-
-MAX_CATEGORIES = 32
-QUANTILES = 101
-MISSING_SCALE = math.sqrt(0.75) / 2
-"""A missing-indicator dimension at +-this: missing vs present differs by at most 1 in total."""
-CATEGORY_MISMATCH = 1 / 3
-"""Squared distance of two different categories: twice the expected squared difference (1/6) of two
-random quantile positions. At 1 (a mismatch as far apart as opposite extremes) industry and country
-swamped every numeric signal; chosen among 1, 1/3 and 1/6 on the Lending Club and portfolio
-evaluations (docs/retrieval.md), so those figures carry that small selection."""
-
-
-@dataclass
-class ProfileScaler:
-    """Feature values -> quantile positions and the tabular part of the case vector, fitted on the library."""
-
-    numeric: list[str]
-    categorical: list[str]
-    quantiles: dict[str, list[float]]
-    categories: dict[str, list[str]]
-    has_missing: dict[str, bool]
-
-    @classmethod
-    def fit(cls, frame: pd.DataFrame, numeric: Sequence[str], categorical: Sequence[str]) -> ProfileScaler:
-        quantiles, has_missing, categories = {}, {}, {}
-        for col in numeric:
-            values = pd.to_numeric(frame[col], errors="coerce").to_numpy(dtype=np.float64)
-            finite = values[np.isfinite(values)]
-            qs = np.quantile(finite, np.linspace(0, 1, QUANTILES)) if len(finite) else np.zeros(QUANTILES)
-            quantiles[col] = [float(q) for q in qs]
-            has_missing[col] = bool(len(finite) < len(values))
-        for col in categorical:
-            counts = frame[col].dropna().astype(str).value_counts()
-            ordered = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
-            categories[col] = [str(v) for v, _ in ordered[:MAX_CATEGORIES]]
-            has_missing[col] = bool(frame[col].isna().any())
-        return cls(list(numeric), list(categorical), quantiles, categories, has_missing)
-
-    @property
-    def features(self) -> list[str]:
-        return [*self.numeric, *self.categorical]
-
-    def positions(self, frame: pd.DataFrame) -> np.ndarray:
-        """Per feature: quantile position in [0, 1] (numeric) or category code (categorical); NaN if missing."""
-        out = np.full((len(frame), len(self.features)), np.nan, dtype=np.float64)
-        for j, col in enumerate(self.numeric):
-            x = pd.to_numeric(frame[col], errors="coerce").to_numpy(dtype=np.float64)
-            q = np.asarray(self.quantiles[col])
-            mid = (np.searchsorted(q, x, "left") + np.searchsorted(q, x, "right")) / 2.0
-            pos = np.clip((mid - 0.5) / (QUANTILES - 1), 0.0, 1.0)
-            out[:, j] = np.where(np.isfinite(x), pos, np.nan)
-        for j, col in enumerate(self.categorical, start=len(self.numeric)):
-            known = self.categories[col]
-            values = frame[col]
-            codes = pd.Index(known).get_indexer(pd.Index(values.astype(str)))
-            codes = np.where(codes < 0, len(known), codes).astype(np.float64)
-            out[:, j] = np.where(values.notna().to_numpy(), codes, np.nan)
-        return out
-
-    def tabular_vectors(self, positions: np.ndarray) -> np.ndarray:
-        """Unscaled tabular vectors: the squared difference per feature is in [0, 1]."""
-        blocks = []
-        for j, col in enumerate(self.numeric):
-            p = positions[:, j]
-            blocks.append(np.where(np.isnan(p), 0.0, p - 0.5)[:, None])
-            if self.has_missing[col]:
-                blocks.append(np.where(np.isnan(p), MISSING_SCALE, -MISSING_SCALE)[:, None])
-        for j, col in enumerate(self.categorical, start=len(self.numeric)):
-            width = len(self.categories[col]) + 1
-            onehot = np.zeros((len(positions), width))
-            codes = positions[:, j]
-            present = ~np.isnan(codes)
-            onehot[np.flatnonzero(present), codes[present].astype(int)] = math.sqrt(CATEGORY_MISMATCH / 2)
-            blocks.append(onehot)
-        return np.hstack(blocks) if blocks else np.zeros((len(positions), 0))
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-@dataclass
-class CaseWeights:
-    tabular: float = 0.6
-    text: float = 0.4
-
-    def __post_init__(self) -> None:
-        if self.tabular < 0 or self.text < 0 or not math.isclose(self.tabular + self.text, 1.0):
-            raise ValueError(
-                f"case weights must be non-negative and sum to 1, got {self.tabular} and {self.text}"
-            )
+from retrieval.similar_cases.profile import (
+    CATEGORY_MISMATCH,
+    CaseWeights,
+    ProfileScaler,
+    case_vectors,
+    raw_values,
+    shown_value,
+)
+from retrieval.vector_store.items import Filter, Item
+from retrieval.vector_store.store import VectorStore
 
 
 @dataclass
@@ -173,16 +76,6 @@ class CaseQuery:
     case_id: str | None = None
     decided_at: str | None = None
     """The case's own decision date: the default point in time of a search."""
-
-
-def _fmt(value: Any) -> str:
-    if value is None or (isinstance(value, float) and not math.isfinite(value)):
-        return "missing"
-    if isinstance(value, float):
-        if value != 0 and abs(value) < 0.1:
-            return f"{value:.4g}"
-        return f"{value:,.2f}".rstrip("0").rstrip(".") if abs(value) < 1e6 else f"{value:,.0f}"
-    return str(value)
 
 
 class CaseLibrary:
@@ -237,7 +130,7 @@ class CaseLibrary:
         scale = None
         if contributions is not None:
             scale = np.maximum(np.std(contributions, axis=0) * 4, 1e-6)
-        raw = cls._raw_values(frame, scaler)
+        raw = raw_values(frame, scaler)
         info = {
             "kind": "case-library",
             "scaler": scaler.to_dict(),
@@ -249,7 +142,7 @@ class CaseLibrary:
             "outcome_window_days": int(outcome_window_days),
             "source": source or {},
         }
-        probe = cls._vectors(scaler, weights, positions, text_vectors, contributions, scale)
+        probe = case_vectors(scaler, weights, positions, text_vectors, contributions, scale)
         kwargs = {"exact_below": exact_below} if exact_below else {}
         store = VectorStore(probe.shape[1], embedder_id, metric="l2", **kwargs)
         store.info = info
@@ -278,33 +171,6 @@ class CaseLibrary:
             "text": (text_vectors if text_vectors is not None else np.zeros((n, 0))).astype(np.float32),
         }
         return cls(store)
-
-    @staticmethod
-    def _raw_values(frame: pd.DataFrame, scaler: ProfileScaler) -> np.ndarray:
-        """Numeric raw values (float32, NaN when missing); categoricals are shown from their codes."""
-        raw = np.full((len(frame), len(scaler.numeric)), np.nan, dtype=np.float32)
-        for j, col in enumerate(scaler.numeric):
-            raw[:, j] = pd.to_numeric(frame[col], errors="coerce").to_numpy(dtype=np.float64)
-        return raw
-
-    @staticmethod
-    def _vectors(
-        scaler: ProfileScaler,
-        weights: CaseWeights,
-        positions: np.ndarray,
-        text_vectors: np.ndarray | None,
-        contributions: np.ndarray | None,
-        scale: np.ndarray | None,
-    ) -> np.ndarray:
-        features = max(len(scaler.features), 1)
-        if contributions is not None and scale is not None:
-            tab = np.clip(contributions / scale, -0.5, 0.5)
-        else:
-            tab = scaler.tabular_vectors(positions)
-        parts = [tab * math.sqrt(weights.tabular / features)]
-        if text_vectors is not None and text_vectors.shape[1]:
-            parts.append(text_vectors * math.sqrt(weights.text / 2))
-        return np.ascontiguousarray(np.hstack(parts), dtype=np.float32)
 
     # ---- persistence ----------------------------------------------------------------------------
     def save(self, root: str | Path) -> Path:
@@ -361,7 +227,7 @@ class CaseLibrary:
                 if text_vector is None
                 else np.atleast_2d(text_vector)
             )
-        vector = self._vectors(
+        vector = case_vectors(
             self.scaler,
             self.weights,
             positions,
@@ -369,7 +235,7 @@ class CaseLibrary:
             None if contributions is None else np.atleast_2d(contributions),
             self.contribution_scale if self.representation == "contributions" else None,
         )[0]
-        raw_numeric = self._raw_values(row, self.scaler)[0]
+        raw_numeric = raw_values(row, self.scaler)[0]
         return CaseQuery(
             vector, positions[0], self._display_values(positions[0], raw_numeric, row), None if text is None else text[0],
             merchant_id, case_id, decided_at,
@@ -434,7 +300,11 @@ class CaseLibrary:
         def match(j: int) -> FeatureMatch:
             f = features[j]
             return FeatureMatch(
-                f, self.names.get(f, f), _fmt(query.raw[j]), _fmt(raw[j]), round(float(diffs[j]), 3)
+                f,
+                self.names.get(f, f),
+                shown_value(query.raw[j]),
+                shown_value(raw[j]),
+                round(float(diffs[j]), 3),
             )
 
         furthest = [match(int(j)) for j in order[::-1][:explain] if diffs[j] > 0]

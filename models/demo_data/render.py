@@ -10,7 +10,7 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass, field
 
-from models.portfolio.pdf import render_pdf
+from models.demo_data.pdf import render_pdf
 
 
 @dataclass

@@ -29,11 +29,11 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
+from models.demo_data.documents import make_identity, plan_documents
+from models.demo_data.merchants import generate_merchants
+from models.demo_data.render import render
+from models.demo_data.words import ADJECTIVES, NOUNS, SUFFIXES
 from models.errors import UnderwriterError
-from models.portfolio.documents import make_identity, plan_documents
-from models.portfolio.merchants import generate_merchants
-from models.portfolio.render import render
-from models.portfolio.words import ADJECTIVES, NOUNS, SUFFIXES
 
 GENERATOR_VERSION = 1
 MAX_MERCHANTS = 2_000_000
