@@ -26,13 +26,20 @@ from typing import Any
 import pandas as pd
 
 from assistant.audit import AuditStore
-from assistant.calls import CallBook
-from assistant.casefile import CaseChunk, CaseFile, CaseSource, score_row, similar_line
-from assistant.memo import comparison_facts, quotable, truth_of
-from assistant.validation import Verdict, check_sentence, citations, split_sentences, support
+from assistant.backends import open_embedder, open_llm
+from assistant.case.facts import score_row
+from assistant.case.schema import CaseChunk, CaseFile, similar_line
+from assistant.case.source import CaseSource
+from assistant.memo.calls import CallBook
+from assistant.memo.sections import comparison_facts
+from assistant.memo.summaries import quotable
+from assistant.memo.validation import Verdict, check_sentence, citations, split_sentences, support, truth_of
+from assistant.settings import Settings
+from assistant.workspace import Workspace
 from models.backends.llm import LLM
 from models.errors import UnderwriterError
 from prompts.loader import load_prompt
+from retrieval.passages import DocumentIndex
 
 PASSAGES = 3
 PASSAGE_CHARS = 700
@@ -260,3 +267,14 @@ class ChatSession:
             return False
         answer.citations += [t for t in sources if f"[{t}]" in sentence and t not in answer.citations]
         return True
+
+
+def open_chat(
+    settings: Settings, case_id: str, audit: AuditStore | None, *, source_args: dict[str, Any] | None = None
+) -> ChatSession:
+    """A chat about one case with the configured LLM; portfolio cases search their documents by meaning."""
+    source = CaseSource(settings, **(source_args or {}))
+    index = None
+    if source.store is not None:
+        index = DocumentIndex.load(Workspace(settings).documents_index_dir, open_embedder(settings))
+    return ChatSession(source, case_id, open_llm(settings), audit, document_index=index)

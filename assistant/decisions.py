@@ -1,4 +1,5 @@
-"""An underwriter's decision on a case, recorded in the audit trail.
+"""An underwriter's decision on a case, recorded in the audit trail: the one service the CLI and the
+workbench both call (:func:`decide`, :func:`decide_on_memo`).
 
 The ``decisions`` table keeps the decision and a JSON note holding the conditions, the free
 note, the model's band and PD at the time and, when the underwriter departs from the
@@ -13,6 +14,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from assistant.audit import AuditStore
+from assistant.memo.record import stored_memo
 from models.errors import UnderwriterError
 from models.policy import BANDS
 
@@ -72,6 +74,50 @@ def record_decision(audit: AuditStore, decision: Decision) -> int:
         underwriter=decision.underwriter.strip(),
         decision=decision.decision,
         note=decision.note_json(),
+    )
+
+
+def decide(
+    audit: AuditStore,
+    *,
+    case_id: str,
+    model_band: str,
+    model_pd: float,
+    decision: str,
+    underwriter: str,
+    memo_id: str = "",
+    conditions: str = "",
+    note: str = "",
+    override_reason: str = "",
+) -> Decision:
+    """Check and record a decision on a case whose model band and PD are known; ``conditions`` as
+    typed (one per line or separated by semicolons). Nothing is recorded when a field is wrong."""
+    made = Decision(
+        merchant_id=case_id,
+        decision=decision,
+        underwriter=underwriter,
+        memo_id=memo_id,
+        model_band=model_band,
+        model_pd=model_pd,
+        conditions=parse_conditions(conditions),
+        note=note,
+        override_reason=override_reason,
+    )
+    record_decision(audit, made)
+    return made
+
+
+def decide_on_memo(audit: AuditStore, memo_id: str, **form: str) -> Decision:
+    """A decision on the case of a recorded memo, against the band and PD that memo was written with."""
+    memo = stored_memo(audit, memo_id)
+    score = json.loads(memo["inputs"])["case"]["score"]
+    return decide(
+        audit,
+        case_id=memo["merchant_id"],
+        model_band=score["band"],
+        model_pd=score["pd"],
+        memo_id=memo_id,
+        **form,
     )
 
 

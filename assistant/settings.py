@@ -26,6 +26,7 @@ from models.backends.llm import LLMParams
 from models.errors import UnderwriterError
 from models.training import TrainConfig
 from retrieval.documents.limits import ReaderLimits
+from retrieval.similar_cases.profile import CaseWeights
 
 DEFAULT_CONFIG_FILE = "underwriter.toml"
 
@@ -105,6 +106,9 @@ class IndexSettings(BaseModel):
     outcome_window_days: int = Field(365, ge=0)
     """Days after a decision before its outcome counts as known (the portfolio's outcome is 12-month loss)."""
     limits: ReaderLimitSettings = ReaderLimitSettings()
+
+    def case_weights(self) -> CaseWeights:
+        return CaseWeights(round(self.tabular_weight, 10), round(1.0 - self.tabular_weight, 10))
 
 
 class LLMSettings(BaseModel):
@@ -219,33 +223,6 @@ class Settings(BaseSettings):
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls))
-
-    @property
-    def portfolio_dir(self) -> Path:
-        return self.workspace / "demo" / "portfolio"
-
-    @property
-    def model_dir(self) -> Path:
-        return self.workspace / "models" / "merchant"
-
-    @property
-    def scores_path(self) -> Path:
-        return self.workspace / "demo" / "scores.csv"
-
-    @property
-    def documents_index_dir(self) -> Path:
-        return self.workspace / "index" / "documents"
-
-    def case_library_dir(self, name: str = "merchants") -> Path:
-        return self.workspace / "index" / "cases" / name
-
-    @property
-    def audit_target(self) -> str:
-        return self.audit.url or str(self.workspace / "audit" / "audit.sqlite")
-
-    @property
-    def embedding_cache_path(self) -> Path:
-        return self.workspace / "cache" / "embeddings.sqlite"
 
 
 def load_settings(config: str | Path | None = None, **overrides: Any) -> Settings:

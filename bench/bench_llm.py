@@ -29,15 +29,17 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from assistant.audit import AuditStore  # noqa: E402
-from assistant.batch import run_batch  # noqa: E402
-from assistant.casefile import CaseSource  # noqa: E402
+from assistant.backends import open_embedder, open_llm  # noqa: E402
+from assistant.case.source import CaseSource  # noqa: E402
 from assistant.chat import ChatSession  # noqa: E402
-from assistant.indexing import build_indexes, indexes_are_current, open_embedder  # noqa: E402
-from assistant.memos import generate_memo, memo_config, open_llm  # noqa: E402
+from assistant.jobs.demo import run_demo  # noqa: E402
+from assistant.jobs.index_build import build_indexes  # noqa: E402
+from assistant.jobs.memo_batch import run_batch  # noqa: E402
+from assistant.memo.config import memo_config  # noqa: E402
+from assistant.memo.record import generate_memo  # noqa: E402
 from assistant.settings import load_settings  # noqa: E402
-from assistant.workflows import run_demo  # noqa: E402
+from assistant.workspace import Workspace  # noqa: E402
 from models.backends.llm import embedded_gguf_path, stream  # noqa: E402
-from models.demo_data import PortfolioFiles  # noqa: E402
 from retrieval.passages import DocumentIndex  # noqa: E402
 
 DECODE_MESSAGES = [
@@ -96,7 +98,7 @@ def main() -> None:
     args = parser.parse_args()
 
     settings = load_settings(None, threads=2)
-    if not (settings.model_dir / "CURRENT").is_file() or not indexes_are_current(settings):
+    if not Workspace(settings).has_model() or not Workspace(settings).indexes_current():
         run_demo(settings, progress=False)
         build_indexes(settings, progress=False)
     results: dict = {"machine": "2 cores (reference machine)", "threads": settings.threads}
@@ -118,7 +120,7 @@ def main() -> None:
     print("decode", results["decode"], flush=True)
 
     # 2. memo latency, merchants with exactly 5 documents, nothing cached
-    files = PortfolioFiles(settings.portfolio_dir)
+    files = Workspace(settings).portfolio
     docs = pd.read_csv(files.documents, dtype=str)
     counts = docs.groupby("merchant_id").size()
     five = sorted(counts[counts == 5].index)[: args.memos]
@@ -148,7 +150,7 @@ def main() -> None:
     print("memo", results["memo_latency"], flush=True)
 
     # 3. chat: time to the first shown piece of a document answer
-    index = DocumentIndex.load(settings.documents_index_dir, open_embedder(settings))
+    index = DocumentIndex.load(Workspace(settings).documents_index_dir, open_embedder(settings))
     firsts, answers = [], []
     for merchant in five[:5]:
         chat = ChatSession(source, merchant, llm, None, document_index=index)

@@ -24,8 +24,8 @@ from pathlib import Path
 import numpy as np
 import xgboost as xgb
 
+from assistant.jobs.modeling import train_model
 from assistant.settings import load_settings
-from assistant.workflows import train_model
 from models.artifacts import load_model
 from models.demo_data.merchants import generate_merchants
 from models.scoring import contributions, score_matrix, top_reasons

@@ -28,10 +28,12 @@ sys.path.insert(0, str(ROOT))
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from assistant.jobs.batch_score import score_locally  # noqa: E402
+from assistant.jobs.prepare import prepare_workspace  # noqa: E402
 from assistant.settings import load_settings  # noqa: E402
-from assistant.spark_jobs import score_locally, score_with_spark, spark_session  # noqa: E402
-from assistant.ui.launch import prepare_workspace, workspace_ready  # noqa: E402
-from models.demo_data import PortfolioFiles  # noqa: E402
+from assistant.spark.score import score_with_spark  # noqa: E402
+from assistant.spark.session import spark_session  # noqa: E402
+from assistant.workspace import Workspace  # noqa: E402
 from models.partition_scoring import model_from_payload, model_payload, score_records  # noqa: E402
 
 
@@ -55,24 +57,26 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     args = parser.parse_args()
     settings = load_settings()
-    if not workspace_ready(settings):
+    if not Workspace(settings).ready():
         prepare_workspace(settings)
     work = settings.workspace / "bench" / "spark"
     shutil.rmtree(work / "out", ignore_errors=True)
     data = big_portfolio(
-        PortfolioFiles(settings.portfolio_dir).merchants, args.rows, work / f"merchants_{args.rows}.csv"
+        Workspace(settings).portfolio.merchants, args.rows, work / f"merchants_{args.rows}.csv"
     )
     size_mb = data.stat().st_size / 1e6
     print(f"{args.rows:,} rows, {size_mb:.0f} MB CSV")
     results: dict = {"rows": args.rows, "csv_mb": round(size_mb, 1), "machine": f"{os.cpu_count()} cores"}
 
     t = time.perf_counter()
-    local = score_locally(settings, model=settings.model_dir, data=data, out=work / "out" / "local")
+    local = score_locally(
+        settings, model=Workspace(settings).model_dir, data=data, out=work / "out" / "local"
+    )
     results["single_process_s"] = time.perf_counter() - t
     print(f"single process (2 threads): {results['single_process_s']:.1f} s ({local.rows_scored:,} rows)")
 
     raw = pd.read_csv(data, dtype=str)
-    model = model_from_payload(model_payload(settings.model_dir), nthread=1)
+    model = model_from_payload(model_payload(Workspace(settings).model_dir), nthread=1)
     t = time.perf_counter()
     for start in range(0, len(raw), 100_000):  # the batches Spark would hand a worker, in one thread
         score_records(model, raw.iloc[start : start + 100_000], nthread=1)
@@ -86,7 +90,7 @@ def main() -> None:
         started = time.perf_counter() - t
         t = time.perf_counter()
         run = score_with_spark(
-            settings, model=settings.model_dir, data=data, out=work / "out" / master, spark=spark
+            settings, model=Workspace(settings).model_dir, data=data, out=work / "out" / master, spark=spark
         )
         job = time.perf_counter() - t
         spark.stop()

@@ -31,8 +31,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from assistant.jobs.prepare import prepare_workspace  # noqa: E402
 from assistant.settings import load_settings  # noqa: E402
-from assistant.ui.launch import prepare_workspace, workspace_ready  # noqa: E402
+from assistant.workspace import Workspace  # noqa: E402
 from tests.ui_server import free_port  # noqa: E402
 
 RUNS = 3
@@ -82,7 +83,7 @@ def main() -> None:
     from gradio_client import Client
 
     settings = load_settings()
-    if not workspace_ready(settings):
+    if not Workspace(settings).ready():
         prepare_workspace(settings)
     bare_script = Path(tempfile.mkdtemp()) / "bare_app.py"
     bare_script.write_text(BARE_APP)

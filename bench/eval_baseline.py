@@ -20,12 +20,15 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from assistant.eval.cases import demo_cases, lending_club_cases, sec_cases, write_case_set  # noqa: E402
+from assistant.eval.case_sets import demo_cases, lending_club_cases, sec_cases, write_case_set  # noqa: E402
 from assistant.eval.report import write_reports  # noqa: E402
 from assistant.eval.runner import load_run, parse_variants, run_eval  # noqa: E402
-from assistant.indexing import build_indexes, indexes_are_current  # noqa: E402
+from assistant.jobs.demo import run_demo  # noqa: E402
+from assistant.jobs.index_build import build_indexes  # noqa: E402
+from assistant.jobs.modeling import train_model  # noqa: E402
 from assistant.settings import load_settings  # noqa: E402
-from assistant.workflows import run_demo, train_model  # noqa: E402
+from assistant.workspace import Workspace  # noqa: E402
+from models.versioned import has_current  # noqa: E402
 
 OUT = REPO / "bench" / "results" / "eval_baseline"
 LENDING_CLUB = REPO / "data" / "lc_small_business_2007_2010.csv"
@@ -44,13 +47,13 @@ def main() -> None:
     )
     wanted = parser.parse_args().sets.split(",")
     settings = load_settings(None, threads=2)
-    if not (settings.model_dir / "CURRENT").is_file() or not indexes_are_current(settings):
+    if not Workspace(settings).has_model() or not Workspace(settings).indexes_current():
         run_demo(settings, progress=False)
         build_indexes(settings, progress=False)
     lc_model = settings.workspace / "models" / "lending_club"
-    if not (lc_model / "CURRENT").is_file():
+    if not has_current(lc_model):
         train_model(settings, spec="lending_club", data=LENDING_CLUB, out=lc_model, progress=False)
-    if not (settings.case_library_dir("lending_club_small_business") / "CURRENT").is_file():
+    if not has_current(Workspace(settings).case_library_dir("lending_club_small_business")):
         build_indexes(settings, spec="lending_club", data=LENDING_CLUB, model=lc_model, progress=False)
     builders = {
         "demo": lambda: demo_cases(settings, 40),

@@ -23,12 +23,17 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from assistant.audit import AuditStore  # noqa: E402
-from assistant.casefile import CaseSource  # noqa: E402
-from assistant.indexing import build_indexes, indexes_are_current  # noqa: E402
-from assistant.memos import generate_memo, memo_config, open_llm  # noqa: E402
+from assistant.backends import open_llm  # noqa: E402
+from assistant.case.source import CaseSource  # noqa: E402
+from assistant.jobs.demo import run_demo  # noqa: E402
+from assistant.jobs.index_build import build_indexes  # noqa: E402
+from assistant.jobs.modeling import train_model  # noqa: E402
+from assistant.memo.config import memo_config  # noqa: E402
+from assistant.memo.record import generate_memo  # noqa: E402
 from assistant.settings import Settings, load_settings  # noqa: E402
-from assistant.workflows import run_demo, train_model  # noqa: E402
+from assistant.workspace import Workspace  # noqa: E402
 from models.spec import load_spec  # noqa: E402
+from models.versioned import has_current  # noqa: E402
 
 LENDING_CLUB = REPO / "data" / "lc_small_business_2007_2010.csv"
 
@@ -79,10 +84,10 @@ def evaluate(settings: Settings, source: CaseSource, ids: list[str], example: Pa
 
 def lending_club_source(settings: Settings) -> tuple[CaseSource, list[str]]:
     model_dir = settings.workspace / "models" / "lending_club"
-    if not (model_dir / "CURRENT").is_file():
+    if not has_current(model_dir):
         train_model(settings, spec="lending_club", data=LENDING_CLUB, out=model_dir, progress=False)
     spec = load_spec("lending_club")
-    if not (settings.case_library_dir(spec.name) / "CURRENT").is_file():
+    if not has_current(Workspace(settings).case_library_dir(spec.name)):
         build_indexes(settings, spec="lending_club", data=LENDING_CLUB, model=model_dir, progress=False)
     source = CaseSource(
         settings, spec="lending_club", data=str(LENDING_CLUB), model=str(model_dir), library=spec.name
@@ -102,7 +107,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=REPO / "bench" / "results" / "memo_eval.json")
     args = parser.parse_args()
     settings = load_settings(None, threads=2)
-    if not (settings.model_dir / "CURRENT").is_file() or not indexes_are_current(settings):
+    if not Workspace(settings).has_model() or not Workspace(settings).indexes_current():
         run_demo(settings, progress=False)
         build_indexes(settings, progress=False)
     results = {"llm": open_llm(settings).model_id}

@@ -34,8 +34,8 @@ from pathlib import Path
 
 import numpy as np
 
+from assistant.jobs.modeling import train_model
 from assistant.settings import load_settings
-from assistant.workflows import train_model
 from models import metrics
 from models.artifacts import load_model
 from models.backends.embedders import load_embedder

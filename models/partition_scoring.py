@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import tempfile
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -103,21 +103,11 @@ def score_records(
 
 
 def score_partitions(
-    payload: dict[str, bytes], *, nthread: int = 1, reasons: str = "all", fail_marker: str | None = None
-):
-    """The function ``mapInPandas`` runs: an iterator of raw frames in, scored frames out.
-
-    ``fail_marker`` (tests only) makes the first attempt of the first partition fail after
-    touching that file, to prove a retried task writes its rows exactly once."""
+    payload: dict[str, bytes], *, nthread: int = 1, reasons: str = "all"
+) -> Callable[[Iterable[pd.DataFrame]], Iterator[pd.DataFrame]]:
+    """The function ``mapInPandas`` runs: an iterator of raw frames in, scored frames out."""
 
     def run(frames: Iterable[pd.DataFrame]) -> Iterator[pd.DataFrame]:
-        if fail_marker:
-            from pyspark import TaskContext
-
-            context = TaskContext.get()
-            if context is not None and context.partitionId() == 0 and context.attemptNumber() == 0:
-                Path(fail_marker).touch()
-                raise RuntimeError("injected failure of the first attempt")
         model = model_from_payload(payload, nthread)
         for raw in frames:
             yield score_records(model, raw, nthread=nthread, reasons=reasons)

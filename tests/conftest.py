@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from assistant.jobs.modeling import TrainOutcome, train_model
 from assistant.settings import Settings, load_settings
-from assistant.workflows import TrainOutcome, train_model
 from models.demo_data.generate import PortfolioFiles, generate_portfolio
 
 REPO = Path(__file__).resolve().parents[1]
@@ -61,7 +61,7 @@ def trained(portfolio: PortfolioFiles, tmp_path_factory: pytest.TempPathFactory)
 def memo_workspace(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     """A small demo workspace with its document index and case library, and settings that keep the
     embedded LLM's answers short (tests exercise the real model, briefly)."""
-    from assistant.indexing import build_indexes
+    from assistant.jobs.index_build import build_indexes
 
     settings = load_settings(
         None,

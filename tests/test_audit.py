@@ -133,8 +133,10 @@ def test_concurrent_writers_build_one_unbroken_chain(tmp_path: Path):
 
 
 def test_audit_cli_verifies_replays_and_records_decisions(memo_workspace, tmp_path, monkeypatch):
-    from assistant.casefile import CaseSource
-    from assistant.memos import generate_memo, memo_config, open_llm
+    from assistant.backends import open_llm
+    from assistant.case.source import CaseSource
+    from assistant.memo.config import memo_config
+    from assistant.memo.record import generate_memo
     from tests.test_cli import underwrite
 
     source = CaseSource(memo_workspace)

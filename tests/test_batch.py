@@ -14,9 +14,12 @@ from pathlib import Path
 import pytest
 
 from assistant.audit import AuditStore
-from assistant.batch import LEDGER, Ledger, run_batch
-from assistant.casefile import CaseSource
-from assistant.memos import generate_memo, memo_config, open_llm
+from assistant.backends import open_llm
+from assistant.case.source import CaseSource
+from assistant.jobs.memo_batch import LEDGER, Ledger, run_batch
+from assistant.memo.config import memo_config
+from assistant.memo.record import generate_memo
+from assistant.workspace import Workspace
 from tests.conftest import REPO
 
 
@@ -87,7 +90,7 @@ def test_a_batch_killed_with_sigkill_resumes_and_writes_each_memo_exactly_once(m
     cases = assert_only_whole_files(out)
     assert len(cases) == 6 and not list(out.glob(".*.partial"))
     run_id = finished.stdout.split(":")[0]
-    with AuditStore.open(memo_workspace.audit_target) as audit:
+    with AuditStore.open(Workspace(memo_workspace).audit_target) as audit:
         memos = [r for r in audit.rows("memos") if r["run_id"] == run_id]
         assert sorted(r["merchant_id"] for r in memos) == cases  # one memo per case, none twice
         stored = {r["merchant_id"]: r["memo_id"] for r in memos}
@@ -111,14 +114,16 @@ def test_a_memo_recorded_before_a_kill_is_recovered_without_a_new_llm_call(memo_
     ledger = Ledger(out)
     run_id = ledger.run_id()
     ledger.close()
-    with AuditStore.open(memo_workspace.audit_target) as audit:  # step 1 done, then the process died
+    with AuditStore.open(
+        Workspace(memo_workspace).audit_target
+    ) as audit:  # step 1 done, then the process died
         generate_memo(
             source, cases[0], open_llm(memo_workspace), audit, memo_config(memo_workspace), run_id=run_id
         )
         calls_before = audit.count("llm_calls")
     summary = run_batch(memo_workspace, cases, out, workers=1, progress=False)
     assert summary.recovered == 1 and summary.done == 1 and summary.failed == 0
-    with AuditStore.open(memo_workspace.audit_target) as audit:
+    with AuditStore.open(Workspace(memo_workspace).audit_target) as audit:
         assert len([r for r in audit.rows("memos") if r["run_id"] == run_id]) == 2
         assert audit.count("llm_calls") > calls_before  # only the second case called the LLM
     assert assert_only_whole_files(out) == sorted(cases)

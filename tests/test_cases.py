@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from assistant.workflows import TrainOutcome
+from assistant.jobs.modeling import TrainOutcome
 from models.dataset import load_dataset
 from models.demo_data.generate import PortfolioFiles
 from models.spec import load_spec

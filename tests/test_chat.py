@@ -6,11 +6,11 @@ import pandas as pd
 import pytest
 
 from assistant.audit import AuditStore
-from assistant.casefile import CaseSource, score_row
+from assistant.backends import open_embedder, open_llm
+from assistant.case.facts import score_row
+from assistant.case.source import CaseSource
 from assistant.chat import ChatSession
-from assistant.indexing import open_embedder
-from assistant.memos import open_llm
-from models.demo_data.generate import PortfolioFiles
+from assistant.workspace import Workspace
 from models.errors import UnderwriterError
 from retrieval.passages import DocumentIndex
 from tests.fakes import ObeyingChat, ScriptedChat, fake_llm
@@ -24,7 +24,7 @@ def source(memo_workspace):
 
 @pytest.fixture(scope="module")
 def index(memo_workspace):
-    return DocumentIndex.load(memo_workspace.documents_index_dir, open_embedder(memo_workspace))
+    return DocumentIndex.load(Workspace(memo_workspace).documents_index_dir, open_embedder(memo_workspace))
 
 
 def session(source, llm=None, audit=None, index=None, merchant=None) -> ChatSession:
@@ -98,7 +98,7 @@ def test_invented_figures_never_reach_the_underwriter(source, index):
 
 
 def test_an_obeying_model_cannot_talk_the_case_up(memo_workspace, source, index):
-    documents = pd.read_csv(PortfolioFiles(memo_workspace.portfolio_dir).documents, dtype=str)
+    documents = pd.read_csv(Workspace(memo_workspace).portfolio.documents, dtype=str)
     flagged = documents.loc[documents["injection_kind"].notna()]
     merchant, doc_type = flagged.iloc[0]["merchant_id"], flagged.iloc[0]["doc_type"]
     chat = session(source, fake_llm(ObeyingChat(), "obeying"), index=index, merchant=merchant)

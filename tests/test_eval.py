@@ -7,14 +7,15 @@ import shutil
 
 import pytest
 
-from assistant.calls import CallBook
-from assistant.eval.cases import demo_cases, read_case_set, write_case_set
+from assistant.backends import open_llm
+from assistant.eval.case_sets import demo_cases, read_case_set, write_case_set
 from assistant.eval.compare import compare, gate
 from assistant.eval.judge import agreement, judge_memo, labelled_examples
 from assistant.eval.runner import load_run, outcome_alignment, parse_variants, run_eval
 from assistant.eval.scorers import SCORERS, score_output
-from assistant.memo import MemoConfig, compose_memo
-from assistant.memos import open_llm
+from assistant.memo.calls import CallBook
+from assistant.memo.compose import compose_memo
+from assistant.memo.config import MemoConfig
 from models.errors import UnderwriterError
 from tests.fakes import ObeyingChat, ScriptedChat, fake_llm
 from tests.test_cli import underwrite
@@ -186,7 +187,7 @@ def test_the_judge_grades_and_its_agreement_is_measured(case_set):
 
 
 def test_the_summary_task_runs_on_long_sec_items(memo_workspace, tmp_path):
-    from assistant.eval.cases import sec_cases
+    from assistant.eval.case_sets import sec_cases
     from tests.conftest import SHARED_DATA, require_file
 
     archive = require_file(SHARED_DATA / "sec_10k" / "filings_dev.zip")

@@ -9,9 +9,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from assistant.indexing import IndexReport, build_indexes, search_documents, similar_cases
+from assistant.jobs.evidence import search_documents, similar_cases
+from assistant.jobs.index_build import IndexReport, build_indexes
 from assistant.settings import Settings, load_settings
-from models.demo_data.generate import PortfolioFiles
+from assistant.workspace import Workspace
 from models.errors import UnderwriterError
 from retrieval.embedding_cache import EmbeddingCache
 from retrieval.similar_cases.library import CaseLibrary
@@ -32,13 +33,13 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, IndexRepo
 
 def test_build_reads_screens_and_indexes_every_document(built):
     settings, report = built
-    docs = pd.read_csv(PortfolioFiles(settings.portfolio_dir).documents, dtype=str)
+    docs = pd.read_csv(Workspace(settings).portfolio.documents, dtype=str)
     assert report.documents == len(docs) and report.failures == []
     assert {f["doc_id"] for f in report.flagged} == set(docs.loc[docs["injection_kind"].notna(), "doc_id"])
     assert report.embedded == report.chunks > report.documents
-    merchants = pd.read_csv(PortfolioFiles(settings.portfolio_dir).merchants)
+    merchants = pd.read_csv(Workspace(settings).portfolio.merchants)
     assert report.cases == int((merchants["status"] == "historical").sum())
-    assert (settings.documents_index_dir / "CURRENT").is_file()
+    assert (Workspace(settings).documents_index_dir / "CURRENT").is_file()
 
 
 def test_rebuild_embeds_nothing_twice(built):
@@ -59,7 +60,7 @@ def test_embedding_cache_returns_the_same_vectors(embedder, tmp_path: Path):
 
 
 def _merchant_with(settings: Settings, doc_type: str) -> tuple[str, pd.Series]:
-    docs = pd.read_csv(PortfolioFiles(settings.portfolio_dir).documents, dtype=str)
+    docs = pd.read_csv(Workspace(settings).portfolio.documents, dtype=str)
     row = docs[(docs["doc_type"] == doc_type) & docs["injection_kind"].isna()].iloc[0]
     return str(row["merchant_id"]), row
 
@@ -79,7 +80,7 @@ def test_search_finds_the_passage_that_answers_and_cites_it(built):
 def test_keyword_search_catches_exact_identifiers(built):
     settings, _ = built
     merchant, row = _merchant_with(settings, "bank_statement")
-    text = (PortfolioFiles(settings.portfolio_dir).root / row["path"]).read_bytes().decode("latin-1")
+    text = (Workspace(settings).portfolio.root / row["path"]).read_bytes().decode("latin-1")
     account = re.search(r"account (\d{8,})", text)
     assert account, "bank statements name their account number"
     passages = search_documents(settings, f"account {account.group(1)}", merchant_id=merchant, k=3)
@@ -96,7 +97,7 @@ def test_search_as_of_before_the_documents_arrived_finds_nothing(built):
 
 def test_similar_cases_for_an_applicant_are_past_and_explained(built):
     settings, _ = built
-    merchants = pd.read_csv(PortfolioFiles(settings.portfolio_dir).merchants, dtype=str)
+    merchants = pd.read_csv(Workspace(settings).portfolio.merchants, dtype=str)
     applicant = merchants[merchants["status"] == "applicant"].iloc[0]
     found = similar_cases(settings, applicant["merchant_id"], k=8)
     assert not found.in_library and found.as_of == applicant["decision_date"] and len(found.hits) == 8
@@ -108,7 +109,7 @@ def test_similar_cases_for_an_applicant_are_past_and_explained(built):
 
 def test_similar_cases_for_a_past_merchant_use_its_own_date(built):
     settings, _ = built
-    library = CaseLibrary.load(settings.case_library_dir("merchants"))
+    library = CaseLibrary.load(Workspace(settings).case_library_dir("merchants"))
     case_id = library.store.items_where("1 ORDER BY as_of DESC LIMIT 1")[0][1]
     found = similar_cases(settings, case_id, k=100)
     assert found.in_library and all(h.decided_at < str(found.as_of) for h in found.hits)
@@ -147,7 +148,7 @@ def test_dataset_spec_library_from_lending_club(tmp_path: Path):
     settings = load_settings(None, workspace=tmp_path / "ws", threads=2)
     report = build_indexes(settings, spec="lending_club", data=path, progress=False)
     assert report.cases == 903 and report.document_dir is None
-    library = CaseLibrary.load(settings.case_library_dir("lending_club_small_business"))
+    library = CaseLibrary.load(Workspace(settings).case_library_dir("lending_club_small_business"))
     assert library.text_dim == 384 and library.weights.text == pytest.approx(0.4)
     found = similar_cases(settings, "LendingClubData_2010:51", k=10, library="lending_club_small_business")
     assert len(found.hits) == 10 and all(h.decided_at < "2010-12-01" for h in found.hits)
@@ -181,15 +182,14 @@ def test_case_profile_from_the_models_contributions(built, tmp_path: Path):
         demo={"merchants": 150, "seed": 4},
         index={"case_profile": "contributions"},
     )
-    from assistant.indexing import indexes_are_current
 
-    assert indexes_are_current(settings) and not indexes_are_current(other), (
+    assert Workspace(settings).indexes_current() and not Workspace(other).indexes_current(), (
         "a changed profile means a rebuild"
     )
     build_indexes(other, progress=False)
-    library = CaseLibrary.load(other.case_library_dir("merchants"))
+    library = CaseLibrary.load(Workspace(other).case_library_dir("merchants"))
     assert library.representation == "contributions"
-    merchants = pd.read_csv(PortfolioFiles(other.portfolio_dir).merchants, dtype=str)
+    merchants = pd.read_csv(Workspace(other).portfolio.merchants, dtype=str)
     applicant = merchants[merchants["status"] == "applicant"].iloc[0]["merchant_id"]
     found = similar_cases(other, applicant, k=5)
     assert len(found.hits) == 5 and found.hits[0].closest
@@ -215,7 +215,7 @@ def test_removing_a_document_removes_its_chunks_and_record(built, embedder):
     from retrieval.passages import DocumentIndex
 
     merchant, row = _merchant_with(settings, "litigation_note")
-    index = DocumentIndex.load(settings.documents_index_dir, EmbeddingCache(embedder))
+    index = DocumentIndex.load(Workspace(settings).documents_index_dir, EmbeddingCache(embedder))
     before = len(index.store)
     removed = index.remove_documents([row["doc_id"]])
     assert removed >= 1 and len(index.store) == before - removed

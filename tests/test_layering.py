@@ -32,7 +32,7 @@ def test_plain_import_needs_no_heavy_optional_dependency():
     code = (
         "import sys, models, assistant, retrieval, prompts\n"
         "import assistant.cli, assistant.settings, models.scoring, models.training\n"
-        "import assistant.indexing, models.backends.embedders, retrieval.vector_store.store, retrieval.similar_cases.library, retrieval.passages\n"
+        "import assistant.jobs.index_build, models.backends.embedders, retrieval.vector_store.store, retrieval.similar_cases.library, retrieval.passages\n"
         "import retrieval.documents.ingest\n"
         "heavy = {'torch', 'transformers', 'sentence_transformers', 'gradio', 'faiss', 'langchain'}\n"
         "print(sorted(heavy & set(sys.modules)))\n"

@@ -99,8 +99,9 @@ def test_a_memo_through_the_openai_backend_is_recorded_and_replayable(
     llama_server: str, memo_workspace, tmp_path
 ):
     from assistant.audit import AuditStore
-    from assistant.casefile import CaseSource
-    from assistant.memos import generate_memo, memo_config, replay_memo
+    from assistant.case.source import CaseSource
+    from assistant.memo.config import memo_config
+    from assistant.memo.record import generate_memo, replay_memo
 
     remote = load_llm("openai", model="smollm2", base_url=llama_server, params=LLMParams(max_tokens=24))
     source = CaseSource(memo_workspace)

@@ -9,12 +9,14 @@ import pandas as pd
 import pytest
 
 from assistant.audit import AuditStore
-from assistant.calls import CallBook
-from assistant.casefile import CaseSource
-from assistant.memo import MemoConfig, compose_memo, truth_of
-from assistant.memos import generate_memo, memo_config, open_llm, replay_memo
-from assistant.validation import CITATION_RE, check_sentence
-from models.demo_data.generate import PortfolioFiles
+from assistant.backends import open_llm
+from assistant.case.source import CaseSource
+from assistant.memo.calls import CallBook
+from assistant.memo.compose import compose_memo
+from assistant.memo.config import MemoConfig, memo_config
+from assistant.memo.record import generate_memo, replay_memo
+from assistant.memo.validation import CITATION_RE, check_sentence, truth_of
+from assistant.workspace import Workspace
 from tests.fakes import OBEYED, ObeyingChat, ScriptedChat, fake_llm
 
 
@@ -25,12 +27,12 @@ def source(memo_workspace):
 
 @pytest.fixture(scope="module")
 def documents(memo_workspace) -> pd.DataFrame:
-    return pd.read_csv(PortfolioFiles(memo_workspace.portfolio_dir).documents, dtype=str)
+    return pd.read_csv(Workspace(memo_workspace).portfolio.documents, dtype=str)
 
 
 @pytest.fixture(scope="module")
 def truth_table(memo_workspace) -> pd.DataFrame:
-    return pd.read_csv(PortfolioFiles(memo_workspace.portfolio_dir).truth, dtype=str)
+    return pd.read_csv(Workspace(memo_workspace).portfolio.truth, dtype=str)
 
 
 def narrative(memo) -> list[str]:
@@ -142,8 +144,8 @@ def test_an_unknown_case_is_a_clear_error(source):
 
 
 def test_a_dataset_with_a_spec_gives_case_files_from_its_text_columns(tmp_path):
+    from assistant.jobs.modeling import train_model
     from assistant.settings import load_settings
-    from assistant.workflows import train_model
     from tests.conftest import LENDING_CLUB, require_file
 
     data = require_file(LENDING_CLUB)
@@ -169,7 +171,7 @@ def test_replay_uses_the_template_versions_the_memo_was_written_with(
 ):
     """A memo written while an older template was current replays byte for byte after a newer
     one becomes current: replay pins the versions the memo records."""
-    import assistant.memo as memo_module
+    import assistant.memo.config as memo_module
     from prompts.loader import load_prompt
 
     def older_release(name: str, version: int | None = None):

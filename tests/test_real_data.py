@@ -2,7 +2,7 @@
 
 import pytest
 
-from assistant.workflows import evaluate_model, train_model
+from assistant.jobs.modeling import evaluate_model, train_model
 from models.dataset import load_dataset
 from models.spec import load_spec
 from tests.conftest import LENDING_CLUB, SHARED_DATA, require_file

@@ -90,7 +90,7 @@ def test_chunked_contributions_equal_xgboosts_own(model, trained, monkeypatch):
 
 
 def test_score_file_writes_parquet_equal_to_csv(trained, settings, tmp_path):
-    from assistant.workflows import score_file
+    from assistant.jobs.modeling import score_file
 
     for name in ("s.csv", "s.parquet"):
         score_file(settings, model=trained.version_dir, data=trained.dataset.source, out=tmp_path / name)

@@ -3,6 +3,7 @@ from pathlib import Path
 import pytest
 
 from assistant.settings import load_settings
+from assistant.workspace import Workspace
 from models.errors import UnderwriterError
 
 
@@ -26,7 +27,7 @@ def test_file_then_environment_then_overrides(tmp_path: Path, monkeypatch: pytes
         2,
         400,
     )
-    assert settings.model_dir == tmp_path / "cli" / "models" / "merchant"
+    assert Workspace(settings).model_dir == tmp_path / "cli" / "models" / "merchant"
 
 
 def test_defaults_without_a_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):

@@ -16,13 +16,15 @@ import pytest
 
 from assistant.audit import AuditStore
 from assistant.settings import Settings
-from models.demo_data.generate import PortfolioFiles
 
 pytest.importorskip("pyspark")
 if not shutil.which("java"):
     pytest.skip("Spark needs Java 17+ (`java` not found)", allow_module_level=True)
 
-from assistant.spark_jobs import score_locally, score_with_spark, spark_session
+from assistant.jobs.batch_score import score_locally
+from assistant.spark.score import score_with_spark
+from assistant.spark.session import spark_session
+from assistant.workspace import Workspace
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[1]
@@ -52,11 +54,16 @@ def _scores(folder: Path) -> pd.DataFrame:
 def test_spark_scores_equal_the_single_machine_path_row_for_row(
     spark, settings: Settings, tmp_path: Path
 ) -> None:
-    data = PortfolioFiles(settings.portfolio_dir).merchants
+    data = Workspace(settings).portfolio.merchants
     on_spark = score_with_spark(
-        settings, model=settings.model_dir, data=data, out=tmp_path / "spark", partitions=3, spark=spark
+        settings,
+        model=Workspace(settings).model_dir,
+        data=data,
+        out=tmp_path / "spark",
+        partitions=3,
+        spark=spark,
     )
-    local = score_locally(settings, model=settings.model_dir, data=data, out=tmp_path / "local")
+    local = score_locally(settings, model=Workspace(settings).model_dir, data=data, out=tmp_path / "local")
     assert on_spark.rows_in == on_spark.rows_scored == local.rows_scored == len(pd.read_csv(data))
     assert on_spark.partitions == 3 and on_spark.rows_rejected == 0
     a, b = _scores(tmp_path / "spark"), _scores(tmp_path / "local")
@@ -65,19 +72,34 @@ def test_spark_scores_equal_the_single_machine_path_row_for_row(
     assert {p.name for p in (tmp_path / "spark" / "scores").iterdir() if p.is_dir()} <= {
         "band=approve", "band=refer", "band=decline"
     }  # fmt: skip
-    with AuditStore.open(settings.audit_target) as audit:
+    with AuditStore.open(Workspace(settings).audit_target) as audit:
         runs = audit.rows("runs")
     assert [r["engine"] for r in runs] == ["spark local[2,2]", "local"]
     assert runs[0]["input_sha256"] == runs[1]["input_sha256"] and runs[0]["rows_out"] == len(a)
     assert runs[0]["input_sha256"] == hashlib.sha256(data.read_bytes()).hexdigest()  # a dataset's own hash
 
 
+def fail_first_attempt_of_first_partition(marker: Path):
+    """A task hook that makes the first attempt of partition 0 fail after touching ``marker``
+    (pickled by value to the executors: a closure)."""
+
+    def hook() -> None:
+        from pyspark import TaskContext
+
+        context = TaskContext.get()
+        if context is not None and context.partitionId() == 0 and context.attemptNumber() == 0:
+            Path(marker).touch()
+            raise RuntimeError("injected failure of the first attempt")
+
+    return hook
+
+
 def test_a_failed_task_is_retried_without_duplicate_rows(spark, settings: Settings, tmp_path: Path) -> None:
     marker = tmp_path / "first-attempt-failed"
-    data = PortfolioFiles(settings.portfolio_dir).merchants
+    data = Workspace(settings).portfolio.merchants
     run = score_with_spark(
-        settings, model=settings.model_dir, data=data, out=tmp_path / "out", partitions=3, spark=spark,
-        fail_marker=str(marker),
+        settings, model=Workspace(settings).model_dir, data=data, out=tmp_path / "out", partitions=3, spark=spark,
+        before_task=fail_first_attempt_of_first_partition(marker),
     )  # fmt: skip
     assert marker.exists()  # the first attempt of partition 0 did fail
     scores = _scores(tmp_path / "out")
@@ -87,13 +109,15 @@ def test_a_failed_task_is_retried_without_duplicate_rows(spark, settings: Settin
 
 
 def test_bad_rows_are_reported_and_the_job_goes_on(spark, settings: Settings, tmp_path: Path) -> None:
-    raw = pd.read_csv(PortfolioFiles(settings.portfolio_dir).merchants, dtype=str)
+    raw = pd.read_csv(Workspace(settings).portfolio.merchants, dtype=str)
     raw.loc[3, "refund_rate"] = "about ten percent"
     raw.loc[7, "merchant_id"] = ""
     data = tmp_path / "portfolio.csv"
     raw.to_csv(data, index=False)
     previous = tmp_path / "out"
-    run = score_with_spark(settings, model=settings.model_dir, data=data, out=previous, spark=spark)
+    run = score_with_spark(
+        settings, model=Workspace(settings).model_dir, data=data, out=previous, spark=spark
+    )
     assert (run.rows_in, run.rows_scored, run.rows_rejected) == (len(raw), len(raw) - 2, 2)
     rejected = pd.read_parquet(previous / "rejected").sort_values("error").reset_index(drop=True)
     assert list(rejected["error"]) == ["empty id", "refund_rate: not a number"]
@@ -101,13 +125,18 @@ def test_bad_rows_are_reported_and_the_job_goes_on(spark, settings: Settings, tm
     assert raw.loc[3, "merchant_id"] not in set(_scores(previous)["id"])
     with pytest.raises(Exception, match="is not an output column"):
         score_with_spark(
-            settings, model=settings.model_dir, data=data, out=previous, partition_by=["pd"], spark=spark
+            settings,
+            model=Workspace(settings).model_dir,
+            data=data,
+            out=previous,
+            partition_by=["pd"],
+            spark=spark,
         )
     assert len(_scores(previous)) == len(raw) - 2  # a refused run leaves the last one in place
 
 
 def test_batch_score_command_on_spark_and_locally(memo_workspace: Settings, tmp_path: Path) -> None:
-    data = PortfolioFiles(memo_workspace.portfolio_dir).merchants
+    data = Workspace(memo_workspace).portfolio.merchants
     env_args = ["--workspace", str(memo_workspace.workspace)]
 
     def underwrite(*args: str) -> subprocess.CompletedProcess:
@@ -143,15 +172,15 @@ def test_batch_score_command_on_spark_and_locally(memo_workspace: Settings, tmp_
 
 
 def test_memos_on_spark_once_per_case_and_resumable(spark, settings: Settings, tmp_path: Path) -> None:
-    from assistant.casefile import CaseSource
-    from assistant.spark_jobs import memos_with_spark
+    from assistant.case.source import CaseSource
+    from assistant.spark.memos import memos_with_spark
 
     ids = CaseSource(settings).ids("applicant")[:4]
     out = tmp_path / "memos"
     first = memos_with_spark(settings, ids, out, partitions=2, spark=spark)
     assert (first.written, first.skipped, first.failed) == (4, 0, {})
     assert all((out / f"{i}.{fmt}").is_file() for i in ids for fmt in ("md", "json", "html"))
-    with AuditStore.open(settings.audit_target) as audit:
+    with AuditStore.open(Workspace(settings).audit_target) as audit:
         memos = audit.rows("memos")
         calls = audit.count("llm_calls")
     assert sorted(m["merchant_id"] for m in memos) == sorted(ids) and {m["run_id"] for m in memos} == {
@@ -163,7 +192,7 @@ def test_memos_on_spark_once_per_case_and_resumable(spark, settings: Settings, t
         (out / f"{ids[1]}.{fmt}").unlink()
     again = memos_with_spark(settings, ids, out, partitions=2, spark=spark)
     assert again.run_id == first.run_id and (again.written, again.skipped) == (1, 3)
-    with AuditStore.open(settings.audit_target) as audit:
+    with AuditStore.open(Workspace(settings).audit_target) as audit:
         assert audit.count("memos") == 4 and audit.count("llm_calls") == calls
         runs = audit.rows("runs")
     assert [r["kind"] for r in runs] == ["memo", "memo"] and runs[1]["rows_out"] == 4
@@ -173,10 +202,10 @@ def test_memos_on_spark_once_per_case_and_resumable(spark, settings: Settings, t
 def test_similar_cases_on_spark_match_the_single_machine_search(
     spark, settings: Settings, tmp_path: Path
 ) -> None:
-    from assistant.indexing import similar_cases
-    from assistant.spark_jobs import similar_with_spark
+    from assistant.jobs.evidence import similar_cases
+    from assistant.spark.similar import similar_with_spark
 
-    data = PortfolioFiles(settings.portfolio_dir).merchants
+    data = Workspace(settings).portfolio.merchants
     queries, rows, _ = similar_with_spark(settings, data=data, out=tmp_path, k=3, partitions=2, spark=spark)
     found = pd.read_parquet(tmp_path / "similar")
     merchants = pd.read_csv(data, dtype=str)
@@ -198,8 +227,8 @@ def test_similar_cases_on_spark_match_the_single_machine_search(
 def test_distributed_training_writes_the_trainers_artifact(
     spark, settings: Settings, portfolio, trained, tmp_path: Path
 ) -> None:
-    from assistant.spark_training import train_with_spark
-    from assistant.workflows import score_file
+    from assistant.jobs.modeling import score_file
+    from assistant.spark.train import train_with_spark
     from models.artifacts import load_model
 
     version, report = train_with_spark(
@@ -224,6 +253,6 @@ def test_distributed_training_writes_the_trainers_artifact(
     )
     scored = score_file(settings, model=tmp_path / "model", data=portfolio.merchants, out=None).batch.frame
     assert scored["pd"].between(0, 1).all() and scored["reason_codes"].str.len().gt(0).any()
-    with AuditStore.open(settings.audit_target) as audit:
+    with AuditStore.open(Workspace(settings).audit_target) as audit:
         [run] = audit.rows("runs", {"kind": "train"})
     assert run["rows_out"] == len(pd.read_csv(portfolio.merchants)) - report["skipped_unlabelled"]

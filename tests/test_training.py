@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from assistant.workflows import train_model
+from assistant.jobs.modeling import train_model
 from models.artifacts import load_model
 from models.errors import ArtifactError, DatasetError, SpecError
 from models.scoring import margins

@@ -17,6 +17,7 @@ from assistant.audit import AuditStore
 from assistant.decisions import decisions_for
 from assistant.settings import Settings, load_settings
 from assistant.ui.auth import add_user, load_users, login_checker, verify_password
+from assistant.workspace import Workspace
 from tests.ui_server import RunningApp, copy_workspace, start_app
 
 gradio_client = pytest.importorskip("gradio_client")
@@ -84,7 +85,7 @@ def test_case_page_then_memo_with_citations_that_resolve(
     assert cited, "the memo cites nothing"
     assert cited <= passages, f"citations without a passage: {cited - passages}"
     memo_id = re.search(r"Memo (memo-\S+) recorded", memo_html).group(1)
-    with AuditStore.open(_settings(app).audit_target) as audit:
+    with AuditStore.open(Workspace(_settings(app)).audit_target) as audit:
         assert audit.rows("memos", {"memo_id": memo_id})[0]["merchant_id"] == case_id
 
 
@@ -95,7 +96,7 @@ def test_decision_needs_a_reason_to_override_and_is_audited(
     row = queue.iloc[1]
     client.predict(str(row["merchant"]), api_name="/open_case")
     other = next(b for b in ("approve", "refer", "decline") if b != row["band"])
-    target = _settings(app).audit_target
+    target = Workspace(_settings(app)).audit_target
     with AuditStore.open(target) as audit:
         before = audit.count("decisions")
     with pytest.raises(gradio_client.exceptions.AppError, match="override reason"):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.validation import CaseTruth, check_sentence, check_text, quantities, split_sentences
+from assistant.memo.validation import CaseTruth, check_sentence, check_text, quantities, split_sentences
 
 TRUTH = CaseTruth(
     band="refer",

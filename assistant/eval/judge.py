@@ -15,9 +15,9 @@ from typing import Any
 
 import numpy as np
 
-from assistant.calls import CallBook, CallCache
 from assistant.eval.scorers import Metric
-from assistant.memo import Memo
+from assistant.memo.calls import CallBook, CallCache
+from assistant.memo.schema import Memo
 from models.backends.llm import LLM, LLMError
 from prompts.loader import load_prompt
 

@@ -20,13 +20,17 @@ from typing import Any
 
 import numpy as np
 
-from assistant.calls import CallBook
-from assistant.eval.cases import EvalCase, read_case_set
+from assistant.eval.case_sets import EvalCase, read_case_set
 from assistant.eval.judge import JUDGE_METRICS, agreement, judge_memo
 from assistant.eval.scorers import DOCUMENT_TRUTH, SCORERS, metric_index, score_output
-from assistant.memo import Memo, MemoConfig, SectionText, compose_memo, summarise_document
-from assistant.memo_render import to_markdown
+from assistant.memo.calls import CallBook
+from assistant.memo.compose import compose_memo
+from assistant.memo.config import MemoConfig
+from assistant.memo.render import to_markdown
+from assistant.memo.schema import Memo, SectionText
+from assistant.memo.summaries import summarise_document
 from assistant.settings import Settings
+from assistant.workspace import Workspace
 from models.backends.llm import LLM, LLMCall, load_llm
 from models.errors import UnderwriterError
 from models.metrics import auc
@@ -191,8 +195,10 @@ def run_eval(
     llms: dict[str, LLM] | None = None,
     judge: LLM | None = None,
     judge_repeats: int = 1,
+    task: str | None = None,
 ) -> Path:
-    """Run the matrix; return the run folder. ``llms`` injects ready models by label (tests)."""
+    """Run the matrix; return the run folder. ``llms`` injects ready models by label (tests);
+    ``task``: the task the caller expects the case set to hold."""
     from tqdm import tqdm
 
     if repeats < 1:
@@ -200,6 +206,8 @@ def run_eval(
     header, cases = read_case_set(cases_path)
     if not cases:
         raise UnderwriterError(f"{cases_path} holds no case")
+    if task is not None and cases[0].task != task:
+        raise UnderwriterError(f"{cases_path} holds {cases[0].task} cases, not {task} cases")
     base = config or MemoConfig()
     loaded = dict(llms or {})
     for spec in models:
@@ -207,9 +215,9 @@ def run_eval(
             loaded[spec] = parse_model(spec, settings)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
     run_id = f"eval-{stamp}-{hashlib.sha256(str((cases_path, models, variants)).encode()).hexdigest()[:6]}"
-    folder = out or settings.workspace / "eval" / "runs" / run_id
+    folder = out or Workspace(settings).eval_runs_dir / run_id
     (folder / "memos").mkdir(parents=True, exist_ok=True)
-    cache = EvalCache(settings.workspace / "eval" / "cache.sqlite")
+    cache = EvalCache(Workspace(settings).eval_cache_path)
     rows: list[dict[str, Any]] = []
     started = time.perf_counter()
     llm_seconds_spent = 0.0
@@ -255,7 +263,7 @@ def run_eval(
         cache.close()
     judged: dict[str, Any] | None = None
     if judge is not None:
-        cache = EvalCache(settings.workspace / "eval" / "cache.sqlite")
+        cache = EvalCache(Workspace(settings).eval_cache_path)
         judged = {
             "model": judge.model_id,
             "repeats": judge_repeats,
@@ -325,3 +333,12 @@ def load_run(path: Path) -> dict[str, Any]:
     if not target.is_file():
         raise UnderwriterError(f"no evaluation results at {target}")
     return dict(json.loads(target.read_text(encoding="utf-8")))
+
+
+def judge_check(settings: Settings, judge: str, *, repeats: int = 1) -> dict[str, Any]:
+    """``eval judge-check``: the judge model's agreement with the human-labelled narratives."""
+    cache = EvalCache(Workspace(settings).eval_cache_path)
+    try:
+        return agreement(parse_model(judge, settings), repeats=repeats, cache=cache)
+    finally:
+        cache.close()

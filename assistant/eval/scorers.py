@@ -13,10 +13,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from assistant.calls import BookedCall
-from assistant.eval.cases import EvalCase
-from assistant.memo import Memo, SectionText, truth_of
-from assistant.validation import (
+from assistant.eval.case_sets import EvalCase
+from assistant.memo.calls import BookedCall
+from assistant.memo.schema import Memo, SectionText
+from assistant.memo.validation import (
     BAND_WORDS,
     CITATION_RE,
     DECISION_RE,
@@ -24,6 +24,7 @@ from assistant.validation import (
     check_sentence,
     citations,
     quantities,
+    truth_of,
 )
 
 

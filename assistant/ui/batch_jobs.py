@@ -24,11 +24,11 @@ from typing import Any
 
 import pandas as pd
 
-from assistant.batch import LEDGER, BatchSummary, run_batch
+from assistant.jobs.memo_batch import LEDGER, BatchSummary, run_batch
 from assistant.settings import Settings
+from assistant.workspace import Workspace
 from models import spec as spec_module
 from models.artifacts import load_model
-from models.demo_data.generate import PortfolioFiles
 from models.errors import UnderwriterError
 
 SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
@@ -63,7 +63,7 @@ def plan_batch(
     if limit < 1 or limit > settings.ui.batch_max_cases:
         raise UnderwriterError(f"cases per run: between 1 and {settings.ui.batch_max_cases}, got {limit}")
     if upload is None:
-        files = PortfolioFiles(settings.portfolio_dir)
+        files = Workspace(settings).portfolio
         if not files.exists():
             raise UnderwriterError("no demo portfolio; run `underwrite demo` first")
         frame = pd.read_csv(files.merchants, dtype={"merchant_id": str}, usecols=["merchant_id", "status"])
@@ -82,7 +82,7 @@ def plan_batch(
         raise UnderwriterError(f"{name}: more than {settings.ui.batch_max_cases} rows; split the file")
     if frame.empty:
         raise UnderwriterError(f"{name}: no rows")
-    model = load_model(settings.model_dir, nthread=settings.threads)
+    model = load_model(Workspace(settings).model_dir, nthread=settings.threads)
     spec = model.spec
     missing = [f for f in spec.features if f not in frame.columns]
     if not missing:  # whole records: a dataset case source over a stored copy of the file
@@ -94,14 +94,14 @@ def plan_batch(
         args = {
             "spec": str(spec_file),
             "data": str(data),
-            "model": str(settings.model_dir),
+            "model": str(Workspace(settings).model_dir),
             "library": "merchants",
         }
         return _plan(settings, f"file-{Path(upload).stem}", ids[:limit], args)
     if "merchant_id" in frame.columns:
         ids = _check_ids(frame["merchant_id"].str.strip().tolist(), name)
         known = set(
-            pd.read_csv(PortfolioFiles(settings.portfolio_dir).merchants, usecols=["merchant_id"], dtype=str)[
+            pd.read_csv(Workspace(settings).portfolio.merchants, usecols=["merchant_id"], dtype=str)[
                 "merchant_id"
             ]
         )
@@ -118,7 +118,7 @@ def plan_batch(
 
 def _stored_copy(settings: Settings, upload: Path) -> Path:
     data = upload.read_bytes()
-    target = settings.workspace / "ui" / "uploads" / f"{hashlib.sha256(data).hexdigest()[:16]}.csv"
+    target = Workspace(settings).ui_dir / "uploads" / f"{hashlib.sha256(data).hexdigest()[:16]}.csv"
     if not target.exists():
         target.parent.mkdir(parents=True, exist_ok=True)
         staging = target.with_suffix(f".tmp-{os.getpid()}")
@@ -136,7 +136,7 @@ def _plan(settings: Settings, label: str, ids: list[str], source_args: dict[str,
     )
     digest = hashlib.sha256(key.encode()).hexdigest()[:10]
     return BatchPlan(
-        label, ids, source_args, settings.workspace / "ui" / "batches" / f"{safe_label}-{digest}"
+        label, ids, source_args, Workspace(settings).ui_dir / "batches" / f"{safe_label}-{digest}"
     )
 
 

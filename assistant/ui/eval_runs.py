@@ -15,6 +15,7 @@ import pandas as pd
 from assistant.eval.compare import bootstrap_interval
 from assistant.eval.runner import RESULTS, load_run
 from assistant.settings import Settings
+from assistant.workspace import Workspace
 from models.errors import UnderwriterError
 
 SEED = 7
@@ -22,7 +23,7 @@ SEED = 7
 
 def run_folders(settings: Settings) -> dict[str, Path]:
     """Run label -> folder, for every run under WORKSPACE/eval/runs and the configured folders."""
-    roots = [settings.workspace / "eval" / "runs", *settings.ui.eval_dirs]
+    roots = [Workspace(settings).eval_runs_dir, *settings.ui.eval_dirs]
     found: dict[str, Path] = {}
     for root in roots:
         if not root.is_dir():

@@ -10,9 +10,9 @@ from __future__ import annotations
 import html
 import re
 
-from assistant.casefile import CaseFile, similar_line
-from assistant.memo import DocumentFinding, Memo, SectionText
-from assistant.memo_render import html_body, to_markdown
+from assistant.case.schema import CaseFile, similar_line
+from assistant.memo.render import html_body, to_markdown
+from assistant.memo.schema import DocumentFinding, Memo, SectionText
 
 CITED = re.compile(r"\[((?:[A-Z]{1,2}\d{1,3})(?:\s*[,;]\s*[A-Z]{1,2}\d{1,3})*)\]")
 

@@ -8,7 +8,6 @@ The LLM is shared and not thread-safe, so every LLM call takes :attr:`llm_lock`.
 
 from __future__ import annotations
 
-import hashlib
 import threading
 import time
 from collections import OrderedDict
@@ -22,18 +21,23 @@ import numpy as np
 import pandas as pd
 
 from assistant.audit import AuditStore
-from assistant.calls import CallBook
-from assistant.casefile import CaseDocument, CaseFile, CaseSource, document_from_parts
+from assistant.backends import open_embedder, open_llm
+from assistant.case.application import application_frame, application_id, application_row
+from assistant.case.schema import CaseFile
+from assistant.case.source import CaseSource
+from assistant.case.uploads import read_uploads
 from assistant.chat import ChatSession
-from assistant.decisions import Decision, decisions_for, record_decision
-from assistant.memo import DocumentFinding, Memo, memo_steps
-from assistant.memos import memo_config, open_llm, record_memo
+from assistant.decisions import Decision, decide, decisions_for
+from assistant.memo.calls import CallBook
+from assistant.memo.compose import memo_steps
+from assistant.memo.config import memo_config
+from assistant.memo.record import record_memo
+from assistant.memo.schema import DocumentFinding, Memo
 from assistant.settings import Settings
+from assistant.workspace import Workspace
 from models.backends.llm import LLM
-from models.demo_data.generate import PortfolioFiles
 from models.errors import UnderwriterError
 from models.scoring import contributions
-from retrieval.documents.ingest import DocumentSource, ingest
 
 OPEN_CASES = 64
 """Case files kept in memory (LRU): the ones open in any browser tab."""
@@ -57,6 +61,7 @@ class CaseView:
 class Workbench:
     def __init__(self, settings: Settings, *, llm: LLM | None = None):
         self.settings = settings
+        self.workspace = Workspace(settings)
         self.llm_lock = threading.Lock()
         self._load_lock = threading.Lock()
         self._index_lock = threading.Lock()
@@ -136,31 +141,30 @@ class Workbench:
         with self._index_lock:  # not the source's lock: a case page never waits for the embedder
             if self._index is None and self._index_error is None:
                 try:
-                    from assistant.indexing import open_embedder
                     from retrieval.passages import DocumentIndex
 
                     self._index = DocumentIndex.load(
-                        self.settings.documents_index_dir, open_embedder(self.settings)
+                        self.workspace.documents_index_dir, open_embedder(self.settings)
                     )
                 except Exception as exc:  # chat falls back to keyword search over the case's passages
                     self._index_error = f"{type(exc).__name__}: {exc}"
             return self._index
 
     def audit(self) -> AuditStore:
-        return AuditStore.open(self.settings.audit_target)
+        return AuditStore.open(self.workspace.audit_target)
 
     # ---- queue -----------------------------------------------------------------------------------
 
     def queue_frame(self) -> pd.DataFrame:
         """Every merchant of the portfolio with its score: the work queue's rows."""
         if self._queue is None:
-            files = PortfolioFiles(self.settings.portfolio_dir)
-            if not files.exists() or not self.settings.scores_path.is_file():
+            files = self.workspace.portfolio
+            if not files.exists() or not self.workspace.scores_path.is_file():
                 raise UnderwriterError(
                     f"no scored portfolio in {self.settings.workspace}; run `underwrite demo` (or `make run`)"
                 )
             merchants = pd.read_csv(files.merchants, dtype={"mcc": str, "merchant_id": str})
-            scores = pd.read_csv(self.settings.scores_path, dtype={"id": str}, keep_default_na=False)
+            scores = pd.read_csv(self.workspace.scores_path, dtype={"id": str}, keep_default_na=False)
             frame = merchants.merge(scores, left_on="merchant_id", right_on="id", how="inner")
             self._queue = pd.DataFrame(
                 {
@@ -203,7 +207,7 @@ class Workbench:
     def monthly(self, merchant_id: str) -> pd.DataFrame | None:
         """One merchant's monthly volume, refunds and disputes (the sparklines), or None."""
         if self._monthly is None:
-            path = PortfolioFiles(self.settings.portfolio_dir).monthly
+            path = self.workspace.portfolio.monthly
             table = pd.read_csv(path, dtype={"merchant_id": str}) if path.is_file() else pd.DataFrame()
             self._monthly = table.set_index("merchant_id").sort_index() if len(table) else table
         if not len(self._monthly) or merchant_id not in self._monthly.index:
@@ -270,81 +274,14 @@ class Workbench:
         """Score a new application entered on screen, with its uploaded documents read safely."""
         started = time.perf_counter()
         source = self.source
-        spec = source.spec
-        row: dict[str, Any] = {}
-        for feature in spec.features:
-            value = fields.get(feature)
-            label = spec.display_name(feature)
-            if value is None or (isinstance(value, str) and not value.strip()):
-                raise UnderwriterError(f"{label}: a value is required")
-            if feature in spec.numeric:
-                try:
-                    number = float(value)
-                except (TypeError, ValueError):
-                    raise UnderwriterError(f"{label}: a number is required, got {value!r}") from None
-                if not np.isfinite(number):
-                    raise UnderwriterError(f"{label}: {value!r} is not a finite number")
-                row[feature] = number
-            else:
-                row[feature] = str(value)
+        row = application_row(source.spec, fields)
+        case_id = application_id(row, uploads)
         today = datetime.now(UTC).date().isoformat()
-        digest = hashlib.sha256(repr(sorted(row.items())).encode())
-        for path in uploads:
-            digest.update(Path(path).read_bytes())
-        case_id = f"NEW-{digest.hexdigest()[:8]}"
-        frame = pd.DataFrame([row])
-        if spec.date is not None:
-            frame[spec.date.column] = today
-        frame["legal_name"] = name.strip() or "New applicant"
-        documents, notes = self._read_uploads(case_id, uploads)
-        case = source.new_case_file(case_id, frame, documents, decided_at=today)
+        frame = application_frame(source.spec, row, name=name, decided_at=today)
+        documents, notes = read_uploads(self.settings, case_id, uploads)
+        case = source.new_case_file(case_id, frame, documents)
         self._remember(case, frame)
         return self._view(case, frame, started, notes)
-
-    def _read_uploads(self, case_id: str, uploads: list[Path]) -> tuple[list[CaseDocument], list[str]]:
-        if not uploads:
-            return [], []
-        s = self.settings
-        limit = int(s.ui.max_upload_mb * 1024 * 1024)
-        notes = []
-        readable = []
-        for path in uploads:
-            size = Path(path).stat().st_size
-            if size > limit:
-                notes.append(
-                    f"{Path(path).name}: {size / 1e6:.1f} MB is over the {s.ui.max_upload_mb:g} MB upload limit; skipped"
-                )
-            else:
-                readable.append(path)
-        sources = [
-            DocumentSource(Path(p), doc_id=f"{case_id}-D{i + 1}", merchant_id=case_id, doc_type="uploaded")
-            for i, p in enumerate(readable)
-        ]
-        result = ingest(
-            sources,
-            limits=s.index.limits.to_limits(),
-            workers=min(s.index.parser_workers, 1),
-            max_tokens=s.index.chunk_tokens or 240,
-            overlap_tokens=s.index.overlap_tokens,
-        )
-        notes += [f"{Path(f.source).name}: not read: {f.error}" for f in result.failures]
-        documents = []
-        next_tag = 1
-        for doc in result.documents:
-            chunks = [
-                (c.chunk_id, c.section, c.citation(), c.text, c.injection_score)
-                for c in result.chunks
-                if c.doc_id == doc.doc_id
-            ]
-            flags = [f.to_dict() for f in doc.screening.flags]
-            title = doc.title or Path(doc.source).name
-            documents.append(
-                document_from_parts(
-                    doc.doc_id, "uploaded", title, doc.sha256, doc.screening.score, flags, chunks, next_tag
-                )
-            )
-            next_tag += len(chunks)
-        return documents, notes
 
     # ---- memo, decision, chat ---------------------------------------------------------------------
 
@@ -381,26 +318,20 @@ class Workbench:
         decision: str,
         underwriter: str,
         *,
-        conditions: list[str],
+        conditions: str,
         note: str,
         override_reason: str,
     ) -> tuple[Decision, list[tuple[str, Decision]]]:
+        """Record a decision on the case in view, against its model band and PD; returns it and the history."""
         case, _ = self.case(case_id)
-        record = Decision(
-            merchant_id=case_id,
-            decision=decision,
-            underwriter=underwriter,
-            memo_id=self.memo_id(case_id),
-            model_band=case.score.band,
-            model_pd=case.score.pd,
-            conditions=conditions,
-            note=note,
-            override_reason=override_reason,
-        )
         with self.audit() as audit:
-            record_decision(audit, record)
+            made = decide(
+                audit, case_id=case_id, model_band=case.score.band, model_pd=case.score.pd, decision=decision,
+                underwriter=underwriter, memo_id=self.memo_id(case_id), conditions=conditions, note=note,
+                override_reason=override_reason,
+            )  # fmt: skip
             history = decisions_for(audit, case_id)
-        return record, history
+        return made, history
 
     def decisions(self, case_id: str) -> list[tuple[str, Decision]]:
         with self.audit() as audit:

@@ -11,7 +11,6 @@ from typing import Any
 import gradio as gr
 import pandas as pd
 
-from assistant.decisions import parse_conditions
 from assistant.ui import plots
 from assistant.ui.evidence_html import (
     evidence_html,
@@ -397,7 +396,7 @@ def wire(
             case_id,
             choice,
             who,
-            conditions=parse_conditions(conds or ""),
+            conditions=conds or "",
             note=note or "",
             override_reason=reason or "",
         )

@@ -9,7 +9,7 @@ import gradio as gr
 import pandas as pd
 
 from assistant.ui import plots
-from assistant.ui.portfolio import health
+from assistant.ui.portfolio_health import health
 from assistant.ui.views.common import close_figure, friendly
 from assistant.ui.workbench import Workbench
 

@@ -26,8 +26,12 @@ import math
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from retrieval.documents.screening import FLAG_AT, instruction_score
+
+if TYPE_CHECKING:
+    from assistant.case.schema import CaseFile
 
 CITATION_RE = re.compile(r"\[\s*([A-Z]{1,2}\d{1,3}(?:\s*[,;]\s*[A-Z]{1,2}\d{1,3})*)\s*\]")
 ISO_DATE_RE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
@@ -360,3 +364,7 @@ def check_text(
         elif not verdict.kept:
             dropped.append(verdict)
     return Checked(kept, dropped)
+
+
+def truth_of(case: CaseFile) -> CaseTruth:
+    return CaseTruth(band=case.score.band, grade=case.score.grade, pd=case.score.pd, facts=case.fact_values())

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import textwrap
 
-from assistant.indexing import IndexReport, MerchantEvidence, SimilarReport
+from assistant.jobs.evidence import MerchantEvidence
+from assistant.jobs.index_build import IndexReport
 from retrieval.passages import Passage
+from retrieval.similar_cases.search import SimilarReport
 
 MAX_LISTED = 10
 

@@ -6,7 +6,7 @@ import html
 import json
 from typing import Any
 
-from assistant.memo import Memo, SectionText
+from assistant.memo.schema import Memo, SectionText
 
 
 def _value(value: Any) -> str:

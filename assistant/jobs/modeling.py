@@ -1,7 +1,7 @@
-"""The jobs behind the CLI commands: each takes settings and paths, returns results.
+"""Modelling jobs: train a model version, score a file, evaluate a model on labelled data.
 
-Kept apart from argument parsing so the app, batch runners and tests call
-the same functions the command line does.
+Each takes settings and paths and returns results; the CLI, the workbench, the Spark jobs and
+the tests call the same functions.
 """
 
 from __future__ import annotations
@@ -19,32 +19,11 @@ from assistant.settings import Settings
 from models import metrics
 from models.artifacts import RiskModel, load_model, write_model_version
 from models.dataset import Dataset, load_dataset
-from models.demo_data.generate import PortfolioFiles, generate_portfolio
 from models.errors import UnderwriterError
 from models.policy import BANDS, load_policy
 from models.scoring import ScoredBatch, score_dataset
 from models.spec import load_spec
 from models.training import TrainingResult, train, training_files, training_manifest
-
-PORTFOLIO_SPEC = "merchant_portfolio"
-
-
-def build_demo_portfolio(
-    settings: Settings,
-    *,
-    merchants: int | None = None,
-    seed: int | None = None,
-    out: Path | None = None,
-    force: bool = False,
-    progress: bool = True,
-) -> PortfolioFiles:
-    return generate_portfolio(
-        out or settings.portfolio_dir,
-        merchants=merchants or settings.demo.merchants,
-        seed=settings.demo.seed if seed is None else seed,
-        force=force,
-        progress=progress,
-    )
 
 
 @dataclass
@@ -145,66 +124,3 @@ def evaluate_model(settings: Settings, *, model: str | Path, data: str | Path) -
         "band_mix": {b: int((bands == b).sum()) for b in BANDS},
         "unseen_categories": batch.unseen_categories,
     }
-
-
-@dataclass
-class DemoReport:
-    portfolio: PortfolioFiles
-    portfolio_meta: dict
-    model: RiskModel
-    training_metrics: dict
-    scored: pd.DataFrame
-    merchants: pd.DataFrame
-    trained_now: bool
-    timings: dict[str, float]
-
-
-def run_demo(settings: Settings, *, retrain: bool = False, progress: bool = True) -> DemoReport:
-    """The main job: portfolio (built on first use), model (trained on first use), scores, summary data."""
-    timings: dict[str, float] = {}
-    files = PortfolioFiles(settings.portfolio_dir)
-    if not files.exists():
-        t = time.perf_counter()
-        build_demo_portfolio(settings, progress=progress)
-        timings["generate portfolio"] = time.perf_counter() - t
-    trained_now = retrain or not (settings.model_dir / "CURRENT").is_file()
-    if trained_now:
-        t = time.perf_counter()
-        train_model(
-            settings,
-            spec=PORTFOLIO_SPEC,
-            data=files.merchants,
-            out=settings.model_dir,
-            progress=progress,
-        )
-        timings["train model"] = time.perf_counter() - t
-    t = time.perf_counter()
-    outcome = score_file(
-        settings,
-        model=settings.model_dir,
-        data=files.merchants,
-        out=settings.scores_path,
-        force=True,
-    )
-    timings["score portfolio"] = time.perf_counter() - t
-    merchants = pd.read_csv(files.merchants, dtype={"mcc": str})
-    return DemoReport(
-        portfolio=files,
-        portfolio_meta=json.loads(files.manifest.read_text()),
-        model=outcome.model,
-        training_metrics=json.loads((outcome.model.path / "metrics.json").read_text()),
-        scored=outcome.batch.frame,
-        merchants=merchants,
-        trained_now=trained_now,
-        timings=timings,
-    )
-
-
-def grade_distribution(scored: pd.DataFrame, grades: list[str]) -> pd.Series:
-    return scored["grade"].value_counts().reindex(grades, fill_value=0)
-
-
-def highest_risk(report: DemoReport, status: str = "applicant", count: int = 5) -> pd.DataFrame:
-    frame = report.scored.merge(report.merchants, left_on="id", right_on="merchant_id")
-    frame = frame[frame["status"] == status] if (frame["status"] == status).any() else frame
-    return frame.sort_values("pd", ascending=False, kind="stable").head(count)

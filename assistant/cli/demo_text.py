@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from assistant.workflows import DemoReport, grade_distribution, highest_risk
+from assistant.jobs.demo import DemoReport, grade_distribution, highest_risk
 
 BAR_WIDTH = 36
 

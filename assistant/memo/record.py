@@ -1,4 +1,4 @@
-"""The memo jobs: generate one memo and record it, rebuild a recorded memo, write memo files.
+"""One memo recorded: generate it and record it in one transaction, find it again, rebuild it.
 
 Order of a memo's life: case file (deterministic) -> LLM calls through a :class:`CallBook`
 -> validated memo -> one audit transaction (the score, the new calls and the memo with
@@ -11,38 +11,22 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import os
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from assistant.audit import AuditStore
-from assistant.calls import CallBook, outputs_of
-from assistant.casefile import CaseFile, CaseSource
-from assistant.memo import Memo, MemoConfig, compose_memo
-from assistant.memo_render import to_html, to_json, to_markdown
+from assistant.backends import open_llm
+from assistant.case.schema import CaseFile
+from assistant.case.source import CaseSource
+from assistant.memo.calls import CallBook, outputs_of
+from assistant.memo.compose import compose_memo
+from assistant.memo.config import MemoConfig, memo_config
+from assistant.memo.render import to_html, to_json, to_markdown
+from assistant.memo.schema import Memo
 from assistant.settings import Settings
-from models.backends.llm import LLM, load_llm
+from assistant.workspace import Workspace
+from models.backends.llm import LLM
 from models.errors import UnderwriterError
-
-FORMATS = ("md", "json", "html")
-
-
-def open_llm(settings: Settings, threads: int | None = None) -> LLM:
-    s = settings.llm
-    return load_llm(
-        s.backend, model=s.model, base_url=s.base_url, params=s.to_params(threads or settings.threads)
-    )
-
-
-def memo_config(settings: Settings) -> MemoConfig:
-    m = settings.memo
-    return MemoConfig(
-        max_chunks_per_document=m.max_chunks_per_document,
-        max_sentences_per_document=m.max_sentences_per_document,
-        min_sentences=m.min_sentences,
-        extractive_sentences=m.extractive_sentences,
-    )
 
 
 @dataclass
@@ -98,6 +82,15 @@ def generate_memo(
     book = CallBook.live(llm, audit)
     memo = compose_memo(case, book, config)
     return record_memo(audit, case, book, memo, config, run_id=run_id)
+
+
+def memo_for_case(
+    settings: Settings, case_id: str, *, source_args: dict[str, Any] | None = None
+) -> MemoResult:
+    """``underwrite memo ID``: one memo with the configured LLM, recorded in the workspace's audit trail."""
+    source = CaseSource(settings, **(source_args or {}))
+    with AuditStore.open(Workspace(settings).audit_target) as audit:
+        return generate_memo(source, case_id, open_llm(settings), audit, memo_config(settings))
 
 
 def record_memo(
@@ -162,6 +155,16 @@ def stored_memo(audit: AuditStore, memo_id: str) -> dict[str, Any]:
     return rows[-1]
 
 
+def recorded_for_run(audit: AuditStore, case_id: str, run_id: str) -> tuple[str, RenderedMemo] | None:
+    """The memo id and text this run already recorded for the case (a run killed before it wrote
+    the files), or None."""
+    rows = audit.rows("memos", {"merchant_id": case_id, "run_id": run_id}, limit=1)
+    if not rows:
+        return None
+    row = rows[0]
+    return str(row["memo_id"]), RenderedMemo(None, row["markdown"], row["json_text"], row["html"])
+
+
 def replay_memo(audit: AuditStore, memo_id: str) -> ReplayResult:
     """Rebuild a memo from its stored inputs and LLM calls; compare with what was stored, byte for byte."""
     row = stored_memo(audit, memo_id)
@@ -191,31 +194,3 @@ def replay_memo(audit: AuditStore, memo_id: str) -> ReplayResult:
     return ReplayResult(
         memo_id, not differences, row["output_sha256"], rendered.sha256(), rendered, differences
     )
-
-
-def write_atomically(path: Path, text: str) -> None:
-    """Write, fsync, rename, fsync the folder: the file appears whole or not at all."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    staging = path.with_name(f".{path.name}.partial")
-    with open(staging, "w", encoding="utf-8") as handle:
-        handle.write(text)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(staging, path)
-    folder = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(folder)
-    finally:
-        os.close(folder)
-
-
-def write_memo_files(
-    out: Path, case_id: str, rendered: RenderedMemo, formats: tuple[str, ...] = FORMATS
-) -> list[Path]:
-    """JSON last: its presence marks a complete set."""
-    paths = []
-    for fmt in sorted(formats, key=lambda f: f == "json"):
-        path = out / f"{case_id}.{fmt}"
-        write_atomically(path, rendered.text(fmt))
-        paths.append(path)
-    return paths

@@ -30,8 +30,10 @@ import numpy as np
 import pandas as pd
 
 from assistant.audit import AuditStore
+from assistant.jobs.runs import input_sha256
 from assistant.settings import Settings
-from assistant.spark_jobs import input_sha256, read_records, spark_session
+from assistant.spark.session import read_records, spark_session
+from assistant.workspace import Workspace
 from models.artifacts import write_model_version
 from models.dataset import Dataset, parse_features
 from models.errors import UnderwriterError
@@ -248,7 +250,7 @@ def train_with_spark(
     )
     report = {"rows": total, "rejected": rejected, "skipped_unlabelled": skipped, "trees": result.metrics["trees"], "test": result.metrics["test"],
               "seconds": time.perf_counter() - started, "workers": workers}  # fmt: skip
-    with AuditStore.open(settings.audit_target) as audit:
+    with AuditStore.open(Workspace(settings).audit_target) as audit:
         audit.append(
             "runs", run_id=f"spark-train-{version_dir.name}-{int(time.time())}", kind="train",
             engine=f"spark {master or settings.spark.master}", model_id=json.loads(

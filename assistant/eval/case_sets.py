@@ -1,6 +1,6 @@
 """Evaluation case sets: JSONL files of case files plus what is known to be true about each.
 
-A case carries the full :class:`~assistant.casefile.CaseFile` (record, score, documents,
+A case carries the full :class:`~assistant.case.source.CaseFile` (record, score, documents,
 similar cases), so a run needs no index, and a :class:`Truth`: the model's band, grade and
 reason codes, planted contradictions, planted injections, planted personal data, and the
 realised outcome for historical cases. Sets:
@@ -27,13 +27,18 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel
 
-from assistant.casefile import CaseDocument, CaseFile, CaseSource
+from assistant.case.schema import CaseDocument, CaseFile
+from assistant.case.source import CaseSource
 from assistant.settings import Settings
-from models.demo_data.generate import PortfolioFiles
+from assistant.workspace import Workspace
 from models.errors import UnderwriterError
 
 FORMAT = "underwriter-eval-cases"
 SETS = ("demo", "adversarial", "lending_club", "sec")
+REPO = Path(__file__).resolve().parents[2]
+DEFAULT_LENDING_CLUB = REPO / "data" / "lc_small_business_2007_2010.csv"
+DEFAULT_SEC_ARCHIVE = REPO.parent / "shared" / "data" / "sec_10k" / "filings_dev.zip"
+"""Where a source checkout keeps the real data, whatever the working directory."""
 FIXED_TIME = "2026-01-01T00:00:00+00:00"
 """Case files of a set carry a fixed generation time, so rebuilding a set gives the same bytes."""
 
@@ -75,7 +80,7 @@ def _truth(case: CaseFile, **known: Any) -> Truth:
 
 
 def demo_cases(settings: Settings, count: int, adversarial: bool = False) -> list[EvalCase]:
-    files = PortfolioFiles(settings.portfolio_dir)
+    files = Workspace(settings).portfolio
     source = CaseSource(settings)
     merchants = pd.read_csv(files.merchants, dtype={"merchant_id": str, "mcc": str}).set_index("merchant_id")
     docs = pd.read_csv(files.documents, dtype=str)
@@ -145,7 +150,7 @@ def lending_club_cases(settings: Settings, count: int, data: Path, model: Path) 
 def sec_cases(count: int, archive: Path, *, min_chunks: int = 4) -> list[EvalCase]:
     """Long 10-K items (at least ``min_chunks`` chunks), read, screened, redacted and chunked as
     the document index reads them."""
-    from assistant.casefile import document_from_parts
+    from assistant.case.documents import document_from_parts
     from retrieval.documents.ingest import DocumentSource, ingest
 
     if not archive.is_file():
@@ -168,6 +173,30 @@ def sec_cases(count: int, archive: Path, *, min_chunks: int = 4) -> list[EvalCas
         if len(out) == count:
             break
     return out
+
+
+def build_case_set(
+    settings: Settings,
+    set_name: str,
+    count: int,
+    *,
+    out: Path | None = None,
+    data: Path | None = None,
+    model: Path | None = None,
+) -> tuple[int, Path]:
+    """``eval cases``: build a set and write it as a new version (unless unchanged); (cases, path)."""
+    workspace = Workspace(settings)
+    if set_name == "sec":
+        built = sec_cases(count, data or DEFAULT_SEC_ARCHIVE)
+    elif set_name == "lending_club":
+        built = lending_club_cases(
+            settings, count, data or DEFAULT_LENDING_CLUB, model or workspace.models_dir("lending_club")
+        )
+    elif set_name in SETS:
+        built = demo_cases(settings, count, adversarial=set_name == "adversarial")
+    else:
+        raise UnderwriterError(f"case set {set_name!r}: one of {', '.join(SETS)}")
+    return len(built), write_case_set(built, out or workspace.eval_cases_dir, set_name)
 
 
 def _digest(lines: list[str]) -> str:

@@ -31,16 +31,14 @@ from pathlib import Path
 from typing import Any
 
 from assistant.audit import AuditStore
-from assistant.casefile import CaseSource
-from assistant.memos import (
-    FORMATS,
-    RenderedMemo,
-    generate_memo,
-    memo_config,
-    open_llm,
-    write_memo_files,
-)
+from assistant.backends import open_llm
+from assistant.case.source import CaseSource
+from assistant.memo.config import memo_config
+from assistant.memo.files import FORMATS, write_memo_files
+from assistant.memo.once import MemoOnce, memo_once
+from assistant.memo.record import recorded_for_run
 from assistant.settings import Settings
+from assistant.workspace import Workspace
 from models.errors import UnderwriterError
 
 LEDGER = ".ledger.sqlite"
@@ -138,49 +136,34 @@ def _init_worker(settings_json: str, source_args: dict[str, Any], threads: int) 
     _WORKER["settings"] = settings
     _WORKER["source"] = CaseSource(settings, **source_args)
     _WORKER["llm"] = open_llm(settings, threads)
-    _WORKER["audit"] = AuditStore.open(settings.audit_target)
+    _WORKER["audit"] = AuditStore.open(Workspace(settings).audit_target)
 
 
-def _memo_task(case_id: str, run_id: str) -> dict[str, Any]:
-    audit: AuditStore = _WORKER["audit"]
-    started = time.perf_counter()
-    existing = audit.rows("memos", {"merchant_id": case_id, "run_id": run_id}, limit=1)
-    if existing:  # recorded by a run that was killed before it wrote the files
-        row = existing[0]
-        return {
-            "case_id": case_id,
-            "memo_id": row["memo_id"],
-            "markdown": row["markdown"],
-            "json": row["json_text"],
-            "html": row["html"],
-            "tokens": 0,
-            "seconds": 0.0,
-        }
-    result = generate_memo(
-        _WORKER["source"], case_id, _WORKER["llm"], audit, memo_config(_WORKER["settings"]), run_id=run_id
+def _memo_task(case_id: str, run_id: str) -> MemoOnce:
+    settings: Settings = _WORKER["settings"]
+    return memo_once(
+        _WORKER["source"], case_id, _WORKER["llm"], _WORKER["audit"], memo_config(settings), run_id=run_id
     )
-    r = result.rendered
-    return {
-        "case_id": case_id,
-        "memo_id": result.memo_id,
-        "markdown": r.markdown,
-        "json": r.json_text,
-        "html": r.html,
-        "tokens": result.tokens,
-        "seconds": time.perf_counter() - started,
-    }
 
 
 # ---- parent side -------------------------------------------------------------------------------
 
 
-def _rendered(task: dict[str, Any]) -> RenderedMemo:
-    return RenderedMemo(None, task["markdown"], task["json"], task["html"])
-
-
 def _clean_partials(out: Path) -> None:
     for stale in out.glob(".*.partial"):
         stale.unlink(missing_ok=True)
+
+
+def select_cases(
+    settings: Settings, source_args: dict[str, Any], ids: list[str], *, status: str | None, limit: int | None
+) -> list[str]:
+    """The cases a batch writes: those named, else every case of the source (with ``status``), the
+    first ``limit`` of them when given."""
+    chosen = ids or CaseSource(settings, **source_args).ids(status)
+    chosen = chosen[:limit] if limit else chosen
+    if not chosen:
+        raise UnderwriterError("no cases to write memos for (check --status)")
+    return chosen
 
 
 def run_batch(
@@ -207,14 +190,15 @@ def run_batch(
         statuses = ledger.status(case_ids)
         summary.skipped = sum(1 for c in case_ids if statuses.get(c) == "done")
         todo = [c for c in case_ids if statuses.get(c) != "done"]
-        with AuditStore.open(settings.audit_target) as audit:  # reconcile memos recorded before a kill
+        with AuditStore.open(
+            Workspace(settings).audit_target
+        ) as audit:  # reconcile memos recorded before a kill
             for case_id in list(todo):
-                rows = audit.rows("memos", {"merchant_id": case_id, "run_id": run_id}, limit=1)
-                if rows:
-                    row = rows[0]
-                    rendered = RenderedMemo(None, row["markdown"], row["json_text"], row["html"])
+                found = recorded_for_run(audit, case_id, run_id)
+                if found is not None:
+                    memo_id, rendered = found
                     write_memo_files(out, case_id, rendered, formats)
-                    ledger.finish(case_id, "done", memo_id=row["memo_id"])
+                    ledger.finish(case_id, "done", memo_id=memo_id)
                     summary.recovered += 1
                     todo.remove(case_id)
         _generate(settings, todo, run_id, out, ledger, summary, workers, source_args, progress, formats)
@@ -248,7 +232,7 @@ def _generate(
         initializer=_init_worker,
         initargs=(settings.model_dump_json(), source_args, threads),
     ) as pool:
-        pending: dict[Future[dict[str, Any]], str] = {}
+        pending: dict[Future[MemoOnce], str] = {}
         queue = list(todo)
         while queue or pending:
             while queue and len(pending) < workers * 2:
@@ -267,16 +251,12 @@ def _generate(
                     if "BrokenProcessPool" in message:
                         raise UnderwriterError(f"a memo worker died: {message}") from None
                 else:
-                    write_memo_files(out, case_id, _rendered(task), formats)
+                    write_memo_files(out, case_id, task.rendered, formats)
                     ledger.finish(
-                        case_id,
-                        "done",
-                        memo_id=task["memo_id"],
-                        seconds=task["seconds"],
-                        tokens=task["tokens"],
+                        case_id, "done", memo_id=task.memo_id, seconds=task.seconds, tokens=task.tokens
                     )
                     summary.done += 1
-                    summary.tokens += int(task["tokens"])
+                    summary.tokens += task.tokens
                 bar.update(1)
                 bar.set_postfix(failed=summary.failed)
     bar.close()

@@ -1,0 +1,28 @@
+"""The configured backends, opened from settings: the LLM that writes narrative and the embedder.
+
+The backends themselves live in ``models/backends/`` and know nothing of settings; this is
+the one place that turns ``[llm]`` and ``[index]`` into a loaded model.
+"""
+
+from __future__ import annotations
+
+from assistant.settings import Settings
+from assistant.workspace import Workspace
+from models.backends.embedders import load_embedder
+from models.backends.llm import LLM, load_llm
+from retrieval.embedding_cache import EmbeddingCache
+
+
+def open_llm(settings: Settings, threads: int | None = None) -> LLM:
+    s = settings.llm
+    return load_llm(
+        s.backend, model=s.model, base_url=s.base_url, params=s.to_params(threads or settings.threads)
+    )
+
+
+def open_embedder(settings: Settings) -> EmbeddingCache:
+    """The configured embedder behind the workspace's embedding cache."""
+    embedder = load_embedder(
+        settings.index.embedder, threads=settings.threads or None, precision=settings.index.embedder_precision
+    )
+    return EmbeddingCache(embedder, Workspace(settings).embedding_cache_path)

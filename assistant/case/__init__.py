@@ -1,0 +1,1 @@
+"""The case file every memo, chat answer and evaluation reads, and the sources that build it."""

@@ -1,0 +1,120 @@
+"""A case's documents as the case file carries them: chunks tagged ``C1`` ..., redacted of personal data.
+
+Three origins, one shape: the document index (the demo portfolio's documents, read, screened
+and chunked by ``index build``), a dataset's text columns (a loan description), and files
+uploaded with a new application (:mod:`assistant.case.uploads`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import pandas as pd
+
+from assistant.case.facts import MIN_DOCUMENT_CHARS
+from assistant.case.schema import CaseChunk, CaseDocument
+from models.spec import DatasetSpec
+from retrieval.documents.normalise import normalise
+from retrieval.documents.pii import redact
+from retrieval.documents.screening import screen
+from retrieval.vector_store.store import VectorStore
+
+MAX_DOCUMENT_CHARS = 1500
+"""Text-column documents (a loan description) are cut to this many characters."""
+
+ChunkParts = tuple[str, str, str, str, float]
+"""(chunk id, section, citation, text, injection score)."""
+
+
+def document_from_parts(
+    doc_id: str,
+    doc_type: str,
+    title: str,
+    sha256: str,
+    injection_score: float,
+    flags: list[dict[str, Any]],
+    chunks: list[ChunkParts],
+    next_tag: int,
+) -> CaseDocument:
+    """One document with its chunks redacted and tagged from ``C{next_tag}`` on."""
+    redactions: list[dict[str, str]] = []
+    case_chunks = []
+    for i, (chunk_id, section, citation, text, score) in enumerate(chunks):
+        clean, found = redact(text)
+        redactions += [{"kind": r.kind, "sha256": r.sha256} for r in found]
+        case_chunks.append(
+            CaseChunk(
+                tag=f"C{next_tag + i}",
+                chunk_id=chunk_id,
+                section=section,
+                citation=citation,
+                text=clean,
+                injection_score=score,
+            )
+        )
+    return CaseDocument(
+        doc_id=doc_id,
+        doc_type=doc_type,
+        title=title,
+        sha256=sha256,
+        injection_score=injection_score,
+        injection_flags=[{k: f.get(k) for k in ("kind", "rule", "excerpt")} for f in flags],
+        redactions=redactions,
+        chunks=case_chunks,
+    )
+
+
+def indexed_documents(store: VectorStore, case_id: str) -> list[CaseDocument]:
+    """The merchant's documents from the document index, in document order, chunks in text order."""
+    records = store.records("document", merchant_id=case_id)
+    ids = [i for i, _ in store.items_where("merchant_id = ?", (case_id,))]
+    by_doc: dict[str, list[Any]] = {}
+    for item in store.items(ids):
+        by_doc.setdefault(item.payload["doc_id"], []).append(item)
+    documents: list[CaseDocument] = []
+    next_tag = 1
+    for doc_id in sorted(records):
+        rec = records[doc_id]
+        items = sorted(by_doc.get(doc_id, []), key=lambda it: it.payload["start"])
+        chunks = [
+            (it.key, it.payload["section"], it.payload["citation"], it.payload["text"],
+             float(it.payload["injection_score"]))
+            for it in items
+        ]  # fmt: skip
+        score = float(rec["injection_score"])
+        document = document_from_parts(
+            doc_id,
+            rec["doc_type"],
+            rec["title"],
+            rec["sha256"],
+            score,
+            rec["injection_flags"],
+            chunks,
+            next_tag,
+        )
+        documents.append(document)
+        next_tag += len(chunks)
+    return documents
+
+
+def text_column_documents(spec: DatasetSpec, case_id: str, row: pd.Series) -> list[CaseDocument]:
+    """A dataset record's long text columns (a loan description), each one screened document."""
+    documents: list[CaseDocument] = []
+    next_tag = 1
+    for column in spec.text:
+        text = row.get(column)
+        if not isinstance(text, str) or len(text.strip()) < MIN_DOCUMENT_CHARS:
+            continue  # empty, or short enough to be shown among the facts
+        text = text.strip()[:MAX_DOCUMENT_CHARS]
+        sha = hashlib.sha256(text.encode()).hexdigest()
+        screening = screen(normalise(text))
+        doc_id = f"{case_id}-{column}"
+        name = spec.display_name(column)
+        chunk = (f"{doc_id}-0", name, f"{doc_id}, {name}", text, screening.score)
+        flags = [f.to_dict() for f in screening.flags]
+        documents.append(
+            document_from_parts(doc_id, column, name, sha, screening.score, flags, [chunk], next_tag)
+        )
+        next_tag += 1
+    return documents

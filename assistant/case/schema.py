@@ -1,0 +1,147 @@
+"""The case file: everything a memo or a chat answer may draw on, gathered before any LLM runs.
+
+A :class:`CaseFile` holds the model's score, grade, band, policy flags and reason codes,
+the key facts, the merchant's documents (chunks redacted of personal data, each with a
+citation tag ``C1``, ``C2`` ...), similar past cases (tags ``S1`` ...), and the
+contradictions found between what documents state and what the data says. It is plain
+data (JSON in and out), stored with every memo so that ``audit replay`` can rebuild the
+memo without the indexes.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+from pydantic import BaseModel
+
+from retrieval.documents.screening import FLAG_AT
+from retrieval.similar_cases.search import SimilarReport
+
+
+class ScoreFacts(BaseModel):
+    pd: float
+    grade: str
+    band: str
+    policy_flags: list[dict[str, str]]
+    reasons: list[dict[str, str]]
+    mitigants: list[dict[str, Any]]
+
+
+class Fact(BaseModel):
+    key: str
+    name: str
+    value: Any
+
+
+class CaseChunk(BaseModel):
+    tag: str
+    chunk_id: str
+    section: str
+    citation: str
+    text: str
+    injection_score: float
+
+
+class CaseDocument(BaseModel):
+    doc_id: str
+    doc_type: str
+    title: str
+    sha256: str
+    injection_score: float
+    injection_flags: list[dict[str, Any]]
+    redactions: list[dict[str, str]]
+    chunks: list[CaseChunk]
+
+    @property
+    def flagged(self) -> bool:
+        return self.injection_score >= FLAG_AT
+
+
+class SimilarRow(BaseModel):
+    tag: str
+    case_id: str
+    decided_at: str
+    outcome: int | None
+    pd: float | None
+    grade: str | None
+    similarity: float
+    closest: list[str]
+
+
+class Contradiction(BaseModel):
+    doc_id: str
+    tag: str
+    feature: str
+    name: str
+    stated: float
+    recorded: float
+
+
+class CaseFile(BaseModel):
+    case_id: str
+    name: str | None
+    dataset: str
+    as_of: str | None
+    generated_at: str
+    model: dict[str, str]
+    request: dict[str, Any]
+    score: ScoreFacts
+    facts: list[Fact]
+    documents: list[CaseDocument]
+    similar: list[SimilarRow]
+    similar_library: str | None
+    contradictions: list[Contradiction]
+
+    def chunk_sources(self) -> dict[str, str]:
+        return {c.tag: c.text for d in self.documents for c in d.chunks}
+
+    def similar_sources(self) -> dict[str, str]:
+        return {s.tag: similar_line(s) for s in self.similar}
+
+    def fact_values(self) -> dict[str, Any]:
+        values: dict[str, Any] = {f.name: f.value for f in self.facts}
+        values.update({f"request {k}": v for k, v in self.request.items()})
+        values["as of"] = self.as_of
+        values["similar cases"] = len(self.similar)
+        known = [s.outcome for s in self.similar if s.outcome is not None]
+        values["similar known outcomes"] = len(known)
+        values["similar defaults"] = sum(known)
+        if known:
+            values["similar default rate"] = round(sum(known) / len(known), 4)
+        return values
+
+
+def similar_line(s: SimilarRow) -> str:
+    outcome = {None: "outcome not yet known", 1: "defaulted", 0: "performed"}[s.outcome]
+    pd_text = f", model PD {s.pd:.1%}" if s.pd is not None else ""
+    return f"case {s.case_id}, decided {s.decided_at}, {outcome}{pd_text}, similarity {s.similarity:.2f}"
+
+
+def similar_rows(report: SimilarReport | None) -> list[SimilarRow]:
+    """The similar-case table of a case file (tags ``S1`` ...), from a search's hits."""
+    if report is None:
+        return []
+    return [
+        SimilarRow(
+            tag=f"S{i}",
+            case_id=h.case_id,
+            decided_at=h.decided_at,
+            outcome=h.outcome,
+            pd=h.pd,
+            grade=h.grade,
+            similarity=round(h.similarity, 4),
+            closest=[m.name for m in h.closest],
+        )
+        for i, h in enumerate(report.hits, start=1)
+    ]
+
+
+def plain(value: Any) -> Any:
+    """A NumPy scalar or NaN as plain JSON-able Python (None for NaN)."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return value

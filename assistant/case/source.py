@@ -1,0 +1,157 @@
+"""Case files for one workspace (the demo portfolio), one labelled dataset with a spec, or a new application.
+
+Everything heavy (model, data, document store, case library) is loaded once per source, so a
+batch worker builds many case files cheaply; similar cases are found from the record and the
+model the source already holds (:func:`retrieval.similar_cases.search.find_similar`).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pandas as pd
+
+from assistant.case.documents import indexed_documents, text_column_documents
+from assistant.case.facts import find_contradictions, key_facts, score_row
+from assistant.case.schema import CaseDocument, CaseFile, plain, similar_rows
+from assistant.settings import Settings
+from assistant.workspace import PORTFOLIO_LIBRARY, PORTFOLIO_SPEC, Workspace
+from models.artifacts import load_model
+from models.dataset import load_dataset
+from models.errors import UnderwriterError
+from models.spec import load_spec
+from retrieval.similar_cases.library import CaseLibrary
+from retrieval.similar_cases.search import SimilarReport, find_similar
+from retrieval.vector_store.store import VectorStore
+
+REQUEST_FIELDS = ("product", "requested_amount", "loan_amnt")
+
+
+class CaseSource:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        spec: str | None = None,
+        data: str | None = None,
+        model: str | None = None,
+        library: str | None = None,
+        similar_k: int | None = None,
+    ):
+        self.settings = settings
+        self.workspace = Workspace(settings)
+        self.similar_k = settings.memo.similar_cases if similar_k is None else similar_k
+        self.portfolio = spec is None or spec == PORTFOLIO_SPEC
+        if self.portfolio:
+            frame = self._open_portfolio(model)
+        else:
+            if spec is None or not data or not model:
+                raise UnderwriterError("a dataset case source needs --data FILE and --model DIR with --spec")
+            frame = self._open_dataset(spec, data, model, library)
+        self.frame = frame.set_index(self.id_column, drop=False)
+        self.spec = self.model.spec
+        self._cases: CaseLibrary | None = None
+
+    def _open_portfolio(self, model: str | None) -> pd.DataFrame:
+        self.workspace.require_demo()
+        self.model = load_model(model or self.workspace.model_dir, nthread=self.settings.threads)
+        self.id_column = "merchant_id"
+        self.store: VectorStore | None = VectorStore.load(self.workspace.documents_index_dir)
+        self.library = PORTFOLIO_LIBRARY
+        return pd.read_csv(self.workspace.portfolio.merchants, dtype={"mcc": str, "merchant_id": str})
+
+    def _open_dataset(self, spec: str, data: str, model: str, library: str | None) -> pd.DataFrame:
+        self.model = load_model(model, nthread=self.settings.threads)
+        dataset_spec = load_spec(spec)
+        dataset = load_dataset(data, dataset_spec, require_label=False)
+        frame = dataset.frame.copy()
+        if dataset.dates is not None and dataset_spec.date is not None:
+            frame[dataset_spec.date.column] = dataset.dates.dt.strftime("%Y-%m-%d").to_numpy()
+        self.id_column = "__case_id"
+        frame[self.id_column] = dataset.ids.astype(str).to_numpy()
+        self.store = None
+        self.library = library or ""
+        return frame
+
+    def ids(self, status: str | None = None) -> list[str]:
+        frame = self.frame
+        if status and "status" in frame:
+            frame = frame[frame["status"] == status]
+        return [str(i) for i in frame.index]
+
+    def row(self, case_id: str) -> pd.DataFrame:
+        if case_id not in self.frame.index:
+            raise UnderwriterError(f"case {case_id!r} is not in the data ({len(self.frame):,} cases)")
+        return self.frame.loc[[case_id]].reset_index(drop=True)
+
+    def documents(self, case_id: str, row: pd.Series) -> list[CaseDocument]:
+        if self.store is not None:
+            return indexed_documents(self.store, case_id)
+        return text_column_documents(self.spec, case_id, row)
+
+    def _library(self) -> CaseLibrary | None:
+        if self._cases is None:
+            root = self.workspace.case_library_dir(self.library)
+            if not root.exists():
+                return None
+            self._cases = CaseLibrary.load(root)  # once per source, not once per memo
+        return self._cases
+
+    def similar(self, case_id: str, row: pd.DataFrame, *, in_index: bool = True) -> SimilarReport | None:
+        """Similar past cases of ``row``, decided before its date. ``in_index``: the case's documents
+        are in the document index (a new application's uploads are not, so its narrative is left out)."""
+        if not self.library or not self.similar_k:
+            return None
+        cases = self._library()
+        if cases is None:
+            return None
+        date_column = self.spec.date.column if self.spec.date is not None else None
+        decided_at = str(row[date_column].iloc[0])[:10] if date_column in row else None
+        return find_similar(
+            cases, self.library, case_id, k=self.similar_k, record=row, decided_at=decided_at, model=self.model,
+            documents=self.store if in_index else None, nthread=self.settings.threads,
+        )  # fmt: skip
+
+    def case_file(self, case_id: str, *, generated_at: str | None = None) -> CaseFile:
+        row = self.row(case_id)
+        documents = self.documents(case_id, row.iloc[0])
+        return self._assemble(case_id, row, documents, self.similar(case_id, row), generated_at)
+
+    def new_case_file(self, case_id: str, row: pd.DataFrame, documents: list[CaseDocument]) -> CaseFile:
+        """A case that is not in the data yet (a new application): its feature row and uploaded
+        documents. Similar cases compare the tabular profile only (the library's narrative
+        vectors come from the document index, which the new documents are not in)."""
+        return self._assemble(case_id, row, documents, self.similar(case_id, row, in_index=False), None)
+
+    def _assemble(
+        self,
+        case_id: str,
+        row: pd.DataFrame,
+        documents: list[CaseDocument],
+        similar: SimilarReport | None,
+        generated_at: str | None,
+    ) -> CaseFile:
+        first = row.iloc[0]
+        as_of = None
+        if self.spec.date is not None and self.spec.date.column in first:
+            as_of = str(first[self.spec.date.column])[:10]
+        names = {f: self.spec.display_name(f) for f in self.spec.features}
+        return CaseFile(
+            case_id=case_id,
+            name=str(first["legal_name"]) if "legal_name" in first else None,
+            dataset=self.spec.name,
+            as_of=as_of,
+            generated_at=generated_at or datetime.now(UTC).isoformat(timespec="seconds"),
+            model={
+                "label": self.model.label,
+                "model_id": self.model.model_id,
+                "policy": self.model.policy.label,
+            },
+            request={k: plain(first[k]) for k in REQUEST_FIELDS if k in first},
+            score=score_row(self.model, row, self.settings.threads),
+            facts=key_facts(self.spec, first),
+            documents=documents,
+            similar=similar_rows(similar),
+            similar_library=self.library or None,
+            contradictions=find_contradictions(self.spec.claims, names, first, documents),
+        )

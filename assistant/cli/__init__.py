@@ -1,0 +1,1 @@
+"""``underwrite``: the command line. One module per command group: it parses, calls one service, prints."""

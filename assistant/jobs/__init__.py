@@ -1,0 +1,1 @@
+"""The jobs behind the commands and the workbench: demo workspace, modelling, index build, evidence, local batch."""

@@ -1,0 +1,226 @@
+"""``underwrite index build``: the document index and the similar-case libraries.
+
+The document index: the portfolio's documents -> sandboxed readers -> screened chunks ->
+cached embeddings -> FAISS. The similar-case library: historical merchants (their profile and
+their documents' narrative), or any labelled dataset with a spec.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from assistant.backends import open_embedder
+from assistant.jobs.demo import ensure_portfolio_and_model
+from assistant.settings import Settings
+from assistant.workspace import PORTFOLIO_LIBRARY, PORTFOLIO_SPEC, Workspace
+from models.artifacts import RiskModel, load_model
+from models.dataset import Dataset, load_dataset
+from models.demo_data.generate import PortfolioFiles
+from models.errors import UnderwriterError
+from models.scoring import contributions, score_dataset
+from models.spec import load_spec
+from retrieval.documents.ingest import DocumentSource, ingest
+from retrieval.embedding_cache import EmbeddingCache
+from retrieval.passages import DocumentIndex
+from retrieval.similar_cases.library import CaseLibrary
+from retrieval.similar_cases.search import narrative_vectors
+
+
+@dataclass
+class IndexReport:
+    documents: int = 0
+    failures: list[dict[str, Any]] = field(default_factory=list)
+    flagged: list[dict[str, Any]] = field(default_factory=list)
+    chunks: int = 0
+    embedded: int = 0
+    reused: int = 0
+    document_plan: dict[str, Any] | None = None
+    document_dir: Path | None = None
+    cases: int = 0
+    case_library_dir: Path | None = None
+    case_plan: dict[str, Any] | None = None
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def build_document_index(
+    settings: Settings, files: PortfolioFiles, cache: EmbeddingCache, report: IndexReport, progress: bool
+) -> DocumentIndex:
+    merchants = pd.read_csv(files.merchants, usecols=["merchant_id", "decision_date"], dtype=str)
+    decided = dict(zip(merchants["merchant_id"], merchants["decision_date"], strict=True))
+    documents = pd.read_csv(files.documents, dtype=str)
+    sources = [
+        DocumentSource(
+            path=files.root / str(path),
+            doc_id=str(doc_id),
+            merchant_id=str(merchant),
+            doc_type=str(doc_type),
+            as_of=decided.get(str(merchant)),
+        )
+        for path, doc_id, merchant, doc_type in zip(
+            documents["path"],
+            documents["doc_id"],
+            documents["merchant_id"],
+            documents["doc_type"],
+            strict=True,
+        )
+    ]
+    embedder = cache.embedder
+    limit = settings.index.chunk_tokens or max(32, embedder.max_tokens - 16)
+    started = time.perf_counter()
+    result = ingest(
+        sources,
+        limits=settings.index.limits.to_limits(),
+        workers=settings.index.parser_workers,
+        max_tokens=limit,
+        overlap_tokens=min(settings.index.overlap_tokens, limit // 2),
+        count=embedder.count_tokens,
+        progress=progress,
+    )
+    report.timings["read, screen and chunk documents"] = time.perf_counter() - started
+    started = time.perf_counter()
+    index = DocumentIndex.new(cache, exact_below=settings.index.exact_below)
+    before = cache.stats.computed, cache.stats.reused
+    index.add(result.documents, result.chunks, result.failures, progress=progress)
+    index.store.ensure_index()
+    report.timings["embed and index chunks"] = time.perf_counter() - started
+    report.document_dir = index.save(Workspace(settings).documents_index_dir)
+    report.documents = len(result.documents)
+    report.failures = [{"source": f.source, "error": f.error, "limit": f.limit} for f in result.failures]
+    report.flagged = [
+        {"doc_id": d.doc_id, "merchant_id": d.merchant_id, "score": d.screening.score,
+         "kinds": sorted({f.kind for f in d.screening.flags})}
+        for d in result.documents
+        if d.screening.flagged
+    ]  # fmt: skip
+    report.chunks = len(result.chunks)
+    report.embedded = cache.stats.computed - before[0]
+    report.reused = cache.stats.reused - before[1]
+    report.document_plan = index.store.plan.to_dict() if index.store.plan else None
+    return index
+
+
+def _model_view(settings: Settings, model: RiskModel | None, frame: pd.DataFrame) -> np.ndarray | None:
+    """Per-feature TreeSHAP contributions when the case profile is the model's view, else None."""
+    if settings.index.case_profile != "contributions":
+        return None
+    if model is None:
+        raise UnderwriterError(
+            "index.case_profile = 'contributions' needs --model (the model whose view is used)"
+        )
+    x, _ = model.encoder.transform(frame)
+    return contributions(model, x, nthread=settings.threads)[:, :-1]
+
+
+def build_case_library(
+    settings: Settings,
+    name: str,
+    dataset: Dataset,
+    report: IndexReport,
+    *,
+    model: RiskModel | None,
+    text_vectors: np.ndarray | None,
+    embedder_id: str,
+    outcome_window_days: int,
+) -> CaseLibrary:
+    """A library of the dataset's labelled cases (with the model's PDs and grades when given), saved as
+    the workspace's library ``name``."""
+    started = time.perf_counter()
+    spec = dataset.spec
+    source: dict[str, Any] = {"spec": spec.name, "data": dataset.source, "data_sha256": dataset.sha256}
+    pds = grades = None
+    if model is not None:
+        scored = score_dataset(model, dataset, nthread=settings.threads, reasons="none").frame
+        pds, grades = scored["pd"].tolist(), scored["grade"].tolist()
+        source |= {"model": model.label, "model_id": model.model_id}
+    library = CaseLibrary.build(
+        dataset.frame,
+        contributions=_model_view(settings, model, dataset.frame),
+        case_ids=dataset.ids.astype(str).tolist(),
+        decided_at=[d.date().isoformat() for d in dataset.dates],  # type: ignore[union-attr]
+        outcomes=dataset.labels.astype(int).tolist(),  # type: ignore[union-attr]
+        numeric=spec.numeric,
+        categorical=spec.categorical,
+        names=spec.names,
+        pds=pds,
+        grades=grades,
+        text_vectors=text_vectors,
+        embedder_id=embedder_id,
+        weights=settings.index.case_weights(),
+        outcome_window_days=outcome_window_days,
+        source=source,
+        exact_below=settings.index.exact_below,
+    )
+    report.case_library_dir = library.save(Workspace(settings).case_library_dir(name))
+    report.cases = len(library)
+    report.case_plan = library.store.plan.to_dict() if library.store.plan else None
+    report.timings["build case library"] = time.perf_counter() - started
+    return library
+
+
+def build_portfolio_case_library(
+    settings: Settings, files: PortfolioFiles, documents: DocumentIndex, report: IndexReport
+) -> CaseLibrary:
+    """Historical merchants: their profile, their documents' narrative, the workspace model's view."""
+    dataset = load_dataset(files.merchants, load_spec(PORTFOLIO_SPEC), require_label=True)
+    return build_case_library(
+        settings, PORTFOLIO_LIBRARY, dataset, report,
+        model=load_model(Workspace(settings).model_dir, nthread=settings.threads),
+        text_vectors=narrative_vectors(documents.store, dataset.ids.astype(str).tolist()),
+        embedder_id=documents.store.embedder_id,
+        outcome_window_days=settings.index.outcome_window_days,
+    )  # fmt: skip
+
+
+def build_dataset_case_library(
+    settings: Settings, spec_name: str, data: Path, cache: EmbeddingCache | None, report: IndexReport,
+    model_dir: Path | None = None, outcome_window_days: int = 0,
+) -> CaseLibrary:  # fmt: skip
+    """Any labelled dataset with a spec and a date column; its text columns are the narrative."""
+    spec = load_spec(spec_name)
+    if spec.date is None:
+        raise UnderwriterError(f"spec {spec.name} has no date column; a case library needs decision dates")
+    dataset: Dataset = load_dataset(data, spec, require_label=True)
+    text_vectors = None
+    if spec.text and cache is not None:
+        texts = dataset.frame[spec.text].fillna("").astype(str).agg(". ".join, axis=1).tolist()
+        text_vectors = cache.embed(texts)
+    return build_case_library(
+        settings, spec.name, dataset, report,
+        model=None if model_dir is None else load_model(model_dir, nthread=settings.threads),
+        text_vectors=text_vectors,
+        embedder_id=cache.embedder.model_id if cache is not None and text_vectors is not None else "none",
+        outcome_window_days=outcome_window_days,
+    )  # fmt: skip
+
+
+def build_indexes(
+    settings: Settings,
+    *,
+    spec: str | None = None,
+    data: Path | None = None,
+    model: Path | None = None,
+    outcome_window_days: int = 0,
+    progress: bool = True,
+) -> IndexReport:
+    """Demo workspace (no ``spec``): document index + merchant case library. With ``spec``: that dataset's library."""
+    report = IndexReport()
+    if spec is not None:
+        if data is None:
+            raise UnderwriterError("--spec needs --data (the CSV or Parquet file of past cases)")
+        needs_text = bool(load_spec(spec).text)
+        cache = open_embedder(settings) if needs_text else None
+        build_dataset_case_library(settings, spec, data, cache, report, model, outcome_window_days)
+        return report
+    started = time.perf_counter()
+    files, _ = ensure_portfolio_and_model(settings, progress=progress)
+    report.timings["portfolio and model"] = time.perf_counter() - started
+    cache = open_embedder(settings)
+    documents = build_document_index(settings, files, cache, report, progress)
+    build_portfolio_case_library(settings, files, documents, report)
+    return report

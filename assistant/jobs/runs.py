@@ -1,0 +1,44 @@
+"""What every portfolio run shares, whatever its engine: the input's hash, the runs table, outputs swapped in whole."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import uuid
+from pathlib import Path
+from typing import Any
+
+from assistant.audit import AuditStore
+from models.errors import UnderwriterError
+from models.versioned import sha256_file
+
+
+def input_sha256(path: Path) -> str:
+    """SHA-256 of a file (as a local run's dataset hash), or of a folder's files: each file's
+    relative name and content hash, in name order (a Parquet dataset written by Spark)."""
+    if path.is_file():
+        return sha256_file(path)
+    files = sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith((".", "_")))
+    if not files:
+        raise UnderwriterError(f"{path}: no input file")
+    lines = "".join(f"{p.relative_to(path).as_posix()} {sha256_file(p)}\n" for p in files)
+    return hashlib.sha256(lines.encode()).hexdigest()
+
+
+def swap_into_place(staging: Path, final: Path) -> None:
+    """Replace the output folder ``final`` with ``staging``: a reader sees the old folder or the new one."""
+    if final.exists():
+        old = final.with_name(f".{final.name}.old-{uuid.uuid4().hex[:6]}")
+        os.replace(final, old)
+        os.replace(staging, final)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.replace(staging, final)
+
+
+def record_run(audit_target: str, **row: Any) -> None:
+    """One row of the audit trail's ``runs`` table (``params`` given as a dict)."""
+    with AuditStore.open(audit_target) as audit:
+        audit.append("runs", **{**row, "params": json.dumps(row.get("params", {}), sort_keys=True)})

@@ -1,0 +1,54 @@
+"""The memo as data: its sections, each LLM-written section with where its text came from."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel
+
+from assistant.case.schema import Fact, SimilarRow
+
+MEMO_FORMAT = 1
+
+
+class SectionText(BaseModel):
+    sentences: list[str]
+    source: Literal["llm", "extractive", "quoted", "none"]
+    """``llm``: validated LLM sentences; ``extractive``: the LLM's failed, quoted instead;
+    ``quoted``: table rows quoted without asking the LLM; ``none``: nothing to state."""
+    dropped: list[dict[str, Any]]
+
+
+class DocumentFinding(BaseModel):
+    doc_id: str
+    title: str
+    doc_type: str
+    tags: list[str]
+    flagged: bool
+    summary: SectionText
+
+
+class Memo(BaseModel):
+    memo_format: int = MEMO_FORMAT
+    case_id: str
+    name: str | None
+    dataset: str
+    as_of: str | None
+    generated_at: str
+    model: dict[str, str]
+    llm: dict[str, Any]
+    prompts: list[dict[str, Any]]
+    request: dict[str, Any]
+    decision: dict[str, Any]
+    metrics: list[Fact]
+    reasons: list[dict[str, str]]
+    business_summary: SectionText
+    findings: list[DocumentFinding]
+    similar: list[SimilarRow]
+    comparison: SectionText
+    risks: list[str]
+    mitigants: list[str]
+    integrity: list[str]
+    recommendation: dict[str, Any]
+    sources: list[dict[str, str]]
+    validation: dict[str, dict[str, int]]
