@@ -1,1 +1,1 @@
-"""The application layer: settings, workflows, the command line (and later the memo engine and UI)."""
+"""The application: settings and workspace, the case file and the memo, jobs, Spark, the CLI and the workbench."""

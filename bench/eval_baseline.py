@@ -4,7 +4,7 @@ task); then the harness benchmark (overhead per
 case beyond LLM time, and a fully cached rerun).
 
 Run: ``.venv/bin/python bench/eval_baseline.py`` (about 12 minutes on 2 cores). Writes
-``bench/results/eval_baseline/SET/`` (case set, results.json, report.md, report.html) and
+``bench/results/eval_baseline/SET/`` (case set, results.json, report.md) and
 ``bench/results/eval_harness.json``.
 """
 
@@ -85,7 +85,7 @@ def main() -> None:
             run, rerun = Path(tmp) / f"run-{name}", Path(tmp) / f"rerun-{name}"
             first, again = elapsed["run"], elapsed["rerun"]
             write_reports(run)
-            for item in ("results.json", "report.md", "report.html"):
+            for item in ("results.json", "report.md"):  # report.html: `underwrite eval report FOLDER`
                 shutil.copy(run / item, folder / item)
             t1, t2 = load_run(run)["timing"], load_run(rerun)["timing"]
             cells = len(load_run(run)["rows"])

@@ -114,7 +114,9 @@ def resolve_version_dir(path: str | Path) -> Path:
         raise ArtifactError(
             f"no model at {path}: the folder does not exist (train one with `underwrite train`)"
         )
-    raise ArtifactError(f"{path} is not a model directory: it has neither CURRENT nor manifest.json")
+    raise ArtifactError(
+        f"{path} is not a model directory: it names no current version and has no manifest.json"
+    )
 
 
 def verify(version_dir: Path) -> dict:

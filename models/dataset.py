@@ -151,92 +151,28 @@ def load_dataset(path: str | Path, spec: DatasetSpec, *, require_label: bool) ->
     if not path.is_file():
         raise DatasetError(source, [Problem(source, "file not found")])
     data = path.read_bytes()
-    sha256 = hashlib.sha256(data).hexdigest()
     raw = _read_table(path, data, spec.encoding)
-    problems: list[Problem] = []
-
-    has_label = spec.label.column in raw.columns
-    required = spec.required_columns(with_label=require_label)
-    missing = [c for c in dict.fromkeys(required) if c not in raw.columns]
+    missing = [
+        c for c in dict.fromkeys(spec.required_columns(with_label=require_label)) if c not in raw.columns
+    ]
     if missing:
-        problems.append(Problem(source, f"missing column(s): {', '.join(missing)}"))
-        raise DatasetError(source, problems)
+        raise DatasetError(source, [Problem(source, f"missing column(s): {', '.join(missing)}")])
     if raw.empty:
         raise DatasetError(source, [Problem(source, "has a header but no data rows")])
-
+    problems: list[Problem] = []
     frame, bad_values = parse_features(raw, spec)
     for column, bad in bad_values.items():
         examples = ", ".join(repr(v) for v in raw[column][bad].unique()[:3])
         problems.append(Problem(f"column {column!r}", f"non-numeric values at {_rows(bad)}, e.g. {examples}"))
-
-    if spec.id:
-        ids = raw[spec.id].astype("string").str.strip()
-        empty_ids = ids.isna() | (ids == "")
-        if empty_ids.any():
-            problems.append(Problem(f"id column {spec.id!r}", f"empty id at {_rows(empty_ids)}"))
-        duplicated = ids.duplicated(keep=False) & ~empty_ids
-        if duplicated.any():
-            examples = ", ".join(repr(v) for v in ids[duplicated].unique()[:3])
-            problems.append(
-                Problem(
-                    f"id column {spec.id!r}",
-                    f"duplicate ids at {_rows(duplicated)}, e.g. {examples}",
-                )
-            )
-        ids = ids.fillna("").astype(str)
-    else:
-        ids = pd.Series([f"row-{i + 1}" for i in range(len(raw))], dtype=str)
-
-    dates = None
-    if spec.date:
-        original = raw[spec.date.column]
-        dates = pd.to_datetime(original, format=spec.date.format, errors="coerce")
-        bad_dates = dates.isna()
-        if bad_dates.any():
-            problems.append(
-                Problem(
-                    f"date column {spec.date.column!r}",
-                    f"missing or unreadable dates at {_rows(bad_dates)}"
-                    + (f" (expected format {spec.date.format})" if spec.date.format else ""),
-                )
-            )
-
-    labels = None
-    keep = np.ones(len(raw), dtype=bool)
-    if has_label:
-        canon = raw[spec.label.column].map(
-            lambda v: "" if pd.isna(v) or str(v).strip() == "" else canonical_value(v)
-        )
-        positive = canon.isin(spec.label.positive_values).to_numpy()
-        negative = canon.isin(spec.label.negative_values).to_numpy()
-        empty = (canon == "").to_numpy()
-        unknown = ~(positive | negative | empty)
-        if unknown.any():
-            examples = ", ".join(repr(v) for v in raw[spec.label.column][unknown].unique()[:3])
-            problems.append(
-                Problem(
-                    f"label column {spec.label.column!r}",
-                    f"unknown label values at {_rows(unknown)}, e.g. {examples} "
-                    f"(positive: {sorted(spec.label.positive_values)}, "
-                    f"negative: {sorted(spec.label.negative_values)})",
-                )
-            )
-        if require_label and empty.any():
-            if spec.label.unlabelled == "skip":
-                keep = ~empty
-            else:
-                problems.append(
-                    Problem(f"label column {spec.label.column!r}", f"empty labels at {_rows(empty)}")
-                )
-        labels = np.where(positive, 1, np.where(negative, 0, -1)).astype(np.int8)
-
+    ids = _ids(raw, spec, problems)
+    dates = _dates(raw, spec, problems)
+    labels, keep = _labels(raw, spec, require_label, problems)
     if problems:
         raise DatasetError(source, problems)
-
     dataset = Dataset(
         spec=spec,
         source=source,
-        sha256=sha256,
+        sha256=hashlib.sha256(data).hexdigest(),
         frame=frame.reset_index(drop=True),
         ids=ids.reset_index(drop=True),
         labels=labels,
@@ -246,16 +182,68 @@ def load_dataset(path: str | Path, spec: DatasetSpec, *, require_label: bool) ->
         skipped = int((~keep).sum())
         dataset = dataset.subset(keep)
         dataset.skipped_unlabelled = skipped
-    if require_label and dataset.labels is not None:
-        classes = set(np.unique(dataset.labels).tolist())
-        if classes != {0, 1}:
-            raise DatasetError(
-                source,
-                [
-                    Problem(
-                        f"label column {spec.label.column!r}",
-                        "needs both defaulted and repaid rows to train or evaluate",
-                    )
-                ],
-            )
+    if require_label and dataset.labels is not None and set(np.unique(dataset.labels).tolist()) != {0, 1}:
+        where = f"label column {spec.label.column!r}"
+        raise DatasetError(
+            source, [Problem(where, "needs both defaulted and repaid rows to train or evaluate")]
+        )
     return dataset
+
+
+def _ids(raw: pd.DataFrame, spec: DatasetSpec, problems: list[Problem]) -> pd.Series:
+    """The id column stripped (each empty or duplicate id a problem), or ``row-N`` when the spec has none."""
+    if not spec.id:
+        return pd.Series([f"row-{i + 1}" for i in range(len(raw))], dtype=str)
+    ids = raw[spec.id].astype("string").str.strip()
+    empty_ids = ids.isna() | (ids == "")
+    if empty_ids.any():
+        problems.append(Problem(f"id column {spec.id!r}", f"empty id at {_rows(empty_ids)}"))
+    duplicated = ids.duplicated(keep=False) & ~empty_ids
+    if duplicated.any():
+        examples = ", ".join(repr(v) for v in ids[duplicated].unique()[:3])
+        problems.append(
+            Problem(f"id column {spec.id!r}", f"duplicate ids at {_rows(duplicated)}, e.g. {examples}")
+        )
+    return ids.fillna("").astype(str)
+
+
+def _dates(raw: pd.DataFrame, spec: DatasetSpec, problems: list[Problem]) -> pd.Series | None:
+    if not spec.date:
+        return None
+    dates = pd.to_datetime(raw[spec.date.column], format=spec.date.format, errors="coerce")
+    bad_dates = dates.isna()
+    if bad_dates.any():
+        expected = f" (expected format {spec.date.format})" if spec.date.format else ""
+        where = f"date column {spec.date.column!r}"
+        problems.append(Problem(where, f"missing or unreadable dates at {_rows(bad_dates)}{expected}"))
+    return dates
+
+
+def _labels(
+    raw: pd.DataFrame, spec: DatasetSpec, require_label: bool, problems: list[Problem]
+) -> tuple[np.ndarray | None, np.ndarray]:
+    """Labels (1 default, 0 repaid, -1 other) when the file has them, and which rows to keep."""
+    keep = np.ones(len(raw), dtype=bool)
+    if spec.label.column not in raw.columns:
+        return None, keep
+    label = spec.label
+    canon = raw[label.column].map(lambda v: "" if pd.isna(v) or str(v).strip() == "" else canonical_value(v))
+    positive = canon.isin(label.positive_values).to_numpy()
+    negative = canon.isin(label.negative_values).to_numpy()
+    empty = (canon == "").to_numpy()
+    unknown = ~(positive | negative | empty)
+    if unknown.any():
+        examples = ", ".join(repr(v) for v in raw[label.column][unknown].unique()[:3])
+        problems.append(
+            Problem(
+                f"label column {label.column!r}",
+                f"unknown label values at {_rows(unknown)}, e.g. {examples} "
+                f"(positive: {sorted(label.positive_values)}, negative: {sorted(label.negative_values)})",
+            )
+        )
+    if require_label and empty.any():
+        if label.unlabelled == "skip":
+            keep = ~empty
+        else:
+            problems.append(Problem(f"label column {label.column!r}", f"empty labels at {_rows(empty)}"))
+    return np.where(positive, 1, np.where(negative, 0, -1)).astype(np.int8), keep

@@ -10,17 +10,16 @@ if TYPE_CHECKING:
 
 
 def model_card(result: TrainingResult, dataset: Dataset) -> str:
-    spec, m, t = dataset.spec, result.metrics, result.metrics["test"]
-    grades = "\n".join(
-        f"| {r['grade']} | {r['count']} | {r['mean_pd'] if r['mean_pd'] is not None else '-'} | "
-        f"{r['observed_default_rate'] if r['observed_default_rate'] is not None else '-'} |"
-        for r in m["calibration_by_grade"]
+    return (
+        _use_and_data(result, dataset)
+        + _model(result, dataset)
+        + _test_metrics(result)
+        + _limitations(result)
     )
-    features = "\n".join(
-        f"- `{f}`: {spec.display_name(f)}"
-        + (f" (monotone {spec.monotone[f]:+d})" if spec.monotone.get(f) else "")
-        for f in spec.features
-    )
+
+
+def _use_and_data(result: TrainingResult, dataset: Dataset) -> str:
+    spec, m = dataset.spec, result.metrics
     return f"""# Model card: {spec.name}
 
 ## Intended use
@@ -37,7 +36,17 @@ without a separate validation, or as the sole basis of an adverse decision.
   ({m["rows"]["skipped_unlabelled"]} unlabelled rows skipped)
 - Split: {m["split"]}; rows train / validation / test = {m["rows"]["train"]} / {m["rows"]["valid"]} / {m["rows"]["test"]}
 
-## Model
+"""
+
+
+def _model(result: TrainingResult, dataset: Dataset) -> str:
+    spec, m = dataset.spec, result.metrics
+    features = "\n".join(
+        f"- `{f}`: {spec.display_name(f)}"
+        + (f" (monotone {spec.monotone[f]:+d})" if spec.monotone.get(f) else "")
+        for f in spec.features
+    )
+    return f"""## Model
 XGBoost, {m["trees"]} trees of depth <= {result.params["max_depth"]}, early stopping on validation precision-recall AUC,
 class weight {result.params["scale_pos_weight"]:.2f} on defaults, monotone constraints from the spec, then
 Platt calibration on the validation split (a = {result.calibrator.a:.4f}, b = {result.calibrator.b:.4f}).
@@ -45,7 +54,17 @@ Platt calibration on the validation split (a = {result.calibrator.a:.4f}, b = {r
 Features:
 {features}
 
-## Test metrics
+"""
+
+
+def _test_metrics(result: TrainingResult) -> str:
+    m, t = result.metrics, result.metrics["test"]
+    grades = "\n".join(
+        f"| {r['grade']} | {r['count']} | {r['mean_pd'] if r['mean_pd'] is not None else '-'} | "
+        f"{r['observed_default_rate'] if r['observed_default_rate'] is not None else '-'} |"
+        for r in m["calibration_by_grade"]
+    )
+    return f"""## Test metrics
 | metric | value |
 |---|---|
 | rows | {t["rows"]} |
@@ -66,7 +85,12 @@ Calibration by grade (test):
 
 Plots: `plots/roc.png`, `plots/calibration.png`, `plots/score_distribution.png`.
 
-## Limitations
+"""
+
+
+def _limitations(result: TrainingResult) -> str:
+    t = result.metrics["test"]
+    return f"""## Limitations
 - The model sees only the tabular features above. Facts that appear only in documents
   (litigation, adverse news, going-concern doubt) are not in the score; the memo
   surfaces them separately.

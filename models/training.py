@@ -171,19 +171,7 @@ def train(
         negatives=int((y_train == 0).sum()),
         positives=int((y_train == 1).sum()),
     )
-    d_train, d_valid = dmatrix(split.train), dmatrix(split.valid)
-    booster = xgb.train(
-        params,
-        d_train,
-        num_boost_round=config.max_rounds,
-        evals=[(d_valid, "valid")],
-        early_stopping_rounds=config.early_stopping_rounds,
-        verbose_eval=False,
-        callbacks=[_Progress(config.max_rounds, progress)],
-    )
-    best = booster.best_iteration
-    booster = booster[: best + 1]
-    booster.set_param({"nthread": config.nthread})
+    booster = _fit(params, config, dmatrix(split.train), dmatrix(split.valid), progress)
 
     def margin(rows: np.ndarray) -> np.ndarray:
         return booster.predict(dmatrix(rows), output_margin=True).astype(np.float64)
@@ -200,6 +188,24 @@ def train(
         params={**params, **{"config": asdict(config)}},
         skipped=dataset.skipped_unlabelled,
     )
+
+
+def _fit(
+    params: dict, config: TrainConfig, d_train: xgb.DMatrix, d_valid: xgb.DMatrix, progress: bool
+) -> xgb.Booster:
+    """Boost with early stopping on the validation rows; keep the trees up to the best round."""
+    booster = xgb.train(
+        params,
+        d_train,
+        num_boost_round=config.max_rounds,
+        evals=[(d_valid, "valid")],
+        early_stopping_rounds=config.early_stopping_rounds,
+        verbose_eval=False,
+        callbacks=[_Progress(config.max_rounds, progress)],
+    )
+    booster = booster[: booster.best_iteration + 1]
+    booster.set_param({"nthread": config.nthread})
+    return booster
 
 
 def booster_params(

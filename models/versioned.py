@@ -9,7 +9,8 @@ A save builds the version in a staging folder beside the others, fsyncs its file
 into place and then swaps ``CURRENT``: a crash leaves the previous version live, and a reader
 never sees a half-written one. Model artifacts and vector stores both save through
 :func:`publish_version` and read through :func:`current_version_dir`; nothing above this module
-spells out the layout.
+spells out the layout. Outputs that are not versioned (a generated portfolio, a run's output
+folders) are swapped in whole by :func:`replace_folder`.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import os
 import re
 import shutil
 import tempfile
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -132,3 +134,14 @@ def publish_version(
         for old in older[: max(0, len(older) - keep_previous)]:
             shutil.rmtree(old, ignore_errors=True)
     return final
+
+
+def replace_folder(staging: Path, final: Path) -> None:
+    """Put the folder ``staging`` in the place of ``final``: a reader sees the old folder or the new one."""
+    if final.exists():
+        old = final.with_name(f".{final.name}.old-{uuid.uuid4().hex[:6]}")
+        os.replace(final, old)
+        os.replace(staging, final)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.replace(staging, final)

@@ -190,3 +190,25 @@ def test_replay_uses_the_template_versions_the_memo_was_written_with(
         assert load_prompt("document_summary").version > 2  # a newer one is current now
         replayed = replay_memo(audit, written.memo_id)
     assert replayed.identical, replayed.differences
+
+
+def test_memo_once_gives_a_runs_recorded_memo_back_without_calling_the_llm(memo_workspace, source, tmp_path):
+    """What the local batch's workers and Spark's tasks both call: the first call writes and records the
+    memo; any later attempt of the same run (a retried task) gets that memo back, with no LLM call."""
+    from assistant.memo.once import memo_once
+
+    case_id = source.ids("applicant")[4]
+    config = memo_config(memo_workspace)
+    with AuditStore.open(tmp_path / "audit.sqlite") as audit:
+        first = memo_once(source, case_id, open_llm(memo_workspace), audit, config, run_id="run-a")
+        calls = audit.count("llm_calls")
+        unusable = fake_llm(ScriptedChat(reply="must never be asked"), "unused")
+        again = memo_once(source, case_id, unusable, audit, config, run_id="run-a")
+        assert audit.count("llm_calls") == calls  # the retry made no call
+        other_run = memo_once(source, case_id, unusable, audit, config, run_id="run-b")
+        assert audit.count("llm_calls") > calls  # another run writes its own memo
+        assert len(audit.rows("memos", {"merchant_id": case_id})) == 2
+    assert not first.recovered and first.tokens > 0
+    assert again.recovered and again.memo_id == first.memo_id and again.tokens == 0
+    assert again.rendered.markdown == first.rendered.markdown and again.rendered.memo is None
+    assert not other_run.recovered and other_run.memo_id != first.memo_id

@@ -1,18 +1,12 @@
-"""Portfolio health checks and recorded decisions, on synthetic numbers where the answer is known."""
+"""Portfolio health checks, on synthetic numbers where the answer is known."""
 
 from __future__ import annotations
-
-import json
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from assistant.audit import AuditStore
-from assistant.decisions import Decision, decisions_for, parse_conditions, record_decision
 from models import metrics
-from models.errors import UnderwriterError
 from models.monitoring import binomial_p_value, grade_calibration, portfolio_health, psi_status
 
 
@@ -62,32 +56,3 @@ def test_portfolio_health_flags_a_shifted_population() -> None:
     assert moved.band_mix == {"approve": 3000, "refer": 0, "decline": 0}
     with pytest.raises(ValueError, match="no scored rows"):
         portfolio_health(same.iloc[:0], reference, ["A"], ["approve"])
-
-
-def test_decisions_need_a_reason_to_override_and_keep_conditions(tmp_path: Path) -> None:
-    with AuditStore.open(tmp_path / "audit.sqlite") as audit:
-        base = Decision("M1", "decline", "ana", memo_id="memo-1", model_band="refer", model_pd=0.07)
-        with pytest.raises(UnderwriterError, match="override reason"):
-            record_decision(audit, base)
-        with pytest.raises(UnderwriterError, match="decision must be one of"):
-            record_decision(audit, Decision("M1", "maybe", "ana"))
-        with pytest.raises(UnderwriterError, match="underwriter"):
-            record_decision(audit, Decision("M1", "refer", "  ", model_band="refer"))
-        assert audit.count("decisions") == 0  # refused decisions leave no row
-        base.override_reason = "litigation note in the documents"
-        base.conditions = parse_conditions("reserve 10%; monthly review\n\npersonal guarantee")
-        record_decision(audit, base)
-        audit.append(
-            "decisions",
-            memo_id="memo-0",
-            merchant_id="M1",
-            underwriter="bo",
-            decision="refer",
-            note="old style",
-        )
-        [(_, first), (_, second)] = decisions_for(audit, "M1")
-        assert audit.verify().ok
-    assert first.is_override and first.conditions == ["reserve 10%", "monthly review", "personal guarantee"]
-    assert first.model_pd == 0.07 and first.override_reason.startswith("litigation")
-    assert second.note == "old style" and second.model_band is None and not second.is_override
-    assert json.loads(json.dumps(first.note_json()))  # the stored note is JSON text

@@ -79,13 +79,18 @@ class Contradiction(BaseModel):
     recorded: float
 
 
-class CaseFile(BaseModel):
+class CaseHeader(BaseModel):
+    """Which case, scored by which model, as of when: the head of a case file and of its memo."""
+
     case_id: str
     name: str | None
     dataset: str
     as_of: str | None
     generated_at: str
     model: dict[str, str]
+
+
+class CaseFile(CaseHeader):
     request: dict[str, Any]
     score: ScoreFacts
     facts: list[Fact]

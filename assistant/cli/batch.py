@@ -37,7 +37,10 @@ def add_parsers(commands: Any) -> None:
     bn.add_argument("--library", default=PORTFOLIO_LIBRARY)
     bn.add_argument("--master", help=MASTER_HELP)
     bn.add_argument("--partitions", type=positive, help="repartition the input into N tasks")
-    bm = jobs.add_parser("memo", help="credit memos as a Spark job (resumable, once per case)")
+    bm = jobs.add_parser(
+        "memo",
+        help="credit memos as a Spark job (resumable, once per case; `memo --all` runs them on this machine)",
+    )
     bm.add_argument("id", nargs="*", help="case ids (default: every case, see --status and --limit)")
     bm.add_argument("--out", type=Path, required=True, help="memo folder; the same folder resumes its run")
     bm.add_argument("--status", help="only cases with this status (demo: applicant, historical)")

@@ -22,7 +22,9 @@ COMMANDS = ("memo", "chat")
 
 def add_parsers(commands: Any) -> None:
     me = commands.add_parser(
-        "memo", help="credit memo for one case (printed), or for many (--all) into --out, resumable"
+        "memo",
+        help="credit memo for one case (printed), or for many (--all) into --out on this machine, resumable "
+        "(`batch memo` runs them on Spark)",
     )
     me.add_argument("id", nargs="*", help="merchant or case id(s)")
     me.add_argument("--all", action="store_true", help="every case (see --status and --limit)")

@@ -199,120 +199,145 @@ def run_eval(
 ) -> Path:
     """Run the matrix; return the run folder. ``llms`` injects ready models by label (tests);
     ``task``: the task the caller expects the case set to hold."""
-    from tqdm import tqdm
-
     if repeats < 1:
         raise UnderwriterError(f"--repeats must be at least 1, got {repeats}")
-    header, cases = read_case_set(cases_path)
-    if not cases:
-        raise UnderwriterError(f"{cases_path} holds no case")
-    if task is not None and cases[0].task != task:
-        raise UnderwriterError(f"{cases_path} holds {cases[0].task} cases, not {task} cases")
-    base = config or MemoConfig()
-    loaded = dict(llms or {})
-    for spec in models:
-        if spec not in loaded:
-            loaded[spec] = parse_model(spec, settings)
+    header, cases = _case_set(cases_path, task)
+    loaded = {**(llms or {})}
+    loaded |= {spec: parse_model(spec, settings) for spec in models if spec not in loaded}
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
     run_id = f"eval-{stamp}-{hashlib.sha256(str((cases_path, models, variants)).encode()).hexdigest()[:6]}"
     folder = out or Workspace(settings).eval_runs_dir / run_id
     (folder / "memos").mkdir(parents=True, exist_ok=True)
+    matrix = _Matrix(folder, cases, config or MemoConfig(), judge, judge_repeats)
     cache = EvalCache(Workspace(settings).eval_cache_path)
-    rows: list[dict[str, Any]] = []
     started = time.perf_counter()
-    llm_seconds_spent = 0.0
-    total = len(variants) * len(loaded) * len(cases) * repeats
-    bar = tqdm(total=total, unit="memo", desc="eval", disable=not progress)
     try:
-        for variant in variants:
-            cfg = MemoConfig.from_dict({**base.to_dict(), "prompt_versions": [list(p) for p in variant.pins]})
-            for label, llm in loaded.items():
-                for repeat in range(repeats):
-                    params = replace(llm.params, seed=llm.params.seed + repeat)  # a repeat is a new sample
-                    run_llm = LLM(llm.backend, llm.model_id, params, llm.chat)
-                    for case in cases:
-                        book = CallBook(run_llm.model_id, params, llm=run_llm, cache=cache)
-                        output, text = solve(case, book, cfg)
-                        llm_seconds_spent += sum(b.call.seconds for b in book.calls if not b.cached)
-                        scored = score_output(output, case, book.calls)
-                        if judge is not None and isinstance(output, Memo):
-                            scored.update(judge_memo(judge, output, repeats=judge_repeats, cache=cache))
-                        metrics = {k: _round(v) for k, v in scored.items()}
-                        name = f"{_safe(case.case_id)}__{_safe(variant.label)}__{_safe(label)}__r{repeat}.md"
-                        (folder / "memos" / name).write_text(text, encoding="utf-8")
-                        rows.append(
-                            {
-                                "case_id": case.case_id,
-                                "set": case.set,
-                                "variant": variant.label,
-                                "model": label,
-                                "repeat": repeat,
-                                "outcome": case.truth.outcome,
-                                "pd": case.case.score.pd if case.case else None,
-                                "risk_weight": len(output.risks) + len(output.integrity)
-                                if isinstance(output, Memo)
-                                else None,
-                                "memo": f"memos/{name}",
-                                "metrics": metrics,
-                            }
-                        )
-                        bar.update(1)
+        matrix.run(variants, loaded, repeats, cache, progress)
     finally:
-        bar.close()
         hits, misses = cache.hits, cache.misses
         cache.close()
-    judged: dict[str, Any] | None = None
+    judged = None
     if judge is not None:
-        cache = EvalCache(Workspace(settings).eval_cache_path)
         judged = {
             "model": judge.model_id,
             "repeats": judge_repeats,
-            "agreement_with_human_labels": agreement(judge, repeats=judge_repeats, cache=cache),
+            "agreement_with_human_labels": judge_check(settings, judge, repeats=judge_repeats),
         }
-        cache.close()
     seconds = time.perf_counter() - started
+    results = {
+        "run_id": run_id,
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "cases": {"file": str(cases_path), "set": header["set"], "version": header["version"],
+                  "sha256": header["sha256"], "count": len(cases)},
+        "variants": [v.label for v in variants],
+        "models": {label: llm.model_id for label, llm in loaded.items()},
+        "repeats": repeats,
+        **_definitions(cases[0].task, judge is not None),
+        "judge": judged,
+        "summary": _summary(matrix.rows),
+        "rows": matrix.rows,
+        "timing": {"seconds": round(seconds, 2), "llm_seconds_spent": round(matrix.llm_seconds, 2),
+                   "cache_hits": hits, "cache_misses": misses,
+                   "overhead_per_case_s": round((seconds - matrix.llm_seconds) / max(len(matrix.rows), 1), 4)},
+    }  # fmt: skip
+    (folder / RESULTS).write_text(json.dumps(results, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    return folder
+
+
+def _case_set(path: Path, task: str | None) -> tuple[dict[str, Any], list[EvalCase]]:
+    header, cases = read_case_set(path)
+    if not cases:
+        raise UnderwriterError(f"{path} holds no case")
+    if task is not None and cases[0].task != task:
+        raise UnderwriterError(f"{path} holds {cases[0].task} cases, not {task} cases")
+    return header, cases
+
+
+class _Matrix:
+    """Every variant x model x repeat x case: solved, scored (and judged), its text written for drill-down."""
+
+    def __init__(
+        self, folder: Path, cases: list[EvalCase], base: MemoConfig, judge: LLM | None, judge_repeats: int
+    ):
+        self.folder = folder
+        self.cases = cases
+        self.base = base
+        self.judge = judge
+        self.judge_repeats = judge_repeats
+        self.rows: list[dict[str, Any]] = []
+        self.llm_seconds = 0.0
+
+    def run(
+        self, variants: list[Variant], llms: dict[str, LLM], repeats: int, cache: EvalCache, progress: bool
+    ) -> None:
+        from tqdm import tqdm
+
+        total = len(variants) * len(llms) * len(self.cases) * repeats
+        with tqdm(total=total, unit="memo", desc="eval", disable=not progress) as bar:
+            for variant in variants:
+                pins = [list(p) for p in variant.pins]
+                cfg = MemoConfig.from_dict({**self.base.to_dict(), "prompt_versions": pins})
+                for label, llm in llms.items():
+                    for repeat in range(repeats):
+                        params = replace(
+                            llm.params, seed=llm.params.seed + repeat
+                        )  # a repeat is a new sample
+                        run_llm = LLM(llm.backend, llm.model_id, params, llm.chat)
+                        for case in self.cases:
+                            book = CallBook(run_llm.model_id, params, llm=run_llm, cache=cache)
+                            self._one(case, book, cfg, variant.label, label, repeat)
+                            bar.update(1)
+
+    def _one(
+        self, case: EvalCase, book: CallBook, cfg: MemoConfig, variant: str, model: str, repeat: int
+    ) -> None:
+        output, text = solve(case, book, cfg)
+        self.llm_seconds += sum(b.call.seconds for b in book.calls if not b.cached)
+        scored = score_output(output, case, book.calls)
+        if self.judge is not None and isinstance(output, Memo):
+            scored.update(judge_memo(self.judge, output, repeats=self.judge_repeats, cache=book.cache))
+        name = f"{_safe(case.case_id)}__{_safe(variant)}__{_safe(model)}__r{repeat}.md"
+        (self.folder / "memos" / name).write_text(text, encoding="utf-8")
+        self.rows.append(
+            {
+                "case_id": case.case_id,
+                "set": case.set,
+                "variant": variant,
+                "model": model,
+                "repeat": repeat,
+                "outcome": case.truth.outcome,
+                "pd": case.case.score.pd if case.case else None,
+                "risk_weight": len(output.risks) + len(output.integrity)
+                if isinstance(output, Memo)
+                else None,
+                "memo": f"memos/{name}",
+                "metrics": {k: _round(v) for k, v in scored.items()},
+            }
+        )
+
+
+def _definitions(task: str, judged: bool) -> dict[str, Any]:
+    """The run's task, its scorers and the definition of every metric it reports."""
+    return {
+        "task": task,
+        "scorers": {s.name: [m.name for m in s.metrics] for s in SCORERS.values() if task in s.tasks},
+        "metrics": {
+            m.name: {"higher_is_better": m.higher_is_better, "gate": m.gate, "description": m.description}
+            for m in [*metric_index(task).values(), *(JUDGE_METRICS if judged else ())]
+        },
+    }
+
+
+def _summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Per variant and model: metric means and outcome alignment."""
     groups = sorted({(r["variant"], r["model"]) for r in rows})
-    summary = {
+    return {
         f"{v} · {m}": {
             "means": _means([r for r in rows if (r["variant"], r["model"]) == (v, m)]),
             "outcome_alignment": outcome_alignment([r for r in rows if (r["variant"], r["model"]) == (v, m)]),
         }
         for v, m in groups
     }
-    results = {
-        "run_id": run_id,
-        "created": datetime.now(UTC).isoformat(timespec="seconds"),
-        "cases": {
-            "file": str(cases_path),
-            "set": header["set"],
-            "version": header["version"],
-            "sha256": header["sha256"],
-            "count": len(cases),
-        },
-        "variants": [v.label for v in variants],
-        "models": {label: llm.model_id for label, llm in loaded.items()},
-        "repeats": repeats,
-        "task": cases[0].task,
-        "scorers": {
-            s.name: [m.name for m in s.metrics] for s in SCORERS.values() if cases[0].task in s.tasks
-        },
-        "metrics": {
-            m.name: {"higher_is_better": m.higher_is_better, "gate": m.gate, "description": m.description}
-            for m in [*metric_index(cases[0].task).values(), *(JUDGE_METRICS if judge else ())]
-        },
-        "judge": judged,
-        "summary": summary,
-        "rows": rows,
-        "timing": {
-            "seconds": round(seconds, 2),
-            "llm_seconds_spent": round(llm_seconds_spent, 2),
-            "cache_hits": hits,
-            "cache_misses": misses,
-            "overhead_per_case_s": round((seconds - llm_seconds_spent) / max(len(rows), 1), 4),
-        },
-    }
-    (folder / RESULTS).write_text(json.dumps(results, indent=1, sort_keys=True) + "\n", encoding="utf-8")
-    return folder
 
 
 def _safe(text: str) -> str:
@@ -335,10 +360,11 @@ def load_run(path: Path) -> dict[str, Any]:
     return dict(json.loads(target.read_text(encoding="utf-8")))
 
 
-def judge_check(settings: Settings, judge: str, *, repeats: int = 1) -> dict[str, Any]:
+def judge_check(settings: Settings, judge: str | LLM, *, repeats: int = 1) -> dict[str, Any]:
     """``eval judge-check``: the judge model's agreement with the human-labelled narratives."""
     cache = EvalCache(Workspace(settings).eval_cache_path)
     try:
-        return agreement(parse_model(judge, settings), repeats=repeats, cache=cache)
+        model = parse_model(judge, settings) if isinstance(judge, str) else judge
+        return agreement(model, repeats=repeats, cache=cache)
     finally:
         cache.close()

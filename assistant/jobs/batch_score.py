@@ -14,10 +14,11 @@ from pathlib import Path
 from typing import Any
 
 from assistant.jobs.modeling import score_file
-from assistant.jobs.runs import input_sha256, record_run, swap_into_place
+from assistant.jobs.runs import input_sha256, record_run
 from assistant.settings import Settings
 from assistant.workspace import Workspace
 from models.errors import UnderwriterError
+from models.versioned import replace_folder
 
 OUTPUT_PARTITIONS = frozenset({"grade", "band"})
 
@@ -83,7 +84,7 @@ def score_locally(
     out.mkdir(parents=True, exist_ok=True)
     staging = out / f".scores.{run_id}"
     outcome.batch.frame.to_parquet(staging, partition_cols=partition_by or None, index=False)
-    swap_into_place(staging, out / "scores")
+    replace_folder(staging, out / "scores")
     rows = len(outcome.batch.frame)
     run = ScoreRun(
         run_id,

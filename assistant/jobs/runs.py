@@ -1,12 +1,9 @@
-"""What every portfolio run shares, whatever its engine: the input's hash, the runs table, outputs swapped in whole."""
+"""What every portfolio run shares, whatever its engine: the input's hash and its row in the runs table."""
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
-import shutil
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -25,17 +22,6 @@ def input_sha256(path: Path) -> str:
         raise UnderwriterError(f"{path}: no input file")
     lines = "".join(f"{p.relative_to(path).as_posix()} {sha256_file(p)}\n" for p in files)
     return hashlib.sha256(lines.encode()).hexdigest()
-
-
-def swap_into_place(staging: Path, final: Path) -> None:
-    """Replace the output folder ``final`` with ``staging``: a reader sees the old folder or the new one."""
-    if final.exists():
-        old = final.with_name(f".{final.name}.old-{uuid.uuid4().hex[:6]}")
-        os.replace(final, old)
-        os.replace(staging, final)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        os.replace(staging, final)
 
 
 def record_run(audit_target: str, **row: Any) -> None:

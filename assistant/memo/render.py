@@ -29,8 +29,14 @@ def _section_text(text: SectionText) -> str:
 
 
 def to_markdown(memo: Memo) -> str:
+    lines = _head(memo) + _findings(memo) + _similar(memo) + _closing(memo)
+    return "\n".join(lines)
+
+
+def _head(memo: Memo) -> list[str]:
+    """Title, provenance, decision summary, key metrics, reason codes and the business summary."""
     d = memo.decision
-    lines = [
+    return [
         f"# Credit memo: {memo.name or memo.case_id} ({memo.case_id})",
         "",
         f"- Dataset: {memo.dataset}; decision date: {memo.as_of or '—'}; generated {memo.generated_at}",
@@ -62,6 +68,10 @@ def to_markdown(memo: Memo) -> str:
         "## Document findings",
         "",
     ]
+
+
+def _findings(memo: Memo) -> list[str]:
+    lines: list[str] = []
     for f in memo.findings:
         flag = " ⚠ injection attempt flagged" if f.flagged else ""
         lines += [
@@ -70,28 +80,34 @@ def to_markdown(memo: Memo) -> str:
             _section_text(f.summary),
             "",
         ]
-    if not memo.findings:
-        lines += ["No documents on file.", ""]
-    lines += ["## Similar past cases", ""]
-    if memo.similar:
-        lines += [
-            "| tag | case | decided | outcome | model PD | similarity | closest on |",
-            "|---|---|---|---|---|---|---|",
-        ]
-        for s in memo.similar:
-            pd_text = f"{s.pd:.1%}" if s.pd is not None else "—"
-            lines.append(
-                f"| {s.tag} | {s.case_id} | {s.decided_at} | {_outcome(s.outcome)} | {pd_text} | "
-                f"{s.similarity:.2f} | {', '.join(s.closest) or '—'} |"
-            )
-        lines += ["", _section_text(memo.comparison), ""]
-    else:
-        lines += ["No similar-case library for this dataset.", ""]
-    lines += ["## Risks and mitigants", "", *[f"- Risk: {r}" for r in memo.risks]]
+    return lines or ["No documents on file.", ""]
+
+
+def _similar(memo: Memo) -> list[str]:
+    lines = ["## Similar past cases", ""]
+    if not memo.similar:
+        return [*lines, "No similar-case library for this dataset.", ""]
+    lines += [
+        "| tag | case | decided | outcome | model PD | similarity | closest on |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for s in memo.similar:
+        pd_text = f"{s.pd:.1%}" if s.pd is not None else "—"
+        lines.append(
+            f"| {s.tag} | {s.case_id} | {s.decided_at} | {_outcome(s.outcome)} | {pd_text} | "
+            f"{s.similarity:.2f} | {', '.join(s.closest) or '—'} |"
+        )
+    return [*lines, "", _section_text(memo.comparison), ""]
+
+
+def _closing(memo: Memo) -> list[str]:
+    """Risks and mitigants, integrity warnings, the recommendation and the sources."""
+    lines = ["## Risks and mitigants", "", *[f"- Risk: {r}" for r in memo.risks]]
     lines += [f"- Mitigant: {m}" for m in memo.mitigants]
     lines += ["", "## Integrity warnings", "", *([f"- {w}" for w in memo.integrity] or ["- none"]), ""]
     r = memo.recommendation
-    lines += [
+    return [
+        *lines,
         "## Recommendation",
         "",
         f"**{r['band'].upper()}** (grade {r['grade']}, PD {r['pd']:.2%}). {r['text']}",
@@ -103,7 +119,6 @@ def to_markdown(memo: Memo) -> str:
         *[f"- [{s['tag']}] {s['citation']}" for s in memo.sources],
         "",
     ]
-    return "\n".join(lines)
 
 
 def to_json(memo: Memo) -> str:

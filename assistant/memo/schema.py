@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from assistant.case.schema import Fact, SimilarRow
+from assistant.case.schema import CaseHeader, Fact, SimilarRow
 
 MEMO_FORMAT = 1
 
@@ -28,14 +28,8 @@ class DocumentFinding(BaseModel):
     summary: SectionText
 
 
-class Memo(BaseModel):
+class Memo(CaseHeader):
     memo_format: int = MEMO_FORMAT
-    case_id: str
-    name: str | None
-    dataset: str
-    as_of: str | None
-    generated_at: str
-    model: dict[str, str]
     llm: dict[str, Any]
     prompts: list[dict[str, Any]]
     request: dict[str, Any]

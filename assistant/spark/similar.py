@@ -8,12 +8,12 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from assistant.jobs.runs import swap_into_place
 from assistant.settings import Settings
 from assistant.spark.session import read_records, spark_session
 from assistant.workspace import PORTFOLIO_LIBRARY, Workspace
 from models.artifacts import load_model
 from models.errors import UnderwriterError
+from models.versioned import replace_folder
 from retrieval.similar_cases.library import CaseLibrary
 
 SIMILAR_SCHEMA = (
@@ -126,7 +126,7 @@ def similar_with_spark(
         staging = out / f".similar.{uuid.uuid4().hex[:8]}"
         found.write.mode("overwrite").parquet(str(staging))
         rows = session.read.parquet(str(staging)).count()
-        swap_into_place(staging, out / "similar")
+        replace_folder(staging, out / "similar")
     finally:
         if own_session:
             session.stop()

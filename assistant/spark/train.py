@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -29,8 +29,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from assistant.audit import AuditStore
-from assistant.jobs.runs import input_sha256
+from assistant.jobs.runs import input_sha256, record_run
 from assistant.settings import Settings
 from assistant.spark.session import read_records, spark_session
 from assistant.workspace import Workspace
@@ -38,9 +37,18 @@ from models.artifacts import write_model_version
 from models.dataset import Dataset, parse_features
 from models.errors import UnderwriterError
 from models.features import MAX_CATEGORIES, OTHER, FeatureEncoder
-from models.policy import load_policy
+from models.policy import Policy, load_policy
 from models.spec import DatasetSpec, canonical_value, load_spec
-from models.training import Split, booster_params, finish_training, training_files, training_manifest
+from models.training import (
+    Split,
+    TrainConfig,
+    TrainingResult,
+    booster_params,
+    finish_training,
+    training_files,
+    training_manifest,
+)
+from models.versioned import MANIFEST
 
 
 def _parse_partition(spec_json: str) -> Any:
@@ -128,9 +136,6 @@ def train_with_spark(
     spark: Any | None = None,
 ) -> tuple[Path, dict[str, Any]]:
     """Train on Spark; write a model version in the trainer's format. Returns (version folder, report)."""
-    from pyspark.sql import functions as F  # noqa: N812 - Spark's own convention
-    from xgboost.spark import SparkXGBClassifier
-
     started = time.perf_counter()
     data = Path(data)
     dataset_spec = load_spec(spec)
@@ -145,120 +150,159 @@ def train_with_spark(
     session = spark or spark_session(master or settings.spark.master, conf=dict(settings.spark.conf))
     workers = num_workers or session.sparkContext.defaultParallelism
     try:
-        columns = [*dataset_spec.features, dataset_spec.label.column, dataset_spec.date.column]
-        raw = read_records(session, data, list(dict.fromkeys(columns)))
-        parsed = raw.mapInPandas(
-            _parse_partition(dataset_spec.model_dump_json()), schema=_schema(dataset_spec)
-        )
-        parsed = parsed.withColumn("row", F.monotonically_increasing_id()).persist()
-        total = parsed.count()
-        skipped = parsed.filter(F.col("unlabelled")).count()
-        rejected = parsed.filter(~F.col("ok") & ~F.col("unlabelled")).count()
-        usable = parsed.filter(F.col("ok"))
-        epoch = F.datediff(F.to_date("day"), F.lit("1970-01-01"))
-        usable = usable.withColumn("epoch", epoch)
-        cut = (
-            (test_from - date(1970, 1, 1)).days
-            if test_from
-            else int(usable.approxQuantile("epoch", [1 - config.test_fraction], 0.0)[0])
-        )
-        valid_cut = int(
-            usable.filter(F.col("epoch") < cut).approxQuantile("epoch", [1 - config.valid_fraction], 0.0)[0]
-        )
-        role = F.when(F.col("epoch") >= cut, 2).when(F.col("epoch") >= valid_cut, 1).otherwise(0)
-        usable = usable.withColumn("role", role).persist()
-        encoder = _fit_encoder(usable.filter(F.col("role") == 0), dataset_spec)
-        encoded = usable.select(*dataset_spec.features, "label", "role", "row").mapInPandas(
-            _encode_partition(json.dumps(encoder.to_dict())),
-            schema=", ".join(
-                [*(f"{n} double" for n in encoder.feature_names), "label int", "role int", "row long"]
-            ),
-        )
-        fit_rows = encoded.filter(F.col("role") < 2).withColumn("is_valid", F.col("role") == 1)
-        counts = {
-            r["label"]: r["count"]
-            for r in fit_rows.filter(~F.col("is_valid")).groupBy("label").count().collect()
-        }
-        params = booster_params(
-            dataset_spec, encoder, config, negatives=counts.get(0, 0), positives=counts.get(1, 0)
-        )
-        classifier = SparkXGBClassifier(
-            features_col=encoder.feature_names,
-            label_col="label",
-            validation_indicator_col="is_valid",
-            num_workers=workers,
-            n_estimators=config.max_rounds,
-            early_stopping_rounds=config.early_stopping_rounds,
-            feature_types=encoder.feature_types,
-            **{
-                k: v for k, v in params.items() if k not in {"nthread", "objective"}
-            },  # binary:logistic is its own
-        )
-        fitted = classifier.fit(fit_rows)
-        booster = fitted.get_booster()
-        best = (
-            booster.best_iteration if booster.best_iteration is not None else booster.num_boosted_rounds() - 1
-        )
-        booster = booster[: best + 1]
-        margins = (
-            encoded.mapInPandas(
-                _margin_partition(
-                    bytes(booster.save_raw("ubj")), encoder.feature_names, encoder.feature_types
-                ),
-                schema="row long, role int, label int, margin double",
-            )
-            .toPandas()
-            .sort_values("row")
-        )
-        test_rows = (
-            usable.filter(F.col("role") == 2)
-            .select("row", *dataset_spec.features)
-            .toPandas()
-            .sort_values("row")
-        )
+        prepared = _prepare(session, data, dataset_spec, config, test_from)
+        fitted = _fit(prepared, dataset_spec, config, workers)
     finally:
         if own_session:
             session.stop()
-    parts = {
-        name: margins[margins["role"] == code] for name, code in (("train", 0), ("valid", 1), ("test", 2))
-    }
-    split = Split(
-        np.arange(len(parts["train"])),
-        np.arange(len(parts["valid"])),
-        np.arange(len(parts["test"])),
-        f"out of time on {dataset_spec.date.column}: train before {_day(valid_cut)}, validation {_day(valid_cut)} "
-        f"to {_day(cut)}, test from {_day(cut)} (Spark, {workers} workers)",
-    )
-    result = finish_training(
-        booster,
-        encoder,
-        chosen_policy,
-        split,
-        margins={k: v["margin"].to_numpy() for k, v in parts.items()},
-        labels={k: v["label"].to_numpy() for k, v in parts.items()},
-        test_frame=test_rows.drop(columns="row").reset_index(drop=True),
-        params={**params, "engine": f"xgboost.spark, {workers} workers", "config": asdict(config)},
-        skipped=skipped,
-    )
+    result = _finish(fitted, prepared, dataset_spec, chosen_policy, config, workers)
     digest = input_sha256(data)
+    labelled = prepared.total - prepared.rejected - prepared.skipped
     dataset = Dataset(
         spec=dataset_spec, source=str(data), sha256=digest,
-        frame=pd.DataFrame(index=range(total - rejected - skipped)), ids=pd.Series(dtype=str), labels=None, dates=None,
+        frame=pd.DataFrame(index=range(labelled)), ids=pd.Series(dtype=str), labels=None, dates=None,
     )  # fmt: skip  # stands for the distributed input: spec, source, hash and labelled row count
     version_dir = write_model_version(
         out, training_files(result, dataset), training_manifest(result, dataset)
     )
-    report = {"rows": total, "rejected": rejected, "skipped_unlabelled": skipped, "trees": result.metrics["trees"], "test": result.metrics["test"],
+    record_run(
+        Workspace(settings).audit_target, run_id=f"spark-train-{version_dir.name}-{int(time.time())}", kind="train",
+        engine=f"spark {master or settings.spark.master}",
+        model_id=json.loads((version_dir / MANIFEST).read_text()).get("model_id", ""), input_sha256=digest,
+        rows_in=prepared.total, rows_out=labelled, rows_rejected=prepared.rejected, output=str(version_dir),
+        params={"spec": dataset_spec.name, "workers": workers},
+    )  # fmt: skip
+    report = {"rows": prepared.total, "rejected": prepared.rejected, "skipped_unlabelled": prepared.skipped,
+              "trees": result.metrics["trees"], "test": result.metrics["test"],
               "seconds": time.perf_counter() - started, "workers": workers}  # fmt: skip
-    with AuditStore.open(Workspace(settings).audit_target) as audit:
-        audit.append(
-            "runs", run_id=f"spark-train-{version_dir.name}-{int(time.time())}", kind="train",
-            engine=f"spark {master or settings.spark.master}", model_id=json.loads(
-                (version_dir / "manifest.json").read_text()).get("model_id", ""),
-            input_sha256=digest, rows_in=total, rows_out=total - rejected - skipped, rows_rejected=rejected,
-            output=str(version_dir), params=json.dumps({"spec": dataset_spec.name, "workers": workers}),
-        )  # fmt: skip
     return version_dir, report
+
+
+@dataclass
+class _Prepared:
+    usable: Any
+    """The labelled rows as a Spark frame, each with its role: 0 train, 1 validation, 2 test."""
+    total: int
+    skipped: int
+    rejected: int
+    cut: int
+    valid_cut: int
+    """Day numbers (since 1970) where the test and the validation periods begin."""
+
+
+def _prepare(
+    session: Any, data: Path, spec: DatasetSpec, config: TrainConfig, test_from: date | None
+) -> _Prepared:
+    """Every partition parsed by the file rule, the rows counted, and the out-of-time cuts computed by Spark."""
+    from pyspark.sql import functions as F  # noqa: N812 - Spark's own convention
+
+    assert spec.date is not None
+    columns = [*spec.features, spec.label.column, spec.date.column]
+    raw = read_records(session, data, list(dict.fromkeys(columns)))
+    parsed = raw.mapInPandas(_parse_partition(spec.model_dump_json()), schema=_schema(spec))
+    parsed = parsed.withColumn("row", F.monotonically_increasing_id()).persist()
+    total = parsed.count()
+    skipped = parsed.filter(F.col("unlabelled")).count()
+    rejected = parsed.filter(~F.col("ok") & ~F.col("unlabelled")).count()
+    usable = parsed.filter(F.col("ok")).withColumn("epoch", F.datediff(F.to_date("day"), F.lit("1970-01-01")))
+    cut = (
+        (test_from - date(1970, 1, 1)).days
+        if test_from
+        else int(usable.approxQuantile("epoch", [1 - config.test_fraction], 0.0)[0])
+    )
+    valid_cut = int(
+        usable.filter(F.col("epoch") < cut).approxQuantile("epoch", [1 - config.valid_fraction], 0.0)[0]
+    )
+    role = F.when(F.col("epoch") >= cut, 2).when(F.col("epoch") >= valid_cut, 1).otherwise(0)
+    return _Prepared(usable.withColumn("role", role).persist(), total, skipped, rejected, cut, valid_cut)
+
+
+@dataclass
+class _Fitted:
+    booster: Any
+    encoder: FeatureEncoder
+    params: dict[str, Any]
+    margins: pd.DataFrame
+    """Each labelled row's margin, with its role and label, in row order."""
+    test_rows: pd.DataFrame
+
+
+def _fit(prepared: _Prepared, spec: DatasetSpec, config: TrainConfig, workers: int) -> _Fitted:
+    """Category codes from the training rows, ``SparkXGBClassifier`` with early stopping on the validation
+    rows, then every row's margin computed on the executors."""
+    from pyspark.sql import functions as F  # noqa: N812 - Spark's own convention
+    from xgboost.spark import SparkXGBClassifier
+
+    usable = prepared.usable
+    encoder = _fit_encoder(usable.filter(F.col("role") == 0), spec)
+    encoded = usable.select(*spec.features, "label", "role", "row").mapInPandas(
+        _encode_partition(json.dumps(encoder.to_dict())),
+        schema=", ".join(
+            [*(f"{n} double" for n in encoder.feature_names), "label int", "role int", "row long"]
+        ),
+    )
+    fit_rows = encoded.filter(F.col("role") < 2).withColumn("is_valid", F.col("role") == 1)
+    counts = {
+        r["label"]: r["count"] for r in fit_rows.filter(~F.col("is_valid")).groupBy("label").count().collect()
+    }
+    params = booster_params(spec, encoder, config, negatives=counts.get(0, 0), positives=counts.get(1, 0))
+    classifier = SparkXGBClassifier(
+        features_col=encoder.feature_names,
+        label_col="label",
+        validation_indicator_col="is_valid",
+        num_workers=workers,
+        n_estimators=config.max_rounds,
+        early_stopping_rounds=config.early_stopping_rounds,
+        feature_types=encoder.feature_types,
+        **{
+            k: v for k, v in params.items() if k not in {"nthread", "objective"}
+        },  # binary:logistic is its own
+    )
+    booster = classifier.fit(fit_rows).get_booster()
+    best = booster.best_iteration if booster.best_iteration is not None else booster.num_boosted_rounds() - 1
+    booster = booster[: best + 1]
+    margins = encoded.mapInPandas(
+        _margin_partition(bytes(booster.save_raw("ubj")), encoder.feature_names, encoder.feature_types),
+        schema="row long, role int, label int, margin double",
+    )
+    test_rows = usable.filter(F.col("role") == 2).select("row", *spec.features)
+    return _Fitted(
+        booster,
+        encoder,
+        params,
+        margins.toPandas().sort_values("row"),
+        test_rows.toPandas().sort_values("row"),
+    )
+
+
+def _finish(
+    fitted: _Fitted, prepared: _Prepared, spec: DatasetSpec, policy: Policy, config: TrainConfig, workers: int
+) -> TrainingResult:
+    """Calibration, metrics and plots by the single-machine trainer's own code, on the Spark margins."""
+    assert spec.date is not None
+    margins = fitted.margins
+    parts = {
+        name: margins[margins["role"] == code] for name, code in (("train", 0), ("valid", 1), ("test", 2))
+    }
+    cut, valid_cut = prepared.cut, prepared.valid_cut
+    split = Split(
+        np.arange(len(parts["train"])),
+        np.arange(len(parts["valid"])),
+        np.arange(len(parts["test"])),
+        f"out of time on {spec.date.column}: train before {_day(valid_cut)}, validation {_day(valid_cut)} "
+        f"to {_day(cut)}, test from {_day(cut)} (Spark, {workers} workers)",
+    )
+    return finish_training(
+        fitted.booster,
+        fitted.encoder,
+        policy,
+        split,
+        margins={k: v["margin"].to_numpy() for k, v in parts.items()},
+        labels={k: v["label"].to_numpy() for k, v in parts.items()},
+        test_frame=fitted.test_rows.drop(columns="row").reset_index(drop=True),
+        params={**fitted.params, "engine": f"xgboost.spark, {workers} workers", "config": asdict(config)},
+        skipped=prepared.skipped,
+    )
 
 
 def _day(epoch_days: int) -> str:

@@ -106,61 +106,17 @@ def business_description(m: dict, h: dict, who: Identity, rng: random.Random) ->
 
 
 def financial_statements(m: dict, h: dict, who: Identity, rng: random.Random) -> tuple[Doc, dict]:
-    industry = INDUSTRIES[h["industry_index"]]
-    card_share = rng.uniform(0.65, 1.0)
-    revenue = round(m["monthly_volume"] * 12 / card_share, -2)
-    cogs = round(revenue * industry.cogs, -2)
-    gross = revenue - cogs
-    interest = round(m["loan_balance"] * 0.12, -2)
-    net_target = revenue * h["net_margin"]
-    pretax_target = net_target / 0.79 if net_target > 0 else net_target
-    operating = round(pretax_target + interest, -2)
-    opex = gross - operating
-    pretax = operating - interest
-    tax = round(max(0.0, pretax) * 0.21, -2)
-    net = pretax - tax
-    cash = round(max(500.0, revenue * rng.uniform(0.01, 0.12) * (0.3 if h["going_concern"] else 1.0)), -2)
-    receivables = round(revenue * rng.uniform(0.01, 0.05), -2)
-    inventory = round(cogs * rng.uniform(0.05, 0.2), -2)
-    current_assets = cash + receivables + inventory
-    fixed_assets = round(revenue * rng.uniform(0.05, 0.3), -2)
-    total_assets = current_assets + fixed_assets
-    payables = round(cogs * rng.uniform(0.05, 0.15) * (2.0 if h["supplier_problems"] else 1.0), -2)
-    short_debt = round(m["loan_balance"] * 0.4, -2)
-    current_liabilities = payables + short_debt
-    long_debt = m["loan_balance"] - short_debt
-    equity = total_assets - current_liabilities - long_debt
+    f = _financials(m, h, rng)
     fy = int(m["decision_date"][:4]) - 1
     income = Section(
         f"Income statement, fiscal year {fy}",
         [],
-        [
-            ("Revenue", money(revenue)),
-            ("Cost of goods sold", money(cogs)),
-            ("Gross profit", money(gross)),
-            ("Operating expenses", money(opex)),
-            ("Operating income", money(operating)),
-            ("Interest expense", money(interest)),
-            ("Income tax", money(tax)),
-            ("Net income", money(net)),
-        ],
+        [(label, money(f[key])) for label, key in INCOME_LINES],
     )
     balance = Section(
         f"Balance sheet at year end {fy}",
         [],
-        [
-            ("Cash", money(cash)),
-            ("Receivables", money(receivables)),
-            ("Inventory", money(inventory)),
-            ("Total current assets", money(current_assets)),
-            ("Fixed assets", money(fixed_assets)),
-            ("Total assets", money(total_assets)),
-            ("Accounts payable", money(payables)),
-            ("Short-term debt", money(short_debt)),
-            ("Total current liabilities", money(current_liabilities)),
-            ("Long-term debt", money(long_debt)),
-            ("Owners' equity", money(equity)),
-        ],
+        [(label, money(f[key])) for label, key in BALANCE_LINES],
     )
     notes = [f"Prepared for {who.legal_name} (tax id {who.tax_id}). All amounts in USD."]
     if h["going_concern"]:
@@ -173,18 +129,77 @@ def financial_statements(m: dict, h: dict, who: Identity, rng: random.Random) ->
         notes.append(
             "Auditor's note: the statements present fairly, in all material respects, the financial position of the Company."
         )
+    current_liabilities = f["current_liabilities"]
     facts = {
-        "revenue": revenue,
-        "net_income": net,
-        "cash": cash,
-        "total_assets": total_assets,
-        "current_ratio": round(current_assets / current_liabilities, 3) if current_liabilities else None,
+        "revenue": f["revenue"],
+        "net_income": f["net"],
+        "cash": f["cash"],
+        "total_assets": f["total_assets"],
+        "current_ratio": round(f["current_assets"] / current_liabilities, 3) if current_liabilities else None,
     }
     return Doc(
         "financial_statements",
         f"Financial statements {fy}: {who.legal_name}",
         [income, balance, Section("Notes", notes)],
     ), facts
+
+
+INCOME_LINES = (
+    ("Revenue", "revenue"),
+    ("Cost of goods sold", "cogs"),
+    ("Gross profit", "gross"),
+    ("Operating expenses", "opex"),
+    ("Operating income", "operating"),
+    ("Interest expense", "interest"),
+    ("Income tax", "tax"),
+    ("Net income", "net"),
+)
+BALANCE_LINES = (
+    ("Cash", "cash"),
+    ("Receivables", "receivables"),
+    ("Inventory", "inventory"),
+    ("Total current assets", "current_assets"),
+    ("Fixed assets", "fixed_assets"),
+    ("Total assets", "total_assets"),
+    ("Accounts payable", "payables"),
+    ("Short-term debt", "short_debt"),
+    ("Total current liabilities", "current_liabilities"),
+    ("Long-term debt", "long_debt"),
+    ("Owners' equity", "equity"),
+)
+
+
+def _financials(m: dict, h: dict, rng: random.Random) -> dict[str, float]:
+    """A year's income statement and balance sheet consistent with the merchant's volume, margin and loan."""
+    industry = INDUSTRIES[h["industry_index"]]
+    card_share = rng.uniform(0.65, 1.0)
+    revenue = round(m["monthly_volume"] * 12 / card_share, -2)
+    cogs = round(revenue * industry.cogs, -2)
+    gross = revenue - cogs
+    interest = round(m["loan_balance"] * 0.12, -2)
+    net_target = revenue * h["net_margin"]
+    pretax_target = net_target / 0.79 if net_target > 0 else net_target
+    operating = round(pretax_target + interest, -2)
+    pretax = operating - interest
+    tax = round(max(0.0, pretax) * 0.21, -2)
+    cash = round(max(500.0, revenue * rng.uniform(0.01, 0.12) * (0.3 if h["going_concern"] else 1.0)), -2)
+    receivables = round(revenue * rng.uniform(0.01, 0.05), -2)
+    inventory = round(cogs * rng.uniform(0.05, 0.2), -2)
+    current_assets = cash + receivables + inventory
+    fixed_assets = round(revenue * rng.uniform(0.05, 0.3), -2)
+    total_assets = current_assets + fixed_assets
+    payables = round(cogs * rng.uniform(0.05, 0.15) * (2.0 if h["supplier_problems"] else 1.0), -2)
+    short_debt = round(m["loan_balance"] * 0.4, -2)
+    current_liabilities = payables + short_debt
+    long_debt = m["loan_balance"] - short_debt
+    return {
+        "revenue": revenue, "cogs": cogs, "gross": gross, "opex": gross - operating, "operating": operating,
+        "interest": interest, "tax": tax, "net": pretax - tax, "cash": cash, "receivables": receivables,
+        "inventory": inventory, "current_assets": current_assets, "fixed_assets": fixed_assets,
+        "total_assets": total_assets, "payables": payables, "short_debt": short_debt,
+        "current_liabilities": current_liabilities, "long_debt": long_debt,
+        "equity": total_assets - current_liabilities - long_debt,
+    }  # fmt: skip
 
 
 def bank_statement(m: dict, h: dict, who: Identity, rng: random.Random) -> Doc:

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import random
 import shutil
 import tempfile
@@ -34,6 +33,7 @@ from models.demo_data.merchants import generate_merchants
 from models.demo_data.render import render
 from models.demo_data.words import ADJECTIVES, NOUNS, SUFFIXES
 from models.errors import UnderwriterError
+from models.versioned import replace_folder
 
 GENERATOR_VERSION = 1
 MAX_MERCHANTS = 2_000_000
@@ -101,13 +101,7 @@ def generate_portfolio(
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
     try:
         _write(staging, merchants, seed, progress)
-        if target.exists():
-            retired = target.with_name(f".{target.name}.old-{os.getpid()}")
-            os.replace(target, retired)
-            os.replace(staging, target)
-            shutil.rmtree(retired, ignore_errors=True)
-        else:
-            os.replace(staging, target)
+        replace_folder(staging, target)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
@@ -123,75 +117,76 @@ def _write(root: Path, n: int, seed: int, progress: bool) -> None:
     tables.merchants.insert(1, "legal_name", names)
     merchant_rows = tables.merchants.to_dict("records")
     hidden_rows = tables.hidden.to_dict("records")
-
     (root / "docs").mkdir()
     doc_rows, truth_rows = [], []
-    for m, h in tqdm(
-        zip(merchant_rows, hidden_rows, strict=True),
-        total=n,
-        disable=not progress,
-        desc="merchants",
-        unit="merchant",
-    ):
-        rng = random.Random(f"{seed}:{m['merchant_id']}")
-        who = make_identity(
-            rng, m["legal_name"], m["country"], int(m["decision_date"][:4]), m["tenure_months"]
-        )
-        planned, facts = plan_documents(m, h, who, rng)
-        folder = root / "docs" / m["merchant_id"]
-        folder.mkdir()
-        for number, p in enumerate(planned, start=1):
-            doc_id = f"{m['merchant_id']}-D{number}"
-            data = render(p.doc, p.fmt)
-            relative = f"docs/{m['merchant_id']}/{doc_id}.{p.fmt}"
-            (root / relative).write_bytes(data)
-            doc_rows.append(
-                {
-                    "doc_id": doc_id,
-                    "merchant_id": m["merchant_id"],
-                    "doc_type": p.doc.doc_type,
-                    "format": p.fmt,
-                    "path": relative,
-                    "bytes": len(data),
-                    "sha256": hashlib.sha256(data).hexdigest(),
-                    "title": p.doc.title,
-                    "injection_kind": p.injection_kind,
-                    "injection_text": p.injection_text,
-                    "pii_kinds": ";".join(p.pii),
-                }
-            )
-        truth_rows.append(
-            {
-                "merchant_id": m["merchant_id"],
-                **{k: v for k, v in h.items() if k != "industry_index"},
-                **{f"fs_{k}": v for k, v in facts.items()},
-                "owner": who.owner,
-                "email": who.email,
-                "phone": who.phone,
-                "bank_account": who.bank_account,
-                "tax_id": who.tax_id,
-            }
-        )
-
+    pairs = zip(merchant_rows, hidden_rows, strict=True)
+    for m, h in tqdm(pairs, total=n, disable=not progress, desc="merchants", unit="merchant"):
+        rows, truth = _merchant_documents(root, m, h, seed)
+        doc_rows += rows
+        truth_rows.append(truth)
     tables.merchants.to_csv(root / "merchants.csv", index=False)
     tables.monthly.to_csv(root / "monthly.csv", index=False)
     documents = pd.DataFrame(doc_rows)
     documents.to_csv(root / "documents.csv", index=False)
     pd.DataFrame(truth_rows).to_csv(root / "truth.csv", index=False)
-    historical = tables.merchants["status"] == "historical"
-    meta = {
+    (root / "portfolio.json").write_text(
+        json.dumps(_portfolio_meta(tables.merchants, documents, n, seed), indent=2)
+    )
+
+
+def _merchant_documents(root: Path, m: dict, h: dict, seed: int) -> tuple[list[dict], dict]:
+    """One merchant's documents written under ``docs/``: their index rows, and the merchant's truth row."""
+    rng = random.Random(f"{seed}:{m['merchant_id']}")
+    who = make_identity(rng, m["legal_name"], m["country"], int(m["decision_date"][:4]), m["tenure_months"])
+    planned, facts = plan_documents(m, h, who, rng)
+    (root / "docs" / m["merchant_id"]).mkdir()
+    rows = []
+    for number, p in enumerate(planned, start=1):
+        doc_id = f"{m['merchant_id']}-D{number}"
+        data = render(p.doc, p.fmt)
+        relative = f"docs/{m['merchant_id']}/{doc_id}.{p.fmt}"
+        (root / relative).write_bytes(data)
+        rows.append(
+            {
+                "doc_id": doc_id,
+                "merchant_id": m["merchant_id"],
+                "doc_type": p.doc.doc_type,
+                "format": p.fmt,
+                "path": relative,
+                "bytes": len(data),
+                "sha256": hashlib.sha256(data).hexdigest(),
+                "title": p.doc.title,
+                "injection_kind": p.injection_kind,
+                "injection_text": p.injection_text,
+                "pii_kinds": ";".join(p.pii),
+            }
+        )
+    truth = {
+        "merchant_id": m["merchant_id"],
+        **{k: v for k, v in h.items() if k != "industry_index"},
+        **{f"fs_{k}": v for k, v in facts.items()},
+        "owner": who.owner,
+        "email": who.email,
+        "phone": who.phone,
+        "bank_account": who.bank_account,
+        "tax_id": who.tax_id,
+    }
+    return rows, truth
+
+
+def _portfolio_meta(merchants: pd.DataFrame, documents: pd.DataFrame, n: int, seed: int) -> dict:
+    historical = merchants["status"] == "historical"
+    default_rate = (
+        float(merchants.loc[historical, "default_12m"].astype(float).mean()) if historical.any() else None
+    )
+    return {
         "generator_version": GENERATOR_VERSION,
         "seed": seed,
         "merchants": n,
         "historical": int(historical.sum()),
         "applicants": int((~historical).sum()),
-        "default_rate_historical": round(
-            float(tables.merchants.loc[historical, "default_12m"].astype(float).mean()), 4
-        )
-        if historical.any()
-        else None,
+        "default_rate_historical": round(default_rate, 4) if default_rate is not None else None,
         "documents": len(documents),
         "documents_by_format": documents["format"].value_counts().sort_index().to_dict(),
         "documents_with_injection": int((documents["injection_kind"] != "").sum()),
     }
-    (root / "portfolio.json").write_text(json.dumps(meta, indent=2))

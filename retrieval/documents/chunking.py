@@ -174,36 +174,14 @@ def chunk_text(
 ) -> list[ChunkSpan]:
     if max_tokens < 16:
         raise ValueError(f"max_tokens must be at least 16, got {max_tokens}")
-    units = _units(text)
-    sizes = count([text[u.start : u.end] for u in units]) if units else []
-    expanded: list[tuple[_Unit, int]] = []
-    for unit, size in zip(units, sizes, strict=True):
-        if size > max_tokens:
-            pieces = _split_long(text, unit, max_tokens, count)
-            expanded += list(zip(pieces, count([text[p.start : p.end] for p in pieces]), strict=True))
-        else:
-            expanded.append((unit, size))
-
     chunks: list[ChunkSpan] = []
     current: list[tuple[_Unit, int]] = []
 
     def emit() -> None:
         if current:
-            start, end = current[0][0].start, current[-1][0].end
-            end = start + len(text[start:end].rstrip())
-            page = bisect_right(page_starts, start) if page_starts else None
-            chunks.append(
-                ChunkSpan(
-                    start,
-                    end,
-                    current[-1][0].section,
-                    page,
-                    chunk_id(doc_sha256, start, end),
-                    sum(t for _, t in current),
-                )
-            )
+            chunks.append(_span(text, doc_sha256, current, page_starts))
 
-    for unit, size in expanded:
+    for unit, size in _sized_units(text, max_tokens, count):
         used = sum(t for _, t in current)
         if unit.kind == "heading":
             if current and any(u.kind != "heading" for u, _ in current):
@@ -225,6 +203,32 @@ def chunk_text(
         current.append((unit, size))
     emit()
     return chunks
+
+
+def _sized_units(text: str, max_tokens: int, count: TokenCounter) -> list[tuple[_Unit, int]]:
+    """The text's units with their token counts, a unit longer than ``max_tokens`` split into pieces."""
+    units = _units(text)
+    sizes = count([text[u.start : u.end] for u in units]) if units else []
+    expanded: list[tuple[_Unit, int]] = []
+    for unit, size in zip(units, sizes, strict=True):
+        if size > max_tokens:
+            pieces = _split_long(text, unit, max_tokens, count)
+            expanded += list(zip(pieces, count([text[p.start : p.end] for p in pieces]), strict=True))
+        else:
+            expanded.append((unit, size))
+    return expanded
+
+
+def _span(
+    text: str, doc_sha256: str, units: list[tuple[_Unit, int]], page_starts: Sequence[int]
+) -> ChunkSpan:
+    """One chunk over consecutive units, trailing white space trimmed, with its page and id."""
+    start, end = units[0][0].start, units[-1][0].end
+    end = start + len(text[start:end].rstrip())
+    page = bisect_right(page_starts, start) if page_starts else None
+    return ChunkSpan(
+        start, end, units[-1][0].section, page, chunk_id(doc_sha256, start, end), sum(t for _, t in units)
+    )
 
 
 def _last_sentence(text: str, unit: _Unit) -> _Unit | None:

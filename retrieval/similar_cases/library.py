@@ -118,26 +118,20 @@ class CaseLibrary:
         exact_below: int | None = None,
     ) -> CaseLibrary:
         n = len(frame)
-        for label, values in (("case_ids", case_ids), ("decided_at", decided_at), ("outcomes", outcomes)):
-            if len(values) != n:
-                raise StoreError(f"{label} has {len(values)} entries for {n} cases")
+        _check_lengths(n, case_ids=case_ids, decided_at=decided_at, outcomes=outcomes)
         weights = weights or CaseWeights()
         if text_vectors is None:
             weights = CaseWeights(1.0, 0.0)
         scaler = ProfileScaler.fit(frame, numeric, categorical)
         positions = scaler.positions(frame)
-        representation = "features" if contributions is None else "contributions"
-        scale = None
-        if contributions is not None:
-            scale = np.maximum(np.std(contributions, axis=0) * 4, 1e-6)
-        raw = raw_values(frame, scaler)
+        scale = None if contributions is None else np.maximum(np.std(contributions, axis=0) * 4, 1e-6)
         info = {
             "kind": "case-library",
             "scaler": scaler.to_dict(),
             "weights": asdict(weights),
             "names": {f: (names or {}).get(f, f) for f in scaler.features},
             "text_dim": 0 if text_vectors is None else int(text_vectors.shape[1]),
-            "representation": representation,
+            "representation": "features" if contributions is None else "contributions",
             "contribution_scale": None if scale is None else scale.tolist(),
             "outcome_window_days": int(outcome_window_days),
             "source": source or {},
@@ -146,28 +140,14 @@ class CaseLibrary:
         kwargs = {"exact_below": exact_below} if exact_below else {}
         store = VectorStore(probe.shape[1], embedder_id, metric="l2", **kwargs)
         store.info = info
-        items = []
-        for i in range(n):
-            decided = str(decided_at[i])[:10]
-            outcome_day = date.fromisoformat(decided) + timedelta(days=int(outcome_window_days))
-            items.append(
-                Item(
-                    key=str(case_ids[i]),
-                    merchant_id=str(merchant_ids[i]) if merchant_ids is not None else str(case_ids[i]),
-                    tenant=tenant,
-                    as_of=decided,
-                    payload={
-                        "outcome": int(outcomes[i]),
-                        "outcome_known_at": outcome_day.isoformat(),
-                        "pd": None if pds is None else round(float(pds[i]), 6),
-                        "grade": None if grades is None else str(grades[i]),
-                    },
-                )
-            )
-        store.add(items, probe)
+        owners = merchant_ids if merchant_ids is not None else case_ids
+        store.add(
+            _case_items(case_ids, owners, decided_at, outcomes, pds, grades, outcome_window_days, tenant),
+            probe,
+        )
         store.attachments = {
             "positions": positions.astype(np.float32),
-            "raw": raw,
+            "raw": raw_values(frame, scaler),
             "text": (text_vectors if text_vectors is not None else np.zeros((n, 0))).astype(np.float32),
         }
         return cls(store)
@@ -336,3 +316,41 @@ class CaseLibrary:
         same = (cat_a == cat_b) | (na[n_num:] & nb[n_num:])
         out[n_num:] = np.where(same, 0.0, 1.0)
         return out
+
+
+def _check_lengths(n: int, **columns: Sequence[Any]) -> None:
+    for label, values in columns.items():
+        if len(values) != n:
+            raise StoreError(f"{label} has {len(values)} entries for {n} cases")
+
+
+def _case_items(
+    case_ids: Sequence[str],
+    merchant_ids: Sequence[str],
+    decided_at: Sequence[str],
+    outcomes: Sequence[int],
+    pds: Sequence[float] | None,
+    grades: Sequence[str] | None,
+    outcome_window_days: int,
+    tenant: str,
+) -> list[Item]:
+    """Each case as a store item: dated by its decision, with its outcome and when that became known."""
+    items = []
+    for i, case_id in enumerate(case_ids):
+        decided = str(decided_at[i])[:10]
+        outcome_day = date.fromisoformat(decided) + timedelta(days=int(outcome_window_days))
+        items.append(
+            Item(
+                key=str(case_id),
+                merchant_id=str(merchant_ids[i]),
+                tenant=tenant,
+                as_of=decided,
+                payload={
+                    "outcome": int(outcomes[i]),
+                    "outcome_known_at": outcome_day.isoformat(),
+                    "pd": None if pds is None else round(float(pds[i]), 6),
+                    "grade": None if grades is None else str(grades[i]),
+                },
+            )
+        )
+    return items

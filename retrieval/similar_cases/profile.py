@@ -1,4 +1,4 @@
-"""The similar-case library: past merchants (or loans) with what really happened to them.
+"""The case profile: what a case looked like on paper at decision time, as one vector.
 
 A case is found by what it looked like on paper at decision time, through one
 vector per case that blends two views with documented weights:

@@ -23,7 +23,8 @@ from models.versioned import publish_version
 from retrieval.errors import StoreError
 from retrieval.vector_store.files import FORMAT, StoreParts, open_version, read_parts, write_parts
 from retrieval.vector_store.index_plan import EXACT_BELOW, IndexPlan, build_index, ivf_of, plan_for
-from retrieval.vector_store.items import SCHEMA, STOPWORDS, Codes, Filter, Hit, Item, iso_days
+from retrieval.vector_store.items import SCHEMA, Codes, Filter, Hit, Item, iso_days
+from retrieval.vector_store.keywords import bm25_search
 from retrieval.vector_store.topk import faiss_top_k, filtered_top_k
 
 KEEP_VERSIONS = 2
@@ -337,28 +338,7 @@ class VectorStore:
 
     def keyword_search(self, query: str, k: int, mask: np.ndarray | None = None) -> list[tuple[int, float]]:
         """BM25 over the items' text (SQLite FTS5); ``(id, score)`` best first, higher is better."""
-        words = "".join(c if c.isalnum() else " " for c in query.lower()).split()
-        terms = [t for t in words if len(t) > 1 and t not in STOPWORDS]
-        if not terms:
-            return []
-        match = " OR ".join(f'"{t}"' for t in dict.fromkeys(terms))
-        sql = "SELECT rowid, bm25(items_fts) FROM items_fts WHERE items_fts MATCH ?"
-        params: list[Any] = [match]
-        allowed = None
-        if mask is not None:
-            allowed_ids = np.flatnonzero(mask)
-            if len(allowed_ids) <= 20_000:  # let SQLite restrict the match; else filter while reading
-                sql += " AND rowid IN (SELECT value FROM json_each(?))"
-                params.append(json.dumps(allowed_ids.tolist()))
-            else:
-                allowed = mask
-        out: list[tuple[int, float]] = []
-        for rowid, rank in self._db.execute(sql + " ORDER BY bm25(items_fts)", params):
-            if allowed is None or allowed[rowid]:
-                out.append((int(rowid), -float(rank)))
-                if len(out) >= k:
-                    break
-        return out
+        return bm25_search(self._db, query, k, mask)
 
     # ---- persistence -----------------------------------------------------------------------
     def save(self, root: str | Path) -> Path:

@@ -8,6 +8,7 @@ from typing import Any
 
 import gradio as gr
 
+from assistant.chat import ChatSession
 from assistant.ui.views.common import HIDDEN, readable
 from assistant.ui.workbench import Workbench
 
@@ -43,6 +44,31 @@ def layout() -> ChatTab:
     return ChatTab(chat_case=chat_case, chatbot=chatbot, question=question, ask=ask)
 
 
+TOOL_NAMES = {
+    "score": "score and reasons",
+    "whatif": "what-if (model re-score)",
+    "similar": "similar cases",
+    "search": "document search + LLM answer",
+}
+
+
+def _trail(session: ChatSession) -> list[dict[str, Any]]:
+    """What the last answer itself cites (the passages line lists what was searched) and what
+    validation withheld, as collapsible messages."""
+    answer = session.history[-1]
+    sources = {c.tag: c.citation for d in session.case.documents for c in d.chunks}
+    sources |= {s.tag: s.case_id for s in session.case.similar}
+    trail = []
+    if answer.citations:
+        lines = "\n".join(f"- **{t}** {sources.get(t, '')}" for t in answer.citations)
+        trail.append({"role": "assistant", "content": lines, "metadata": {"title": "Citations"}})
+    if answer.dropped:
+        withheld = "\n".join(f"- {d['sentence']} — {'; '.join(d['reasons'])}" for d in answer.dropped)
+        title = f"Withheld by validation: {len(answer.dropped)} sentence(s)"
+        trail.append({"role": "assistant", "content": withheld, "metadata": {"title": title}})
+    return trail
+
+
 def wire(bench: Workbench, tab: ChatTab, current: gr.State, sessions: gr.State) -> None:
     def chat(
         case_id: str, text: str, messages: list[dict[str, Any]], open_sessions: dict[str, Any]
@@ -60,20 +86,12 @@ def wire(bench: Workbench, tab: ChatTab, current: gr.State, sessions: gr.State) 
             session = open_sessions.get(case_id) or bench.chat_session(case_id)
             open_sessions = {**open_sessions, case_id: session}
             tool = session.route(text)
-            names = {
-                "score": "score and reasons",
-                "whatif": "what-if (model re-score)",
-                "similar": "similar cases",
-                "search": "document search + LLM answer",
+            ran = {
+                "role": "assistant",
+                "content": f"Ran **{TOOL_NAMES[tool]}**.",
+                "metadata": {"title": f"Tool: {tool}"},
             }
-            messages.append(
-                {
-                    "role": "assistant",
-                    "content": f"Ran **{names[tool]}**.",
-                    "metadata": {"title": f"Tool: {tool}"},
-                }
-            )
-            messages.append({"role": "assistant", "content": ""})
+            messages += [ran, {"role": "assistant", "content": ""}]
             yield messages, "", open_sessions
             with bench.llm_lock, bench.audit() as audit:
                 session.audit = audit
@@ -81,40 +99,12 @@ def wire(bench: Workbench, tab: ChatTab, current: gr.State, sessions: gr.State) 
                     messages[-1] = {"role": "assistant", "content": messages[-1]["content"] + piece}
                     yield messages, "", open_sessions
                 session.audit = None
-            answer = session.history[-1]
-            sources = {c.tag: c.citation for d in session.case.documents for c in d.chunks}
-            sources |= {s.tag: s.case_id for s in session.case.similar}
-            # what the answer itself cites; the passages line lists what was searched
-            cited = answer.citations
-            if cited:
-                lines = "\n".join(f"- **{t}** {sources.get(t, '')}" for t in cited)
-                messages.append({"role": "assistant", "content": lines, "metadata": {"title": "Citations"}})
-            if answer.dropped:
-                messages.append(
-                    {
-                        "role": "assistant",
-                        "content": "\n".join(
-                            f"- {d['sentence']} — {'; '.join(d['reasons'])}" for d in answer.dropped
-                        ),
-                        "metadata": {"title": f"Withheld by validation: {len(answer.dropped)} sentence(s)"},
-                    }
-                )
+            messages += _trail(session)
             yield messages, "", open_sessions
         except Exception as exc:
             messages.append({"role": "assistant", "content": f"Error: {readable(exc)}"})
             yield messages, "", open_sessions
 
-    tab.ask.click(
-        chat,
-        [current, tab.question, tab.chatbot, sessions],
-        [tab.chatbot, tab.question, sessions],
-        api_name="chat",
-        concurrency_id="llm",
-    )
-    tab.question.submit(
-        chat,
-        [current, tab.question, tab.chatbot, sessions],
-        [tab.chatbot, tab.question, sessions],
-        concurrency_id="llm",
-        **HIDDEN,
-    )
+    inputs, outputs = [current, tab.question, tab.chatbot, sessions], [tab.chatbot, tab.question, sessions]
+    tab.ask.click(chat, inputs, outputs, api_name="chat", concurrency_id="llm")
+    tab.question.submit(chat, inputs, outputs, concurrency_id="llm", **HIDDEN)
