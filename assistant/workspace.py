@@ -113,10 +113,10 @@ class Workspace:
     def require_case_library(self, name: str) -> Path:
         root = self.case_library_dir(name)
         if not has_current(root):
-            hint = "`underwrite index build`" + (
-                "" if name == PORTFOLIO_LIBRARY else f" --spec {name} --data FILE"
+            build = "underwrite index build" + (
+                "" if name == PORTFOLIO_LIBRARY else " --spec SPEC --data FILE"
             )
-            raise UnderwriterError(f"no case library {name!r} at {root}; build it with {hint}")
+            raise UnderwriterError(f"no case library {name!r} at {root}; build it with `{build}`")
         return root
 
     def indexes_current(self) -> bool:
