@@ -50,18 +50,19 @@ def main_job(
     progress: bool = True,
 ) -> Iterator[Stage]:
     """``underwrite demo``: the scored portfolio, then the riskiest applicants' evidence, then their memos."""
+    workspace = Workspace(settings)
     report = run_demo(settings, retrain=retrain, progress=progress)
     yield report
     if not evidence:
         return
     built = None
-    if not Workspace(settings).indexes_current():
+    if not workspace.indexes_current():
         yield BuildingIndexes()
         built = build_indexes(settings, progress=progress)
     top = highest_risk(report, count=SHOWN_APPLICANTS)["id"].astype(str).tolist()
     yield Evidence(evidence_for(settings, top), built)
     if memos:
-        out = Workspace(settings).memos_dir
+        out = workspace.memos_dir
         yield WritingMemos(out, top)
         yield run_batch(settings, top, out, progress=progress)
 

@@ -26,7 +26,7 @@ import pandas as pd
 
 from assistant.jobs.memo_batch import LEDGER, BatchSummary, run_batch
 from assistant.settings import Settings
-from assistant.workspace import Workspace
+from assistant.workspace import PORTFOLIO_LIBRARY, Workspace
 from models import spec as spec_module
 from models.artifacts import load_model
 from models.errors import UnderwriterError
@@ -60,10 +60,11 @@ def plan_batch(
     settings: Settings, *, upload: Path | None, status: str = "applicant", limit: int = 10
 ) -> BatchPlan:
     """What a run will do, checked before anything starts: a clear error names a bad file or row."""
+    workspace = Workspace(settings)
     if limit < 1 or limit > settings.ui.batch_max_cases:
         raise UnderwriterError(f"cases per run: between 1 and {settings.ui.batch_max_cases}, got {limit}")
     if upload is None:
-        files = Workspace(settings).portfolio
+        files = workspace.portfolio
         if not files.exists():
             raise UnderwriterError("no demo portfolio; run `underwrite demo` first")
         frame = pd.read_csv(files.merchants, dtype={"merchant_id": str}, usecols=["merchant_id", "status"])
@@ -82,7 +83,7 @@ def plan_batch(
         raise UnderwriterError(f"{name}: more than {settings.ui.batch_max_cases} rows; split the file")
     if frame.empty:
         raise UnderwriterError(f"{name}: no rows")
-    model = load_model(Workspace(settings).model_dir, nthread=settings.threads)
+    model = load_model(workspace.model_dir, nthread=settings.threads)
     spec = model.spec
     missing = [f for f in spec.features if f not in frame.columns]
     if not missing:  # whole records: a dataset case source over a stored copy of the file
@@ -94,16 +95,14 @@ def plan_batch(
         args = {
             "spec": str(spec_file),
             "data": str(data),
-            "model": str(Workspace(settings).model_dir),
-            "library": "merchants",
+            "model": str(workspace.model_dir),
+            "library": PORTFOLIO_LIBRARY,
         }
         return _plan(settings, f"file-{Path(upload).stem}", ids[:limit], args)
     if "merchant_id" in frame.columns:
         ids = _check_ids(frame["merchant_id"].str.strip().tolist(), name)
         known = set(
-            pd.read_csv(Workspace(settings).portfolio.merchants, usecols=["merchant_id"], dtype=str)[
-                "merchant_id"
-            ]
+            pd.read_csv(workspace.portfolio.merchants, usecols=["merchant_id"], dtype=str)["merchant_id"]
         )
         unknown = [i for i in ids if i not in known]
         if unknown:
