@@ -46,18 +46,31 @@ def similar_cases(
 ) -> SimilarReport:
     """A case of the library by its stored profile; a demo merchant outside it (an applicant) by its
     record, its documents' narrative and, for a library of contributions, the workspace's model."""
-    workspace = Workspace(settings)
-    cases = CaseLibrary.load(workspace.require_case_library(library))
+    cases = CaseLibrary.load(Workspace(settings).require_case_library(library))
+    return _similar(settings, cases, library, case_id, k=k, as_of=as_of, documents=None)
+
+
+def _similar(
+    settings: Settings,
+    cases: CaseLibrary,
+    library: str,
+    case_id: str,
+    *,
+    k: int,
+    as_of: str | None,
+    documents: VectorStore | None,
+) -> SimilarReport:
+    """``documents``: the document store when the caller holds it loaded."""
     if case_id in cases.store or library != PORTFOLIO_LIBRARY:
         return find_similar(cases, library, case_id, k=k, as_of=as_of)
+    workspace = Workspace(settings)
     merchants = pd.read_csv(workspace.portfolio.merchants, dtype={"mcc": str, "merchant_id": str})
     row = merchants[merchants["merchant_id"] == case_id]
     if row.empty:
         raise UnderwriterError(
             f"merchant {case_id!r} is neither in the case library nor in {workspace.portfolio.merchants}"
         )
-    documents = None
-    if cases.text_dim and workspace.documents_index_dir.exists():
+    if documents is None and cases.text_dim and workspace.documents_index_dir.exists():
         documents = VectorStore.load(workspace.documents_index_dir, embedder_id=cases.store.embedder_id)
     model = None
     if cases.representation == "contributions":
@@ -78,10 +91,16 @@ class MerchantEvidence:
 
 def evidence_for(settings: Settings, merchant_ids: list[str], *, k: int = 10) -> list[MerchantEvidence]:
     """Documents (with injection flags) and similar past cases for each merchant, from the built indexes."""
-    store = VectorStore.load(Workspace(settings).documents_index_dir)
+    workspace = Workspace(settings)
+    store = VectorStore.load(workspace.documents_index_dir)
+    cases = CaseLibrary.load(workspace.require_case_library(PORTFOLIO_LIBRARY))  # once for every merchant
+    narratives = store if store.embedder_id == cases.store.embedder_id else None  # else refused on loading
     out = []
     for merchant in merchant_ids:
         docs = list(store.records("document", merchant_id=merchant).values())
         flagged = [r for r in docs if r["injection_flagged"]]
-        out.append(MerchantEvidence(merchant, len(docs), flagged, similar_cases(settings, merchant, k=k)))
+        similar = _similar(
+            settings, cases, PORTFOLIO_LIBRARY, merchant, k=k, as_of=None, documents=narratives
+        )
+        out.append(MerchantEvidence(merchant, len(docs), flagged, similar))
     return out
