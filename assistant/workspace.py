@@ -100,9 +100,6 @@ class Workspace:
     def has_document_index(self) -> bool:
         return has_current(self.documents_index_dir)
 
-    def has_case_library(self, name: str = PORTFOLIO_LIBRARY) -> bool:
-        return has_current(self.case_library_dir(name))
-
     def require_demo(self) -> None:
         """A clear error unless the demo portfolio, its model and its document index exist."""
         if not self.has_portfolio() or not self.has_model():
