@@ -22,7 +22,11 @@ def open_llm(settings: Settings, threads: int | None = None) -> LLM:
 
 def open_embedder(settings: Settings) -> EmbeddingCache:
     """The configured embedder behind the workspace's embedding cache."""
+    workspace = Workspace(settings)
     embedder = load_embedder(
-        settings.index.embedder, threads=settings.threads or None, precision=settings.index.embedder_precision
+        settings.index.embedder,
+        threads=settings.threads or None,
+        precision=settings.index.embedder_precision,
+        cache_dir=workspace.root / "cache" / "models",
     )
-    return EmbeddingCache(embedder, Workspace(settings).embedding_cache_path)
+    return EmbeddingCache(embedder, workspace.embedding_cache_path)

@@ -31,10 +31,17 @@ from retrieval.similar_cases.profile import CaseWeights
 DEFAULT_CONFIG_FILE = "underwriter.toml"
 
 
+DEMO_MERCHANTS = 2000
+"""The default demo: about 400 applicants and 1,600 past merchants, about 13,000 passages (its index
+builds in the background in about 5 minutes on a 2-core AVX2 CPU)."""
+LARGE_DEMO_MERCHANTS = 5000
+"""``--large``: the portfolio the benchmarks in docs/benchmarks.md use."""
+
+
 class DemoSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    merchants: int = Field(5000, ge=100, le=2_000_000)
+    merchants: int = Field(DEMO_MERCHANTS, ge=100, le=2_000_000)
     seed: int = 7
 
 
@@ -89,7 +96,9 @@ class IndexSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     embedder: str = "minilm"
-    """``minilm`` (the embedded all-MiniLM-L6-v2) or a local sentence-transformers folder."""
+    """``minilm`` (the embedded all-MiniLM-L6-v2), one of its faster forms (``minilm-onnx``,
+    ``minilm-onnx-int8``, ``minilm-static``: docs/benchmarks.md compares them), or a local
+    sentence-transformers folder."""
     embedder_precision: Literal["auto", "float32", "bfloat16"] = "auto"
     """``auto``: bfloat16 where the CPU has native bf16 kernels (2.4x faster here), else float32."""
     chunk_tokens: int = Field(0, ge=0)

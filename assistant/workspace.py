@@ -101,11 +101,10 @@ class Workspace:
         return has_current(self.documents_index_dir)
 
     def require_demo(self) -> None:
-        """A clear error unless the demo portfolio, its model and its document index exist."""
+        """A clear error unless the demo portfolio and its model exist (the document index is optional:
+        until it is built, a case's documents are read when the case is opened)."""
         if not self.has_portfolio() or not self.has_model():
             raise UnderwriterError(f"no demo portfolio and model in {self.root}; run `underwrite demo`")
-        if not self.has_document_index():
-            raise UnderwriterError("no document index; run `underwrite index build`")
 
     def require_case_library(self, name: str) -> Path:
         root = self.case_library_dir(name)
@@ -134,11 +133,11 @@ class Workspace:
             and info["weights"]["tabular"] == self.settings.index.case_weights().tabular
         )
 
+    def can_serve(self) -> bool:
+        """What the workbench needs before it serves a page: portfolio, model and scores (seconds to
+        build). The indexes may follow in the background."""
+        return self.has_portfolio() and self.has_model() and self.scores_path.is_file()
+
     def ready(self) -> bool:
-        """Everything the workbench serves: portfolio, model, scores and current indexes."""
-        return (
-            self.has_portfolio()
-            and self.has_model()
-            and self.scores_path.is_file()
-            and self.indexes_current()
-        )
+        """Everything the workbench serves, the indexes included, is built and current."""
+        return self.can_serve() and self.indexes_current()

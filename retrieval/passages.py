@@ -11,7 +11,7 @@ of its exact passage and the injection score of its chunk.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -27,7 +27,8 @@ from retrieval.vector_store.store import VectorStore
 
 RRF_K = 60
 CANDIDATES = 50
-EMBED_BATCH = 2048
+EMBED_BATCH = 256
+"""Chunks embedded, cached and added at a time: an interrupted build loses at most this many."""
 
 
 @dataclass
@@ -125,8 +126,10 @@ class DocumentIndex:
         failures: Sequence[Failure] = (),
         *,
         progress: bool = False,
+        on_progress: Callable[[int, int], None] | None = None,
     ) -> int:
-        """Embed (through the cache) and add chunks; returns how many were new to the index."""
+        """Embed (through the cache) and add chunks; returns how many were new to the index.
+        ``on_progress(done, total)`` after each batch."""
         fresh = [c for c in chunks if c.chunk_id not in self.store]
         bar = tqdm(total=len(fresh), desc="embedding chunks", unit="chunk", disable=not progress)
         for i in range(0, len(fresh), EMBED_BATCH):
@@ -134,6 +137,8 @@ class DocumentIndex:
             vectors = self.cache.embed([c.embedding_text() for c in batch])
             self.store.add([_chunk_item(c) for c in batch], vectors)
             bar.update(len(batch))
+            if on_progress is not None:
+                on_progress(i + len(batch), len(fresh))
         bar.close()
         self.store.put_records("document", {d.doc_id: document_record(d) for d in documents})
         self.store.put_records("failure", {f.source: asdict(f) for f in failures})

@@ -118,12 +118,12 @@ def test_errors_are_one_clear_message_without_traceback(tmp_path: Path):
 
 
 def test_demo_main_job_prints_the_summary(tmp_path: Path):
-    (tmp_path / "underwriter.toml").write_text('workspace = "ws"\n[demo]\nmerchants = 600\n')
+    (tmp_path / "underwriter.toml").write_text('workspace = "ws"\n[demo]\nmerchants = 300\n')
     done = underwrite("demo", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     out = done.stdout
     for needle in (
-        "600 merchants",
+        "300 merchants",
         "AUC",
         "Applicants by grade",
         "Highest-risk applicants",

@@ -9,9 +9,13 @@ Skipped only where Chromium is absent and ``UNDERWRITER_REQUIRE_BROWSER`` is not
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import re
 import shutil
+import signal
+import time
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -129,3 +133,55 @@ def test_review_cite_decide_chat_batch_in_chromium(app: RunningApp) -> None:
         browser.close()
     assert hosts == {"127.0.0.1"}, f"the page reached beyond this machine: {hosts}"
     assert app.outbound() == []
+
+
+def test_a_first_run_serves_a_case_and_its_memo_while_the_index_builds(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """An empty workspace: the app serves once the model and scores exist; the background build is
+    paused (SIGSTOP) so it is certainly still running while a case is opened, its memo written and a
+    citation followed; resumed, the header says the index is ready and the case gains similar cases."""
+    tmp = tmp_path_factory.mktemp("first-run")
+    running = start_app(tmp / "ws", tmp)
+    status = tmp / "ws" / "index" / "build.json"
+    try:
+        for _ in range(600):
+            if status.is_file() and json.loads(status.read_text()).get("pid"):
+                break
+            time.sleep(0.05)
+        pid = json.loads(status.read_text())["pid"]
+        os.kill(pid, signal.SIGSTOP)
+        try:
+            with sync_api.sync_playwright() as p:
+                browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+                page = browser.new_page(viewport={"width": 1500, "height": 1100})
+                page.set_default_timeout(30_000)
+                page.goto(running.url)
+                page.locator("#index-status", has_text="Building the document index").wait_for()
+                first_cell = page.locator("#queue [role=gridcell]").first
+                first_cell.wait_for()
+                merchant = first_cell.inner_text().strip()
+                first_cell.click()
+                page.locator("#case-notes", has_text="still being built").wait_for()
+                assert merchant in page.locator("#case-head").inner_text()
+                page.locator("#similar", has_text="Not available yet").wait_for()
+                page.locator("#memo", has_text="recorded in the audit trail").wait_for(timeout=120_000)
+                citation = page.locator("#memo a.cite").first
+                tag = citation.get_attribute("data-tag")
+                citation.click()
+                sync_api.expect(page.locator(f"#src-{tag}")).to_have_class("passage active")
+                page.screenshot(path=str(SHOTS / "0-first-run-while-indexing.png"), full_page=True)
+                assert json.loads(status.read_text())["state"] == "running"
+
+                os.kill(pid, signal.SIGCONT)
+                page.locator("#index-status", has_text="Document index ready").wait_for(timeout=300_000)
+                page.locator("#open-case").click()
+                page.locator("#similar", has_text=re.compile("performed|defaulted|not yet known")).wait_for()
+                sync_api.expect(page.locator("#case-notes")).not_to_contain_text("still being built")
+                browser.close()
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGCONT)
+    finally:
+        running.stop()
+    assert running.outbound() == []

@@ -8,6 +8,7 @@ uploaded with a new application (:mod:`assistant.case.uploads`).
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from typing import Any
 
 import pandas as pd
@@ -15,6 +16,7 @@ import pandas as pd
 from assistant.case.facts import MIN_DOCUMENT_CHARS
 from assistant.case.schema import CaseChunk, CaseDocument
 from models.spec import DatasetSpec
+from retrieval.documents.ingest import Chunk, Document
 from retrieval.documents.normalise import normalise
 from retrieval.documents.pii import redact
 from retrieval.documents.screening import screen
@@ -118,3 +120,25 @@ def text_column_documents(spec: DatasetSpec, case_id: str, row: pd.Series) -> li
         )
         next_tag += 1
     return documents
+
+
+def ingested_documents(documents: Sequence[Document], chunks: Sequence[Chunk]) -> list[CaseDocument]:
+    """The same case documents as :func:`indexed_documents`, straight from freshly read files (a case
+    opened before the document index is built): same order, tags, citations and screening."""
+    by_doc: dict[str, list[Chunk]] = {}
+    for chunk in chunks:
+        by_doc.setdefault(chunk.doc_id, []).append(chunk)
+    out: list[CaseDocument] = []
+    next_tag = 1
+    for doc in sorted(documents, key=lambda d: d.doc_id):
+        parts = [
+            (c.chunk_id, c.section, c.citation(), c.text, float(c.injection_score))
+            for c in sorted(by_doc.get(doc.doc_id, []), key=lambda c: c.start)
+        ]
+        flags = [f.to_dict() for f in doc.screening.flags]
+        out.append(
+            document_from_parts(doc.doc_id, doc.doc_type or "", doc.title, doc.sha256, doc.screening.score,
+                                flags, parts, next_tag)
+        )  # fmt: skip
+        next_tag += len(parts)
+    return out

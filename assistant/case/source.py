@@ -13,18 +13,24 @@ import pandas as pd
 
 from assistant.case.documents import indexed_documents, text_column_documents
 from assistant.case.facts import find_contradictions, key_facts, score_row
+from assistant.case.portfolio_documents import read_case_documents
 from assistant.case.schema import CaseDocument, CaseFile, plain, similar_rows
 from assistant.settings import Settings
 from assistant.workspace import PORTFOLIO_LIBRARY, PORTFOLIO_SPEC, Workspace
 from models.artifacts import load_model
+from models.backends.embedders import Tokenizer, load_tokenizer
 from models.dataset import load_dataset
 from models.errors import UnderwriterError
 from models.spec import load_spec
+from models.versioned import has_current
+from retrieval.documents.ingest import IngestResult
 from retrieval.similar_cases.library import CaseLibrary
 from retrieval.similar_cases.search import SimilarReport, find_similar
 from retrieval.vector_store.store import VectorStore
 
 REQUEST_FIELDS = ("product", "requested_amount", "loan_amnt")
+READ_CASES_KEPT = 64
+"""Cases read on the spot (before the document index exists) kept in memory."""
 
 
 class CaseSource:
@@ -51,12 +57,20 @@ class CaseSource:
         self.frame = frame.set_index(self.id_column, drop=False)
         self.spec = self.model.spec
         self._cases: CaseLibrary | None = None
+        self._read: dict[str, tuple[IngestResult, list[CaseDocument]]] = {}
+        self._tokenizer: Tokenizer | None = None
 
     def _open_portfolio(self, model: str | None) -> pd.DataFrame:
         self.workspace.require_demo()
         self.model = load_model(model or self.workspace.model_dir, nthread=self.settings.threads)
         self.id_column = "merchant_id"
-        self.store: VectorStore | None = VectorStore.load(self.workspace.documents_index_dir)
+        # Until the document index is built (in the background, on a first run), a case's documents
+        # are read when the case is opened: the same readers and chunks, no embeddings needed.
+        self.store: VectorStore | None = (
+            VectorStore.load(self.workspace.documents_index_dir)
+            if self.workspace.has_document_index()
+            else None
+        )
         self.library = PORTFOLIO_LIBRARY
         return pd.read_csv(self.workspace.portfolio.merchants, dtype={"mcc": str, "merchant_id": str})
 
@@ -87,12 +101,27 @@ class CaseSource:
     def documents(self, case_id: str, row: pd.Series) -> list[CaseDocument]:
         if self.store is not None:
             return indexed_documents(self.store, case_id)
+        if self.portfolio:
+            return self.read_on_the_spot(case_id)[1]
         return text_column_documents(self.spec, case_id, row)
+
+    def read_on_the_spot(self, case_id: str) -> tuple[IngestResult, list[CaseDocument]]:
+        """A portfolio case's documents read from its files now (no document index yet); kept for reuse."""
+        if case_id not in self._read:
+            if self._tokenizer is None:
+                self._tokenizer = load_tokenizer(self.settings.index.embedder)
+            self._read[case_id] = read_case_documents(
+                self.settings, self.workspace.portfolio, case_id,
+                count=self._tokenizer.count_tokens, model_max_tokens=self._tokenizer.max_tokens,
+            )  # fmt: skip
+            while len(self._read) > READ_CASES_KEPT:
+                self._read.pop(next(iter(self._read)))
+        return self._read[case_id]
 
     def _library(self) -> CaseLibrary | None:
         if self._cases is None:
             root = self.workspace.case_library_dir(self.library)
-            if not root.exists():
+            if not has_current(root):  # not built yet (or still building: never loaded half-built)
                 return None
             self._cases = CaseLibrary.load(root)  # once per source, not once per memo
         return self._cases

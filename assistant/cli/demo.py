@@ -12,7 +12,8 @@ from assistant.cli.evidence_text import demo_evidence_text
 from assistant.jobs.demo import DemoReport, build_demo_portfolio
 from assistant.jobs.memo_batch import BatchSummary
 from assistant.jobs.prepare import BuildingIndexes, Evidence, WritingMemos, main_job
-from assistant.settings import Settings
+from assistant.settings import DEMO_MERCHANTS, Settings
+from assistant.ui.launch import add_large_argument, with_large_demo
 from assistant.workspace import Workspace
 
 COMMANDS = ("demo", "demo-data")
@@ -26,13 +27,16 @@ def add_parsers(commands: Any) -> None:
     demo.add_argument(
         "--no-evidence",
         action="store_true",
-        help="skip the document index and similar cases (built on first use, ~2 min for 5,000 merchants)",
+        help="skip the document index and similar cases (built on first use, ~5 min for 2,000 merchants)",
     )
+    add_large_argument(demo)
     demo.add_argument(
         "--no-memos", action="store_true", help="skip the credit memos for the riskiest applicants"
     )
     gen = commands.add_parser("demo-data", help="generate a synthetic merchant portfolio with documents")
-    gen.add_argument("--merchants", type=int, help="number of merchants (default from settings: 5000)")
+    gen.add_argument(
+        "--merchants", type=int, help=f"number of merchants (default from settings: {DEMO_MERCHANTS})"
+    )
     gen.add_argument("--seed", type=int, help="random seed (default from settings: 7)")
     gen.add_argument("--out", type=Path, help="output folder (default: WORKSPACE/demo/portfolio)")
     gen.add_argument("--force", action="store_true", help="replace an existing portfolio in --out")
@@ -55,7 +59,7 @@ def run(args: argparse.Namespace, settings: Settings, progress: bool) -> int:
         )
         return 0
     stages = main_job(
-        settings,
+        with_large_demo(settings, args.large),
         retrain=args.retrain,
         evidence=not args.no_evidence,
         memos=not args.no_memos,

@@ -9,10 +9,11 @@ from typing import Any
 
 from assistant.cli.args import iso, iso_date, jsonable, positive
 from assistant.cli.evidence_text import index_report_text, passages_text, similar_text
+from assistant.jobs.background_index import read_state
 from assistant.jobs.evidence import search_documents, similar_cases
 from assistant.jobs.index_build import build_indexes
 from assistant.settings import Settings
-from assistant.workspace import PORTFOLIO_LIBRARY
+from assistant.workspace import PORTFOLIO_LIBRARY, Workspace
 
 COMMANDS = ("index", "search", "similar")
 
@@ -36,6 +37,7 @@ def add_parsers(commands: Any) -> None:
         help="days after a decision before its outcome counts as known (default 0 for --spec)",
     )
     build.add_argument("--json", action="store_true", help="print the report as JSON")
+    actions.add_parser("status", help="where the workbench's background index build is (or why it stopped)")
     se = commands.add_parser("search", help="hybrid (meaning + keyword) search of a merchant's documents")
     se.add_argument("question")
     se.add_argument("--merchant", help="merchant id (default: search every merchant's documents)")
@@ -54,6 +56,8 @@ def add_parsers(commands: Any) -> None:
 
 
 def run(args: argparse.Namespace, settings: Settings, progress: bool) -> int:
+    if args.command == "index" and args.index_command == "status":
+        return _status(settings)
     if args.command == "index":
         report = build_indexes(
             settings, spec=args.spec, data=args.data, model=args.model,
@@ -74,3 +78,21 @@ def run(args: argparse.Namespace, settings: Settings, progress: bool) -> int:
         found = similar_cases(settings, args.id, k=args.k, as_of=iso(args.as_of), library=args.library)
         print(json.dumps(jsonable(found), indent=2) if args.json else similar_text(found))
     return 0
+
+
+def _status(settings: Settings) -> int:
+    """0 when the indexes are current, 1 while a build runs, 2 when it failed or was interrupted."""
+    workspace = Workspace(settings)
+    state = read_state(workspace)
+    if workspace.indexes_current() and (state is None or not state.active):
+        print(
+            state.summary()
+            if state is not None and state.state == "done"
+            else "document index and case library are current"
+        )
+        return 0
+    if state is None:
+        print("no index build has run here; `underwrite index build` (or `underwrite ui`) builds it")
+        return 2
+    print(state.summary() + (f" (log: {state.log})" if state.log else ""))
+    return 1 if state.active else 2

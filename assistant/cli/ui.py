@@ -10,7 +10,7 @@ from typing import Any
 
 from assistant.settings import Settings
 from assistant.ui.auth import add_user
-from assistant.ui.launch import add_serve_arguments, serve_workbench, with_address
+from assistant.ui.launch import add_serve_arguments, serve_workbench, with_address, with_large_demo
 from assistant.workspace import Workspace
 from models.errors import UnderwriterError
 
@@ -19,7 +19,8 @@ COMMANDS = ("ui", "ui-user")
 
 def add_parsers(commands: Any) -> None:
     ui = commands.add_parser(
-        "ui", help="serve the Gradio workbench on 127.0.0.1 (builds the demo workspace first)"
+        "ui",
+        help="serve the Gradio workbench on 127.0.0.1 (builds the demo portfolio first, its indexes in the background)",
     )
     add_serve_arguments(ui)
     us = commands.add_parser("ui-user", help="manage workbench logins (a file of salted password hashes)")
@@ -33,7 +34,8 @@ def add_parsers(commands: Any) -> None:
 
 def run(args: argparse.Namespace, settings: Settings, progress: bool) -> int:
     if args.command == "ui":
-        return serve_workbench(with_address(settings, args.host, args.port), prepare=not args.no_prepare)
+        settings = with_large_demo(with_address(settings, args.host, args.port), args.large)
+        return serve_workbench(settings, prepare=not args.no_prepare)
     users = args.file or Workspace(settings).users_file
     if args.password_stdin:
         password = sys.stdin.readline().rstrip("\n")

@@ -8,6 +8,7 @@ their documents' narrative), or any labelled dataset with a spec.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from assistant.backends import open_embedder
+from assistant.case.portfolio_documents import portfolio_sources, read_documents
 from assistant.jobs.demo import ensure_portfolio_and_model
 from assistant.settings import Settings
 from assistant.workspace import PORTFOLIO_LIBRARY, PORTFOLIO_SPEC, Workspace
@@ -25,11 +27,22 @@ from models.demo_data.generate import PortfolioFiles
 from models.errors import UnderwriterError
 from models.scoring import contributions, score_dataset
 from models.spec import load_spec
-from retrieval.documents.ingest import DocumentSource, ingest
 from retrieval.embedding_cache import EmbeddingCache
 from retrieval.passages import DocumentIndex
 from retrieval.similar_cases.library import CaseLibrary
 from retrieval.similar_cases.search import narrative_vectors
+
+Progress = Callable[[str, int, int], None]
+"""``(stage, done, total)``: how a background build reports where it is."""
+READING = "reading documents"
+EMBEDDING = "embedding passages"
+LIBRARY = "building the similar-case library"
+
+
+def _stage(on_progress: Progress | None, stage: str) -> Callable[[int, int], None] | None:
+    if on_progress is None:
+        return None
+    return lambda done, total: on_progress(stage, done, total)
 
 
 @dataclass
@@ -49,44 +62,27 @@ class IndexReport:
 
 
 def build_document_index(
-    settings: Settings, files: PortfolioFiles, cache: EmbeddingCache, report: IndexReport, progress: bool
-) -> DocumentIndex:
-    merchants = pd.read_csv(files.merchants, usecols=["merchant_id", "decision_date"], dtype=str)
-    decided = dict(zip(merchants["merchant_id"], merchants["decision_date"], strict=True))
-    documents = pd.read_csv(files.documents, dtype=str)
-    sources = [
-        DocumentSource(
-            path=files.root / str(path),
-            doc_id=str(doc_id),
-            merchant_id=str(merchant),
-            doc_type=str(doc_type),
-            as_of=decided.get(str(merchant)),
-        )
-        for path, doc_id, merchant, doc_type in zip(
-            documents["path"],
-            documents["doc_id"],
-            documents["merchant_id"],
-            documents["doc_type"],
-            strict=True,
-        )
-    ]
+    settings: Settings, files: PortfolioFiles, cache: EmbeddingCache, report: IndexReport, progress: bool,
+    on_progress: Progress | None = None,
+) -> DocumentIndex:  # fmt: skip
+    sources = portfolio_sources(files)
     embedder = cache.embedder
-    limit = settings.index.chunk_tokens or max(32, embedder.max_tokens - 16)
     started = time.perf_counter()
-    result = ingest(
-        sources,
-        limits=settings.index.limits.to_limits(),
-        workers=settings.index.parser_workers,
-        max_tokens=limit,
-        overlap_tokens=min(settings.index.overlap_tokens, limit // 2),
-        count=embedder.count_tokens,
-        progress=progress,
-    )
+    result = read_documents(
+        settings, sources, count=embedder.count_tokens, model_max_tokens=embedder.max_tokens, progress=progress,
+        on_progress=_stage(on_progress, READING),
+    )  # fmt: skip
     report.timings["read, screen and chunk documents"] = time.perf_counter() - started
     started = time.perf_counter()
     index = DocumentIndex.new(cache, exact_below=settings.index.exact_below)
     before = cache.stats.computed, cache.stats.reused
-    index.add(result.documents, result.chunks, result.failures, progress=progress)
+    index.add(
+        result.documents,
+        result.chunks,
+        result.failures,
+        progress=progress,
+        on_progress=_stage(on_progress, EMBEDDING),
+    )
     index.store.ensure_index()
     report.timings["embed and index chunks"] = time.perf_counter() - started
     report.document_dir = index.save(Workspace(settings).documents_index_dir)
@@ -207,6 +203,7 @@ def build_indexes(
     model: Path | None = None,
     outcome_window_days: int = 0,
     progress: bool = True,
+    on_progress: Progress | None = None,
 ) -> IndexReport:
     """Demo workspace (no ``spec``): document index + merchant case library. With ``spec``: that dataset's library."""
     report = IndexReport()
@@ -221,6 +218,10 @@ def build_indexes(
     files, _ = ensure_portfolio_and_model(settings, progress=progress)
     report.timings["portfolio and model"] = time.perf_counter() - started
     cache = open_embedder(settings)
-    documents = build_document_index(settings, files, cache, report, progress)
+    documents = build_document_index(settings, files, cache, report, progress, on_progress)
+    if on_progress is not None:
+        on_progress(LIBRARY, 0, 1)
     build_portfolio_case_library(settings, files, documents, report)
+    if on_progress is not None:
+        on_progress(LIBRARY, 1, 1)
     return report

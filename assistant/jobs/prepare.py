@@ -1,8 +1,9 @@
 """The main job end to end, and the workbench's first run: portfolio, model, scores, indexes, evidence, memos.
 
 :func:`main_job` yields each stage's result as it finishes, so a caller shows progress in its
-own way (the CLI prints text); :func:`prepare_workspace` is the part the workbench needs before
-it serves a page.
+own way (the CLI prints text); :func:`prepare_workspace` builds everything in the foreground
+(benchmarks that need a complete workspace). The workbench serves before the indexes exist and
+builds them in the background (:mod:`assistant.jobs.background_index`).
 """
 
 from __future__ import annotations
@@ -68,7 +69,7 @@ def main_job(
 
 
 def prepare_workspace(settings: Settings, *, progress: bool = True) -> tuple[DemoReport, IndexReport | None]:
-    """First run: portfolio, model, scores, document index and case library (a few minutes)."""
+    """Portfolio, model, scores, document index and case library, all built now (minutes on a first run)."""
     report = run_demo(settings, progress=progress)
     built = None if Workspace(settings).indexes_current() else build_indexes(settings, progress=progress)
     return report, built

@@ -77,7 +77,10 @@ def build_app(bench: Workbench) -> gr.Blocks:
         sessions = gr.State({})
         with gr.Row():
             gr.HTML("<h2 style='margin:.2rem 0'>Underwriter · merchant credit workbench</h2>")
-            llm_status = gr.Markdown(bench.llm_status(), elem_id="llm-status")
+            with gr.Column():
+                llm_status = gr.Markdown(bench.llm_status(), elem_id="llm-status")
+                index_status = gr.Markdown(bench.indexing.status(), elem_id="index-status")
+                resume = gr.Button("Resume the index build", size="sm", visible=False, elem_id="resume-build")
         status_timer = gr.Timer(2.0)
         with gr.Tabs(elem_id="views"):
             with gr.Tab("Case review", id="case", elem_id="tab-case"):
@@ -93,15 +96,28 @@ def build_app(bench: Workbench) -> gr.Blocks:
 
         def refresh_status() -> Any:
             text = bench.llm_status()
-            return text, gr.Timer(active=text.startswith("LLM loading"))
+            state = bench.indexing.state()
+            waiting = text.startswith("LLM loading") or (state is not None and state.active)
+            resumable = state is not None and state.resumable
+            return text, bench.indexing.status(), gr.Button(visible=resumable), gr.Timer(active=waiting)
 
         status_timer.tick(
             refresh_status,
-            outputs=[llm_status, status_timer],
+            outputs=[llm_status, index_status, resume, status_timer],
             show_progress="hidden",
             concurrency_id="status",
             concurrency_limit=None,
             api_visibility="private",
+        )
+
+        def resume_build() -> Any:
+            return bench.indexing.start(), gr.Button(visible=False), gr.Timer(active=True)
+
+        resume.click(
+            resume_build, outputs=[index_status, resume, status_timer], api_name="resume_index_build"
+        )
+        app.load(
+            refresh_status, outputs=[llm_status, index_status, resume, status_timer], api_visibility="private"
         )
 
         case_review.wire(app, bench, case_tab, current, chat_tab.chat_case, chat_tab.chatbot)

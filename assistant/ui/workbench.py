@@ -34,6 +34,7 @@ from assistant.memo.config import memo_config
 from assistant.memo.record import record_memo
 from assistant.memo.schema import DocumentFinding, Memo
 from assistant.settings import Settings
+from assistant.ui.background import BackgroundIndex
 from assistant.workspace import Workspace
 from models.backends.llm import LLM
 from models.errors import UnderwriterError
@@ -56,6 +57,8 @@ class CaseView:
     monthly: pd.DataFrame | None
     notes: list[str]
     seconds: float
+    similar_note: str | None = None
+    """Why no similar cases are shown (the library is still being built), else None."""
 
 
 class Workbench:
@@ -78,6 +81,7 @@ class Workbench:
         self._monthly: pd.DataFrame | None = None
         self._cases: OrderedDict[str, tuple[CaseFile, pd.DataFrame]] = OrderedDict()
         self._memo_ids: dict[str, str] = {}
+        self.indexing = BackgroundIndex(settings)
 
     # ---- loading ---------------------------------------------------------------------------------
 
@@ -102,6 +106,13 @@ class Workbench:
     @property
     def source(self) -> CaseSource:
         with self._load_lock:
+            if (
+                self._source is not None
+                and self._source.store is None
+                and self.workspace.has_document_index()
+            ):
+                self._source = None  # the background build has published the index: use it from now on
+                self._index, self._index_error = None, None
             if self._source is None:
                 try:
                     self._source = CaseSource(self.settings)
@@ -234,7 +245,12 @@ class Workbench:
         row = source.row(case_id)
         case = source.case_file(case_id)
         self._remember(case, row)
-        return self._view(case, row, started, [])
+        notes = []
+        if source.store is None:
+            notes.append(
+                "Documents read from the merchant's files now: the document index is still being built."
+            )
+        return self._view(case, row, started, notes)
 
     def _view(self, case: CaseFile, row: pd.DataFrame, started: float, notes: list[str]) -> CaseView:
         model = self.source.model
@@ -268,6 +284,7 @@ class Workbench:
             monthly=self.monthly(case.case_id),
             notes=notes,
             seconds=time.perf_counter() - started,
+            similar_note=self.indexing.similar_note(case),
         )
 
     def new_case(self, fields: dict[str, Any], uploads: list[Path], *, name: str = "") -> CaseView:

@@ -9,10 +9,11 @@ fully offline. Any other sentence-transformers model loads from a local path.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -68,6 +69,9 @@ def _bfloat16_is_fast() -> bool:
     """oneDNN bf16 kernels (AVX512-BF16 / AMX): 2.4x the fp32 chunks/s on the reference machine."""
     import torch
 
+    cap = os.environ.get("ONEDNN_MAX_CPU_ISA", "").upper()  # a capped ISA (benchmarks of the AVX2 kind)
+    if cap and cap != "ALL" and "BF16" not in cap and "AMX" not in cap and "AVX10" not in cap:
+        return False
     try:
         return bool(torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported())
     except (AttributeError, RuntimeError):
@@ -153,20 +157,53 @@ class SentenceTransformerEmbedder:
         return [len(ids) for ids in encoded]
 
 
+def _minilm(**kw: Any) -> Embedder:
+    kw.pop("cache_dir", None)
+    return SentenceTransformerEmbedder(_embedded_minilm_path(), name="all-MiniLM-L6-v2", **kw)
+
+
+def _fast_minilm(form: str) -> Callable[..., Embedder]:
+    """MiniLM in a faster form (``models.backends.fast_embedders``), made from the installed model
+    into ``cache_dir`` on first use."""
+
+    def load(
+        *, threads: int | None = None, precision: str = "auto", cache_dir: Path | None = None
+    ) -> Embedder:
+        from models.backends import fast_embedders
+
+        path = _embedded_minilm_path()
+        base = f"all-MiniLM-L6-v2@{_fingerprint(path)}"
+        folder = cache_dir or Path.home() / ".cache" / "underwriter" / "models"
+        if form == "static":
+            return fast_embedders.StaticEmbedder(path, folder, base_id=base)
+        return fast_embedders.OnnxEmbedder(
+            path, folder, base_id=base, int8=form == "onnx-int8", threads=threads
+        )
+
+    return load
+
+
 EMBEDDERS: dict[str, Callable[..., Embedder]] = {
-    EMBEDDED: lambda **kw: SentenceTransformerEmbedder(
-        _embedded_minilm_path(), name="all-MiniLM-L6-v2", **kw
-    ),
+    EMBEDDED: _minilm,
+    f"{EMBEDDED}-onnx": _fast_minilm("onnx-float32"),
+    f"{EMBEDDED}-onnx-int8": _fast_minilm("onnx-int8"),
+    f"{EMBEDDED}-static": _fast_minilm("static"),
 }
+"""Embedders by name; the ``minilm-*`` forms are compared in docs/benchmarks.md."""
 
 
 def load_embedder(
-    name_or_path: str | Path = EMBEDDED, *, threads: int | None = None, precision: str = "auto"
+    name_or_path: str | Path = EMBEDDED,
+    *,
+    threads: int | None = None,
+    precision: str = "auto",
+    cache_dir: Path | None = None,
 ) -> Embedder:
-    """The embedded model by name (``minilm``), or a sentence-transformers model from a local folder."""
+    """An embedder by name (``minilm``, ``minilm-onnx``, ``minilm-onnx-int8``, ``minilm-static``), or a
+    sentence-transformers model from a local folder. ``cache_dir`` holds the forms made on first use."""
     key = str(name_or_path)
     if key in EMBEDDERS:
-        return EMBEDDERS[key](threads=threads, precision=precision)
+        return EMBEDDERS[key](threads=threads, precision=precision, cache_dir=cache_dir)
     path = Path(key)
     if not path.exists():
         raise UnderwriterError(
@@ -174,3 +211,39 @@ def load_embedder(
             "models are never downloaded"
         )
     return SentenceTransformerEmbedder(path, threads=threads, precision=precision)
+
+
+class Tokenizer:
+    """The embedder's tokenizer alone (the Rust ``tokenizers`` library: no weights, no torch): chunks
+    documents exactly as the embedder would where only reading is needed (a case opened before the
+    index is built)."""
+
+    def __init__(self, path: Path):
+        from tokenizers import Tokenizer as RustTokenizer
+
+        file = path / "tokenizer.json"
+        if not file.is_file():
+            raise UnderwriterError(f"{path} has no tokenizer.json")
+        self._tokenizer = RustTokenizer.from_file(str(file))
+        self._tokenizer.no_truncation()
+        self._tokenizer.no_padding()
+        config = path / "sentence_bert_config.json"
+        window = json.loads(config.read_text()).get("max_seq_length") if config.is_file() else None
+        self.max_tokens = int(window or 256)
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        if not texts:
+            return []
+        encoded = self._tokenizer.encode_batch(list(texts), add_special_tokens=False)
+        return [len(e.ids) for e in encoded]
+
+
+def load_tokenizer(name_or_path: str | Path = EMBEDDED) -> Tokenizer:
+    """The tokenizer of :func:`load_embedder`'s model, by the same name or folder."""
+    key = str(name_or_path)
+    if key in EMBEDDERS:  # every registered form keeps MiniLM's tokenizer and window
+        return Tokenizer(_embedded_minilm_path())
+    path = Path(key)
+    if not path.exists():
+        raise UnderwriterError(f"embedder {key!r} is neither {EMBEDDED!r} nor a local folder")
+    return Tokenizer(path)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -215,14 +215,18 @@ def ingest(
     overlap_tokens: int = 48,
     count: TokenCounter = estimate_tokens,
     progress: bool = False,
+    on_progress: Callable[[int, int], None] | None = None,
 ) -> IngestResult:
-    """Read, normalise, screen and chunk ``sources``; output order follows input order."""
+    """Read, normalise, screen and chunk ``sources``; output order follows input order.
+    ``on_progress(done, total)`` is called after each source (a background build's status file)."""
     limits = limits or ReaderLimits()
     per_source: dict[int, list[Document]] = {}
     failures: dict[int, Failure] = {}
     bar = tqdm(total=len(sources), desc="reading documents", unit="doc", disable=not progress)
-    for i, parts, error in _results(sources, limits, workers):
+    for done, (i, parts, error) in enumerate(_results(sources, limits, workers), start=1):
         bar.update()
+        if on_progress is not None:
+            on_progress(done, len(sources))
         source = sources[i]
         if error is not None or parts is None:
             failures[i] = Failure(

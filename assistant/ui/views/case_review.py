@@ -126,7 +126,7 @@ def _application_form(
 def _case_page() -> dict[str, Any]:
     parts: dict[str, Any] = {
         "head": gr.HTML(elem_id="case-head"),
-        "notes": gr.Markdown(),
+        "notes": gr.Markdown(elem_id="case-notes"),
         "integrity": gr.HTML(elem_id="integrity"),
     }
     with gr.Row():
@@ -136,7 +136,10 @@ def _case_page() -> dict[str, Any]:
     with gr.Row():
         parts["metrics"] = gr.Dataframe(label="Key metrics", interactive=False, max_height=300)
         parts["similar"] = gr.Dataframe(
-            label="Similar past cases (as of the decision date)", interactive=False, max_height=300
+            label="Similar past cases (as of the decision date)",
+            interactive=False,
+            max_height=300,
+            elem_id="similar",
         )
     with gr.Row():
         with gr.Column(scale=3):

@@ -48,7 +48,7 @@ def similar_table(view: CaseView) -> pd.DataFrame:
         or [
             {
                 "tag": "",
-                "case": "no similar-case library",
+                "case": view.similar_note or "no similar-case library",
                 "decided": "",
                 "outcome": "",
                 "PD": "",

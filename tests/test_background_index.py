@@ -1,0 +1,141 @@
+"""Serve first, index in the background: a case read on the spot carries exactly what the index will,
+a killed build is reported, never half-loaded and resumes from its cached vectors, a failing
+build says why, and the workbench serves cases (memo included) before any index exists."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import sqlite3
+import time
+from pathlib import Path
+
+import pytest
+
+from assistant.case.source import CaseSource
+from assistant.jobs.background_index import read_state, start_build
+from assistant.jobs.demo import run_demo
+from assistant.settings import Settings, load_settings
+from assistant.workspace import Workspace
+
+pytestmark = pytest.mark.slow
+
+
+def _settings(root: Path, **overrides: object) -> Settings:
+    return load_settings(
+        None, workspace=root, threads=2, demo={"merchants": 150, "seed": 5}, llm={"max_tokens": 24},
+        memo={"similar_cases": 3}, **overrides,
+    )  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def scored(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Portfolio, model and scores only (what the workbench has when it starts serving), built once."""
+    root = tmp_path_factory.mktemp("scored") / "ws"
+    run_demo(_settings(root), progress=False)
+    return root
+
+
+def _scored_workspace(scored: Path, root: Path, **overrides: object) -> Settings:
+    """A private copy of the scored workspace: each test's build writes only its own."""
+    shutil.copytree(scored, root)
+    return _settings(root, **overrides)
+
+
+def _wait(workspace: Workspace, until: object, timeout: float = 300) -> dict:
+    deadline = time.monotonic() + timeout
+    path = workspace.root / "index" / "build.json"
+    while time.monotonic() < deadline:
+        if path.is_file():
+            state = json.loads(path.read_text())
+            if until(state):  # type: ignore[operator]
+                return state
+        time.sleep(0.05)
+    raise AssertionError(f"the build did not reach the expected state in {timeout} s: {path.read_text()}")
+
+
+def _cached_vectors(workspace: Workspace) -> int:
+    with sqlite3.connect(workspace.embedding_cache_path) as db:
+        return int(db.execute("SELECT count(*) FROM embeddings").fetchone()[0])
+
+
+def test_a_case_read_on_the_spot_is_the_case_the_index_serves(memo_workspace: Settings) -> None:
+    indexed = CaseSource(memo_workspace)
+    assert indexed.store is not None
+    read_now = CaseSource(memo_workspace)
+    read_now.store = None  # as before the background build has published the index
+    checked = 0
+    for case_id in indexed.ids("applicant")[:6] + indexed.ids("historical")[:6]:
+        from_index = indexed.case_file(case_id, generated_at="t").documents
+        on_the_spot = read_now.case_file(case_id, generated_at="t").documents
+        assert [d.model_dump() for d in on_the_spot] == [d.model_dump() for d in from_index]
+        checked += sum(len(d.chunks) for d in from_index)
+    assert checked > 20
+
+
+def test_a_killed_build_is_reported_never_loaded_and_resumes(scored: Path, tmp_path: Path) -> None:
+    settings = _scored_workspace(scored, tmp_path / "ws")
+    workspace = Workspace(settings)
+    process = start_build(settings)
+    assert process is not None
+    assert start_build(settings) is None, "a second build started beside a running one"
+    state = _wait(workspace, lambda s: s["stage"] == "embedding passages" and s["done"] >= 256)
+    os.kill(state["pid"], signal.SIGKILL)
+    process.wait(30)
+
+    after = read_state(workspace)
+    assert after is not None and after.state == "interrupted" and after.resumable
+    assert "ended without finishing" in after.summary()
+    assert not workspace.has_document_index(), "a half-built document index was published"
+    kept = _cached_vectors(workspace)
+    assert kept >= 256
+
+    resumed = start_build(settings)
+    assert resumed is not None
+    done = _wait(workspace, lambda s: s["state"] != "running")
+    resumed.wait(30)
+    assert done["state"] == "done", done
+    assert workspace.ready()
+    assert _cached_vectors(workspace) > kept
+    assert done["reused"] >= kept, "the resumed build embedded again what the killed one had cached"
+
+
+def test_a_failing_build_says_why_and_can_be_resumed(scored: Path, tmp_path: Path) -> None:
+    settings = _scored_workspace(scored, tmp_path / "ws", index={"embedder": str(tmp_path / "no-such-model")})
+    process = start_build(settings)
+    assert process is not None and process.wait(120) == 1
+    state = read_state(Workspace(settings))
+    assert state is not None and state.state == "failed" and state.resumable
+    assert "no-such-model" in state.summary() and "neither" in state.summary()
+    assert "Traceback" in (tmp_path / "ws" / "index" / "build.log").read_text()
+
+
+def test_the_workbench_serves_a_case_and_its_memo_before_any_index(scored: Path, tmp_path: Path) -> None:
+    from assistant.memo.schema import Memo
+    from assistant.ui.workbench import Workbench
+
+    settings = _scored_workspace(scored, tmp_path / "ws")
+    bench = Workbench(settings)
+    assert not Workspace(settings).has_document_index()
+    merchant = str(bench.queue("applicant").iloc[0]["merchant"])
+    view = bench.open_case(merchant)
+    assert view.case.documents and any(d.chunks for d in view.case.documents)
+    assert any("still being built" in note for note in view.notes)
+    memo = [done for _, done, _ in bench.memo_stream(merchant) if done is not None]
+    assert len(memo) == 1 and isinstance(memo[0], Memo)
+    tags = {c.tag for d in view.case.documents for c in d.chunks}
+    assert tags, "the case has passages to cite"
+    assert "No document index" in bench.indexing.status()
+
+    process = start_build(settings)
+    assert process is not None
+    assert bench.indexing.building() or process.poll() is not None
+    state = _wait(Workspace(settings), lambda s: s["state"] != "running")
+    process.wait(30)
+    assert state["state"] == "done"
+    assert bench.indexing.status().startswith("Document index ready")
+    reopened = bench.open_case(merchant)
+    assert bench.source.store is not None, "the workbench kept reading files after the index was published"
+    assert not reopened.notes and reopened.case.similar
