@@ -6,6 +6,7 @@ import json
 import re
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -222,3 +223,47 @@ def test_removing_a_document_removes_its_chunks_and_record(built, embedder):
     passages = index.search("lawsuit or legal claim", merchant_id=merchant, k=10)
     assert passages and row["doc_id"] not in {p.doc_id for p in passages}
     assert row["doc_id"] not in {d["doc_id"] for d in index.documents(merchant)}
+
+
+def test_faster_forms_are_made_offline_agree_as_measured_and_never_share_vectors(tmp_path: Path):
+    """ONNX float32 gives MiniLM's vectors; int8 and the distilled static model differ (as
+    docs/benchmarks.md measures) and each keeps its own model id, cache key and tokenizer counts."""
+    pytest.importorskip("onnxruntime")
+    from models.backends.embedders import load_embedder, load_tokenizer
+
+    texts = [
+        "The merchant faces a pending lawsuit from a former supplier.",
+        "Closing balance $21,904.49 after three overdrafts in March.",
+        "Pre-orders ship up to six months after payment.",
+        "We sell handmade furniture online.",
+    ]
+    base = load_embedder(threads=2, precision="float32")
+    reference = base.embed(texts)
+    forms = {
+        name: load_embedder(name, threads=2, cache_dir=tmp_path / "models")
+        for name in ("minilm-onnx", "minilm-onnx-int8", "minilm-static")
+    }
+    ids = {base.model_id} | {f.model_id for f in forms.values()}
+    assert len(ids) == 4, ids
+    assert sorted(p.suffix for p in (tmp_path / "models").iterdir()) == [".npy", ".onnx", ".onnx"]
+    agreement = {
+        name: float((forms[name].embed(texts) * reference).sum(axis=1).min())
+        for name in ("minilm-onnx", "minilm-onnx-int8")
+    }
+    assert agreement["minilm-onnx"] > 0.9999, agreement
+    assert 0.9 < agreement["minilm-onnx-int8"] < 0.9999, agreement
+    static = forms["minilm-static"]
+    assert static.dim == 256  # a bag of word pieces: order-blind, unlike the transformer
+    swapped = static.embed(["a lawsuit is pending", "pending is a lawsuit"])
+    assert float(swapped[0] @ swapped[1]) > 0.9999
+    assert float((swapped[0] * static.embed(texts)).sum(axis=1).max()) < 0.99
+    for form in forms.values():
+        vectors = form.embed(texts)
+        assert np.allclose(np.linalg.norm(vectors, axis=1), 1, atol=1e-5)
+        assert form.count_tokens(texts) == base.count_tokens(texts) == load_tokenizer().count_tokens(texts)
+        assert form.max_tokens == base.max_tokens
+    cache_path = tmp_path / "cache.sqlite"
+    EmbeddingCache(base, cache_path).embed(texts)
+    other = EmbeddingCache(forms["minilm-onnx"], cache_path)
+    other.embed(texts)
+    assert other.stats.computed == len(texts), "MiniLM's vectors were served to its ONNX form"

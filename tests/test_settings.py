@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.settings import load_settings
+from assistant.settings import DEMO_MERCHANTS, load_settings
 from assistant.workspace import Workspace
 from models.errors import UnderwriterError
 
@@ -34,7 +34,7 @@ def test_defaults_without_a_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("UNDERWRITER_CONFIG", raising=False)
     settings = load_settings()
-    assert settings.workspace == Path("workspace") and settings.demo.merchants == 5000
+    assert settings.workspace == Path("workspace") and settings.demo.merchants == DEMO_MERCHANTS == 2000
 
 
 @pytest.mark.parametrize(

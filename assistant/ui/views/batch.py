@@ -12,6 +12,7 @@ from typing import Any
 import gradio as gr
 
 from assistant.settings import Settings
+from assistant.ui.background import BackgroundIndex
 from assistant.ui.batch_jobs import BatchJob, ledger_rows, plan_batch, write_downloads
 from assistant.ui.views.common import readable
 from models.errors import UnderwriterError
@@ -96,6 +97,11 @@ def wire(settings: Settings, tab: BatchTab) -> None:
             return
         total = len(plan.case_ids)
         resumed = f" Resumed: {job.already_done} already done in an earlier run." if job.already_done else ""
+        if BackgroundIndex(settings).building():
+            resumed += (
+                " The document index is still being built: these memos read each merchant's files and have "
+                "no similar past cases yet."
+            )
         while True:
             rows = ledger_rows(plan.out)
             done = int((rows["status"] == "done").sum()) if len(rows) else 0
