@@ -91,7 +91,7 @@ def open_riskiest_case(url: str) -> dict[str, Any]:
         "case_page_s": round(opened, 2),
         "memo_s": round(time.perf_counter() - started, 2),
         "memo_recorded": "recorded in the audit trail" in str(memo),
-        "documents_read_on_the_spot": "still being built" in str(page[2]),
+        "documents_read_on_the_spot": any("still being built" in str(part) for part in page),
     }
 
 
@@ -124,8 +124,11 @@ def first_run(env: dict[str, str], workdir: Path, index_timeout: float) -> dict[
     process, _, again = start(workspace, workdir / "again.log", env)
     stop(process)
     print(f"  later start answered after {again:.1f} s", flush=True)
+    manifest = json.loads((workspace / "demo" / "portfolio" / "portfolio.json").read_text())
     return {"answered_s": round(answered, 1), "case": case, "index_state": state.get("state"),
-            "index_build_s": round(index_s, 1), "later_start_s": round(again, 1)}  # fmt: skip
+            "index_build_s": round(index_s, 1), "passages": state.get("chunks"),
+            "merchants": manifest.get("merchants"), "documents": manifest.get("documents"),
+            "later_start_s": round(again, 1)}  # fmt: skip
 
 
 def foreground_baseline(env: dict[str, str], workdir: Path) -> float:

@@ -39,6 +39,7 @@ from assistant.memo.config import memo_config  # noqa: E402
 from assistant.memo.record import generate_memo  # noqa: E402
 from assistant.settings import load_settings  # noqa: E402
 from assistant.workspace import Workspace  # noqa: E402
+from bench.machine import describe, machine  # noqa: E402
 from models.backends.llm import embedded_gguf_path, stream  # noqa: E402
 from retrieval.passages import DocumentIndex  # noqa: E402
 
@@ -88,6 +89,7 @@ def stack_decode(llm, tokens: int) -> float:  # type: ignore[no-untyped-def]
 
 
 def main() -> None:
+    print(describe(), flush=True)
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -101,7 +103,7 @@ def main() -> None:
     if not Workspace(settings).has_model() or not Workspace(settings).indexes_current():
         run_demo(settings, progress=False)
         build_indexes(settings, progress=False)
-    results: dict = {"machine": "2 cores (reference machine)", "threads": settings.threads}
+    results: dict = {"machine": machine(), "threads": settings.threads}
 
     # 1. decode through the whole stack vs bare llama-cpp-python, interleaved
     llm = open_llm(settings)

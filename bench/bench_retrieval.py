@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -37,6 +37,9 @@ from retrieval.documents.ingest import DocumentSource, ingest
 from retrieval.embedding_cache import EmbeddingCache
 from retrieval.similar_cases.library import CaseLibrary
 from retrieval.vector_store.index_plan import exact_top_k, recall
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench.machine import describe, machine
 
 OUT = Path(__file__).resolve().parent / "results" / "retrieval.json"
 
@@ -211,6 +214,7 @@ def bench_size(n: int, pool: np.ndarray, embedder_id: str, queries: int) -> dict
 
 
 def main() -> None:
+    print(describe(), flush=True)
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
     parser.add_argument("--queries", type=int, default=200)
@@ -221,7 +225,7 @@ def main() -> None:
     faiss.omp_set_num_threads(2)
     tmp = Path(tempfile.mkdtemp())
     results: dict = {
-        "machine": platform.processor() or platform.machine(),
+        "machine": machine(),
         "faiss": faiss.__version__,
         "threads": 2,
         "command": "bench/bench_retrieval.py "

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -30,6 +30,9 @@ from models.artifacts import load_model
 from models.demo_data.merchants import generate_merchants
 from models.scoring import contributions, score_matrix, top_reasons
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench.machine import describe, machine
+
 
 def timed(fn, repeat: int = 1):  # type: ignore[no-untyped-def]
     best, result = float("inf"), None
@@ -41,6 +44,7 @@ def timed(fn, repeat: int = 1):  # type: ignore[no-untyped-def]
 
 
 def main() -> None:
+    print(describe(), flush=True)
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--threads", type=int, default=2)
@@ -55,7 +59,7 @@ def main() -> None:
     results: dict = {
         "rows": n,
         "threads": threads,
-        "machine": platform.processor() or platform.machine(),
+        "machine": machine(),
         "xgboost": xgb.__version__,
     }
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
 import sys
 import time
@@ -34,6 +33,7 @@ from assistant.settings import load_settings  # noqa: E402
 from assistant.spark.score import score_with_spark  # noqa: E402
 from assistant.spark.session import spark_session  # noqa: E402
 from assistant.workspace import Workspace  # noqa: E402
+from bench.machine import describe, machine  # noqa: E402
 from models.partition_scoring import model_from_payload, model_payload, score_records  # noqa: E402
 
 
@@ -53,6 +53,7 @@ def big_portfolio(source: Path, rows: int, target: Path) -> Path:
 
 
 def main() -> None:
+    print(describe(), flush=True)
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=1_000_000)
     args = parser.parse_args()
@@ -66,7 +67,7 @@ def main() -> None:
     )
     size_mb = data.stat().st_size / 1e6
     print(f"{args.rows:,} rows, {size_mb:.0f} MB CSV")
-    results: dict = {"rows": args.rows, "csv_mb": round(size_mb, 1), "machine": f"{os.cpu_count()} cores"}
+    results: dict = {"rows": args.rows, "csv_mb": round(size_mb, 1), "machine": machine()}
 
     t = time.perf_counter()
     local = score_locally(

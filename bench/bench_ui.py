@@ -34,6 +34,7 @@ sys.path.insert(0, str(ROOT))
 from assistant.jobs.prepare import prepare_workspace  # noqa: E402
 from assistant.settings import load_settings  # noqa: E402
 from assistant.workspace import Workspace  # noqa: E402
+from bench.machine import describe, machine  # noqa: E402
 from tests.ui_server import free_port  # noqa: E402
 
 RUNS = 3
@@ -80,6 +81,7 @@ def stop(process: subprocess.Popen) -> None:
 
 
 def main() -> None:
+    print(describe(), flush=True)
     from gradio_client import Client
 
     settings = load_settings()
@@ -128,7 +130,7 @@ def main() -> None:
         stop(app)
 
     result = {
-        "machine": f"{os.cpu_count()} cores",
+        "machine": machine(),
         "cold_start_s": {"workbench_median": statistics.median(app_starts), "workbench_all": app_starts,
                          "bare_gradio_median": statistics.median(bare_starts),
                          "ratio": statistics.median(app_starts) / statistics.median(bare_starts)},

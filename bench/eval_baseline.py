@@ -28,6 +28,7 @@ from assistant.jobs.index_build import build_indexes  # noqa: E402
 from assistant.jobs.modeling import train_model  # noqa: E402
 from assistant.settings import load_settings  # noqa: E402
 from assistant.workspace import Workspace  # noqa: E402
+from bench.machine import describe  # noqa: E402
 from models.versioned import has_current  # noqa: E402
 
 OUT = REPO / "bench" / "results" / "eval_baseline"
@@ -37,6 +38,7 @@ VARIANTS = "document_summary@1,document_summary@2"
 
 
 def main() -> None:
+    print(describe(), flush=True)
     import argparse
 
     parser = argparse.ArgumentParser(

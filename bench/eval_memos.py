@@ -32,6 +32,7 @@ from assistant.memo.config import memo_config  # noqa: E402
 from assistant.memo.record import generate_memo  # noqa: E402
 from assistant.settings import Settings, load_settings  # noqa: E402
 from assistant.workspace import Workspace  # noqa: E402
+from bench.machine import describe  # noqa: E402
 from models.spec import load_spec  # noqa: E402
 from models.versioned import has_current  # noqa: E402
 
@@ -100,6 +101,7 @@ def lending_club_source(settings: Settings) -> tuple[CaseSource, list[str]]:
 
 
 def main() -> None:
+    print(describe(), flush=True)
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )

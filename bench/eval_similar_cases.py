@@ -27,6 +27,7 @@ writes bench/results/similar_cases_lc.json (and similar_cases_portfolio.json).
 from __future__ import annotations
 
 import json
+import sys
 import tempfile
 import time
 from datetime import date
@@ -44,6 +45,9 @@ from models.scoring import contributions
 from models.spec import load_spec
 from retrieval.similar_cases.library import CaseLibrary
 from retrieval.similar_cases.profile import CaseWeights
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench.machine import describe
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "lc_small_business_2007_2010.csv"
 OUT = Path(__file__).resolve().parent / "results" / "similar_cases_lc.json"
@@ -90,6 +94,7 @@ def portfolio_eval(workspace: Path) -> dict:
 
 
 def main() -> None:
+    print(describe(), flush=True)
     import argparse
 
     parser = argparse.ArgumentParser()
