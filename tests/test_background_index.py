@@ -19,6 +19,7 @@ from assistant.jobs.background_index import read_state, start_build
 from assistant.jobs.demo import run_demo
 from assistant.settings import Settings, load_settings
 from assistant.workspace import Workspace
+from tests.test_cli import underwrite
 
 pytestmark = pytest.mark.slow
 
@@ -110,6 +111,8 @@ def test_a_failing_build_says_why_and_can_be_resumed(scored: Path, tmp_path: Pat
     assert state is not None and state.state == "failed" and state.resumable
     assert "no-such-model" in state.summary() and "neither" in state.summary()
     assert "Traceback" in (tmp_path / "ws" / "index" / "build.log").read_text()
+    told = underwrite("--workspace", str(tmp_path / "ws"), "index", "status", cwd=tmp_path)
+    assert told.returncode == 2 and "failed" in told.stdout and "no-such-model" in told.stdout, told
 
 
 def test_the_workbench_serves_a_case_and_its_memo_before_any_index(scored: Path, tmp_path: Path) -> None:
