@@ -12,6 +12,7 @@ import sqlite3
 import time
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from assistant.case.source import CaseSource
@@ -142,3 +143,34 @@ def test_the_workbench_serves_a_case_and_its_memo_before_any_index(scored: Path,
     reopened = bench.open_case(merchant)
     assert bench.source.store is not None, "the workbench kept reading files after the index was published"
     assert not reopened.notes and reopened.case.similar
+
+
+def test_an_unreadable_state_file_reads_as_a_failed_build_to_start_again(
+    scored: Path, tmp_path: Path
+) -> None:
+    from assistant.ui.workbench import Workbench
+
+    settings = _scored_workspace(scored, tmp_path / "ws")
+    status = tmp_path / "ws" / "index" / "build.json"
+    status.parent.mkdir(parents=True, exist_ok=True)
+    status.write_text('{"state": "running", "pid": ')  # cut off mid-write by a full disk, say
+    state = read_state(Workspace(settings))
+    assert state is not None and state.state == "failed" and state.resumable
+    assert "unreadable" in Workbench(settings).indexing.status()
+    told = underwrite("--workspace", str(tmp_path / "ws"), "index", "status", cwd=tmp_path)
+    assert told.returncode == 2 and "unreadable" in told.stdout
+
+
+def test_a_case_read_on_the_spot_names_the_file_it_could_not_read(scored: Path, tmp_path: Path) -> None:
+    from assistant.ui.workbench import Workbench
+
+    settings = _scored_workspace(scored, tmp_path / "ws")
+    bench = Workbench(settings)
+    merchant = str(bench.queue("applicant").iloc[0]["merchant"])
+    documents = pd.read_csv(Workspace(settings).portfolio.documents, dtype=str)
+    mine = documents[documents["merchant_id"] == merchant]
+    broken = Workspace(settings).portfolio.root / str(mine.iloc[0]["path"])
+    broken.unlink()  # listed in documents.csv, gone from the disk
+    view = bench.open_case(merchant)
+    assert any(broken.name in note and "could not be read" in note for note in view.notes), view.notes
+    assert len(view.case.documents) == len(mine) - 1

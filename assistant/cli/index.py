@@ -91,8 +91,13 @@ def _status(settings: Settings) -> int:
             else "document index and case library are current"
         )
         return 0
-    if state is None:
-        print("no index build has run here; `underwrite index build` (or `underwrite ui`) builds it")
+    if state is None or state.state == "done":
+        what = (
+            "no index build has run here"
+            if state is None
+            else "the indexes are out of date (the portfolio or model changed)"
+        )
+        print(f"{what}; `underwrite index build` (or `underwrite ui`) builds them")
         return 2
     print(state.summary() + (f" (log: {state.log})" if state.log else ""))
     return 1 if state.active else 2

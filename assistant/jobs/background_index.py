@@ -27,7 +27,7 @@ import subprocess
 import sys
 import time
 import traceback
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -114,11 +114,19 @@ def status_path(workspace: Workspace) -> Path:
 
 def read_state(workspace: Workspace) -> BuildState | None:
     """The last build's state, or None when no background build was ever started here."""
-    try:
-        data: dict[str, Any] = json.loads(status_path(workspace).read_text())
-        state = BuildState(**data)
-    except (OSError, ValueError, TypeError):
+    path = status_path(workspace)
+    if not path.is_file():
         return None
+    try:
+        data: dict[str, Any] = json.loads(path.read_text())
+        known = {f.name for f in fields(BuildState)}
+        state = BuildState(**{k: v for k, v in data.items() if k in known})
+    except (OSError, ValueError, TypeError, AttributeError) as exc:
+        return BuildState(
+            "failed",
+            stage="",
+            error=f"its state file {path} is unreadable ({type(exc).__name__}); start it again",
+        )
     if state.state == "running" and not _alive(state.pid):
         state.state = "interrupted"
         state.error = (

@@ -250,6 +250,8 @@ class Workbench:
             notes.append(
                 "Documents read from the merchant's files now: the document index is still being built."
             )
+            failures = source.read_on_the_spot(case_id)[0].failures
+            notes += [f"{Path(f.source).name} could not be read: {f.error}" for f in failures]
         return self._view(case, row, started, notes)
 
     def _view(self, case: CaseFile, row: pd.DataFrame, started: float, notes: list[str]) -> CaseView:
