@@ -174,3 +174,20 @@ def test_a_case_read_on_the_spot_names_the_file_it_could_not_read(scored: Path, 
     view = bench.open_case(merchant)
     assert any(broken.name in note and "could not be read" in note for note in view.notes), view.notes
     assert len(view.case.documents) == len(mine) - 1
+
+
+def test_the_status_line_says_where_the_build_is_and_how_long_is_left() -> None:
+    from assistant.jobs.background_index import BuildState
+
+    early = BuildState("running", stage="embedding passages", done=100, total=10_240, updated_at=100,
+                       stage_started_at=90)  # fmt: skip
+    assert early.eta_s() is None and "100 of 10,240" in early.summary()  # too early to promise a time
+    half = BuildState("running", stage="embedding passages", done=5_120, total=10_240, updated_at=400,
+                      stage_started_at=100)  # fmt: skip
+    assert half.eta_s() == pytest.approx(300) and "about 5 min left" in half.summary()
+    failed = BuildState("failed", stage="embedding passages", error="OSError: disk full")
+    assert failed.resumable and not failed.active
+    assert failed.summary() == "The document index build failed while embedding passages: OSError: disk full"
+    done = BuildState("done", chunks=13_105, reused=4_096, started_at=0, updated_at=214)
+    assert done.summary().startswith("Document index ready: 13,105 passages, 4,096 of them cached")
+    assert done.summary().endswith("in 4 min")

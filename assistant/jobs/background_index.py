@@ -160,8 +160,8 @@ class StateFile:
 
     def progress(self, stage: str, done: int, total: int) -> None:
         now = time.time()
-        if stage != self.state.stage:
-            self.state.stage, self.state.stage_started_at = stage, now
+        if stage != self.state.stage:  # the new stage began when the last one reported its end
+            self.state.stage, self.state.stage_started_at = stage, self.state.updated_at or now
             self._written = 0.0
         self.state.done, self.state.total, self.state.updated_at = done, total, now
         if time.monotonic() - self._written >= WRITE_EVERY_S or done >= total:
