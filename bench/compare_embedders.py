@@ -40,13 +40,14 @@ from sklearn.metrics import roc_auc_score
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from assistant.case.portfolio_documents import portfolio_sources
 from bench.machine import describe, machine
 from models.backends.embedders import Embedder, _embedded_minilm_path, load_embedder
 from models.backends.fast_embedders import OnnxEmbedder, StaticEmbedder
 from models.dataset import load_dataset
 from models.demo_data.generate import generate_portfolio
 from models.spec import load_spec
-from retrieval.documents.ingest import DocumentSource, ingest
+from retrieval.documents.ingest import ingest
 from retrieval.similar_cases.library import CaseLibrary
 from retrieval.similar_cases.profile import CaseWeights
 
@@ -91,12 +92,7 @@ def portfolio_corpus(
     files = generate_portfolio(workdir / "portfolio", merchants=merchants, seed=23, progress=False)
     table = pd.read_csv(files.merchants, dtype={"merchant_id": str})
     cases = load_dataset(files.merchants, load_spec("merchant_portfolio"), require_label=True)
-    documents = pd.read_csv(files.documents, dtype=str)
-    sources = [
-        DocumentSource(path=files.root / p, doc_id=d, merchant_id=m, doc_type=t)
-        for p, d, m, t in zip(documents["path"], documents["doc_id"], documents["merchant_id"],
-                              documents["doc_type"], strict=True)
-    ]  # fmt: skip
+    sources = portfolio_sources(files)
     result = ingest(sources, max_tokens=240, overlap_tokens=48, count=count, progress=False)
     labelled = table[table["status"] == "historical"]
     return {

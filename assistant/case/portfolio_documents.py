@@ -80,6 +80,10 @@ def read_case_documents(
     """One merchant's documents read on the spot: the raw result (to index later) and the case's view."""
     sources = portfolio_sources(files, merchant_id)
     result = read_documents(
-        settings, sources, count=count, model_max_tokens=model_max_tokens, workers=min(2, len(sources))
+        settings,
+        sources,
+        count=count,
+        model_max_tokens=model_max_tokens,
+        workers=max(1, min(2, len(sources))),
     )
     return result, ingested_documents(result.documents, result.chunks)

@@ -99,7 +99,7 @@ def build_app(bench: Workbench) -> gr.Blocks:
             state = bench.indexing.state()
             waiting = text.startswith("LLM loading") or (state is not None and state.active)
             resumable = state is not None and state.resumable
-            return text, bench.indexing.status(), gr.Button(visible=resumable), gr.Timer(active=waiting)
+            return text, bench.indexing.status(state), gr.Button(visible=resumable), gr.Timer(active=waiting)
 
         status_timer.tick(
             refresh_status,

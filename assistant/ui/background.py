@@ -37,9 +37,10 @@ class BackgroundIndex:
         state = self.state()
         return state is not None and state.active
 
-    def status(self) -> str:
-        """The header's line: progress, the error of a failed build, or that the index is ready."""
-        state = self.state()
+    def status(self, state: BuildState | None = None) -> str:
+        """The header's line: progress, the error of a failed build, or that the index is ready
+        (from ``state`` when the caller has just read it)."""
+        state = state or self.state()
         if state is not None and (state.state != "done" or self.workspace.has_document_index()):
             return state.summary()
         if self.workspace.has_document_index():

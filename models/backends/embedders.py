@@ -231,11 +231,15 @@ class Tokenizer:
         window = json.loads(config.read_text()).get("max_seq_length") if config.is_file() else None
         self.max_tokens = int(window or 256)
 
+    def encode(self, texts: Sequence[str]) -> list[Any]:
+        """Each text's word pieces (``.ids``), without special tokens."""
+        return self._tokenizer.encode_batch(list(texts), add_special_tokens=False) if texts else []
+
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
-        if not texts:
-            return []
-        encoded = self._tokenizer.encode_batch(list(texts), add_special_tokens=False)
-        return [len(e.ids) for e in encoded]
+        return [len(e.ids) for e in self.encode(texts)]
+
+    def vocabulary(self) -> dict[str, int]:
+        return dict(self._tokenizer.get_vocab())
 
 
 def load_tokenizer(name_or_path: str | Path = EMBEDDED) -> Tokenizer:

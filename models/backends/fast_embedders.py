@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from models.backends.embedders import Tokenizer
 from models.errors import UnderwriterError
 
 FORMS = ("onnx-float32", "onnx-int8", "static")
@@ -37,13 +38,6 @@ def _tokenizer(source: Path) -> Any:
     from transformers import AutoTokenizer
 
     return AutoTokenizer.from_pretrained(str(source), local_files_only=True)
-
-
-def _count(tokenizer: Any, texts: Sequence[str]) -> list[int]:
-    if not texts:
-        return []
-    encoded = tokenizer(list(texts), add_special_tokens=False, truncation=False)["input_ids"]
-    return [len(ids) for ids in encoded]
 
 
 def export_onnx(source: Path, out: Path, *, int8: bool) -> Path:
@@ -107,6 +101,7 @@ class OnnxEmbedder:
             options.inter_op_num_threads = 1
         self._session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
         self._tokenizer = _tokenizer(source)
+        self._counter = Tokenizer(source)
         self.model_id = f"{base_id}/{form}"
         self.dim = int(self._session.get_outputs()[0].shape[-1] or 384)
         self.max_tokens = MAX_TOKENS
@@ -129,7 +124,7 @@ class OnnxEmbedder:
         return _unit(out)
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
-        return _count(self._tokenizer, texts)
+        return self._counter.count_tokens(texts)
 
 
 class StaticEmbedder:
@@ -141,31 +136,20 @@ class StaticEmbedder:
         if not path.is_file():
             distil_static(source, path, dims=dims)
         self._table = np.load(path)
-        self._tokenizer = _rust_tokenizer(source)
+        self._tokenizer = Tokenizer(source)
         self.model_id = f"{base_id}/static{dims}"
         self.dim = int(self._table.shape[1])
         self.max_tokens = MAX_TOKENS
 
     def embed(self, texts: Sequence[str], *, batch_size: int = 64, progress: bool = False) -> np.ndarray:
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        for i, encoding in enumerate(self._tokenizer.encode_batch(list(texts), add_special_tokens=False)):
+        for i, encoding in enumerate(self._tokenizer.encode(texts)):
             if encoding.ids:
                 out[i] = self._table[encoding.ids].mean(axis=0)
         return _unit(out)
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
-        if not texts:
-            return []
-        return [len(e.ids) for e in self._tokenizer.encode_batch(list(texts), add_special_tokens=False)]
-
-
-def _rust_tokenizer(source: Path) -> Any:
-    from tokenizers import Tokenizer
-
-    tokenizer = Tokenizer.from_file(str(source / "tokenizer.json"))
-    tokenizer.no_truncation()
-    tokenizer.no_padding()
-    return tokenizer
+        return self._tokenizer.count_tokens(texts)
 
 
 def distil_static(
@@ -181,8 +165,7 @@ def distil_static(
 
     model: Any = SentenceTransformer(str(source), device="cpu", local_files_only=True)[0].auto_model
     model.eval()
-    tokenizer = _rust_tokenizer(source)
-    vocab = tokenizer.get_vocab()
+    vocab = Tokenizer(source).vocabulary()
     ids = np.array(sorted(vocab.values()), dtype=np.int64)
     cls, sep = vocab["[CLS]"], vocab["[SEP]"]
     rows = []
