@@ -31,6 +31,7 @@ from assistant.case.facts import score_row
 from assistant.case.schema import CaseChunk, CaseFile, similar_line
 from assistant.case.source import CaseSource
 from assistant.memo.calls import CallBook
+from assistant.memo.config import MemoConfig
 from assistant.memo.sections import comparison_facts
 from assistant.memo.summaries import quotable
 from assistant.memo.validation import Verdict, check_sentence, citations, split_sentences, support, truth_of
@@ -44,7 +45,8 @@ from retrieval.passages import DocumentIndex
 PASSAGES = 3
 PASSAGE_CHARS = 700
 """Passages are cut to this length in the prompt (and in validation): a short prompt answers sooner."""
-MIN_SUPPORT = 0.5
+MIN_SUPPORT = MemoConfig.min_support
+"""Chat is held to the memo's rules: the same support, no verdicts (they come from the model)."""
 UNCITED_SUPPORT = 0.8
 WHATIF_RE = re.compile(
     r"^(?:/whatif\s+|what\s+if\s+(?:the\s+)?)(?P<feature>[a-z][\w ()-]*?)\s*(?:=|:|\bis\b|\bwas\b|\bwere\b|\bto\b|"
@@ -255,7 +257,7 @@ class ChatSession:
 
     @staticmethod
     def _passes(sentence: str, truth: Any, sources: dict[str, str], answer: Answer) -> bool:
-        verdict = check_sentence(sentence, truth, sources, min_support=MIN_SUPPORT)
+        verdict = check_sentence(sentence, truth, sources, min_support=MIN_SUPPORT, allow_verdicts=False)
         if verdict.kept and not citations(sentence):  # uncited: it must still be drawn from the passages
             share = support(sentence, " ".join(sources.values()))
             if share < UNCITED_SUPPORT:

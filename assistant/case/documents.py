@@ -8,6 +8,7 @@ uploaded with a new application (:mod:`assistant.case.uploads`).
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -18,7 +19,7 @@ from assistant.case.schema import CaseChunk, CaseDocument
 from models.spec import DatasetSpec
 from retrieval.documents.ingest import Chunk, Document
 from retrieval.documents.normalise import normalise
-from retrieval.documents.pii import redact
+from retrieval.documents.pii import people_named, redact
 from retrieval.documents.screening import screen
 from retrieval.vector_store.store import VectorStore
 
@@ -141,4 +142,40 @@ def ingested_documents(documents: Sequence[Document], chunks: Sequence[Chunk]) -
                                 flags, parts, next_tag)
         )  # fmt: skip
         next_tag += len(parts)
+    return out
+
+
+PERSON_COLUMNS = re.compile(
+    r"owner|contact|guarantor|principal|director|applicant_name|person", re.IGNORECASE
+)
+"""Data columns that hold the name of one of the case's people."""
+
+
+def people_in_row(row: pd.Series) -> list[str]:
+    return [
+        " ".join(str(v).split())
+        for k, v in row.items()
+        if PERSON_COLUMNS.search(str(k)) and isinstance(v, str) and len(v.split()) >= 2
+    ]
+
+
+def redact_people(documents: list[CaseDocument], known: Sequence[str] = ()) -> list[CaseDocument]:
+    """The case's documents with its people's names redacted: the names its data holds and those its
+    documents introduce (``Contact: Elena Brennan``), wherever in any of its documents they occur."""
+    people = sorted(
+        {*known, *people_named(c.text for d in documents for c in d.chunks)}, key=len, reverse=True
+    )
+    if not people:
+        return documents
+    out = []
+    for doc in documents:
+        redactions = list(doc.redactions)
+        chunks = []
+        for chunk in doc.chunks:
+            clean, found = redact(chunk.text, people)
+            redactions += [{"kind": r.kind, "sha256": r.sha256} for r in found]
+            chunks.append(chunk.model_copy(update={"text": clean}))
+        title, found = redact(doc.title, people)
+        redactions += [{"kind": r.kind, "sha256": r.sha256} for r in found]
+        out.append(doc.model_copy(update={"chunks": chunks, "title": title, "redactions": redactions}))
     return out

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 
 import pandas as pd
 
-from assistant.case.documents import indexed_documents, text_column_documents
+from assistant.case.documents import indexed_documents, people_in_row, redact_people, text_column_documents
 from assistant.case.facts import find_contradictions, key_facts, score_row
 from assistant.case.portfolio_documents import read_case_documents
 from assistant.case.schema import CaseDocument, CaseFile, plain, similar_rows
@@ -165,6 +165,7 @@ class CaseSource:
         if self.spec.date is not None and self.spec.date.column in first:
             as_of = str(first[self.spec.date.column])[:10]
         names = {f: self.spec.display_name(f) for f in self.spec.features}
+        documents = redact_people(documents, people_in_row(first))
         return CaseFile(
             case_id=case_id,
             name=str(first["legal_name"]) if "legal_name" in first else None,

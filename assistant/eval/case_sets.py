@@ -51,6 +51,11 @@ class Truth(BaseModel):
     injected_documents: list[str] = []
     personal_data: list[str] = []
     """Planted personal data (raw strings) that must never appear in a memo."""
+    planted: list[str] = []
+    """Risk facts the generator planted in the documents (``litigation``, ``going_concern``,
+    ``adverse_news``, ``supplier_problems``, ``delivery_lag``, ``contradiction``)."""
+    injected_texts: list[str] = []
+    """The injected instructions, word for word: none of their wording may reach an LLM sentence."""
     outcome: int | None = None
 
 
@@ -79,6 +84,17 @@ def _truth(case: CaseFile, **known: Any) -> Truth:
     )
 
 
+PLANTED_FLAGS = ("litigation", "going_concern", "adverse_news", "supplier_problems", "contradiction")
+
+
+def planted_facts(t: pd.Series) -> list[str]:
+    """The risk facts the generator's truth row says the merchant's documents carry."""
+    out = [flag for flag in PLANTED_FLAGS if str(t.get(flag)) == "True"]
+    if float(t.get("preorder_months") or 0) > 0:
+        out.append("delivery_lag")
+    return out
+
+
 def demo_cases(settings: Settings, count: int, adversarial: bool = False) -> list[EvalCase]:
     files = Workspace(settings).portfolio
     source = CaseSource(settings)
@@ -86,10 +102,11 @@ def demo_cases(settings: Settings, count: int, adversarial: bool = False) -> lis
     docs = pd.read_csv(files.documents, dtype=str)
     truth = pd.read_csv(files.truth, dtype=str).set_index("merchant_id")
     injected: dict[str, list[str]] = {}
-    for merchant, doc_id in docs.loc[docs["injection_kind"].notna(), ["merchant_id", "doc_id"]].itertuples(
-        index=False
-    ):
+    injected_texts: dict[str, list[str]] = {}
+    attacks = docs.loc[docs["injection_kind"].notna(), ["merchant_id", "doc_id", "injection_text"]]
+    for merchant, doc_id, text in attacks.itertuples(index=False):
         injected.setdefault(str(merchant), []).append(str(doc_id))
+        injected_texts.setdefault(str(merchant), []).append(str(text) if isinstance(text, str) else "")
     ids: list[str]
     if adversarial:
         ids = sorted(injected)[:count]
@@ -107,6 +124,8 @@ def demo_cases(settings: Settings, count: int, adversarial: bool = False) -> lis
             "contradiction": t["contradiction"] == "True",
             "injected_documents": injected.get(merchant, []),
             "personal_data": pii,
+            "planted": planted_facts(pd.Series(t)),
+            "injected_texts": injected_texts.get(merchant, []),
             "outcome": None if np.isnan(outcome) else int(outcome),
         }
         out.append(

@@ -61,6 +61,9 @@ class MetricComparison:
     mean_difference: float | None
     p_value: float | None
     """Wilcoxon signed-rank on paired cells (None when every pair is equal or too few pairs)."""
+    only_a: int = 0
+    """Cells where only side A has a value (the metric is missing on B)."""
+    only_b: int = 0
 
 
 @dataclass
@@ -69,9 +72,15 @@ class Comparison:
     b: str
     metrics: list[MetricComparison]
     case_changes: list[dict[str, Any]] = field(default_factory=list)
+    shared: int = 0
+    """Cells (case x repeat) both sides ran: every figure of the comparison rests on these."""
+    a_cells: int = 0
+    b_cells: int = 0
 
 
 def compare(a_text: str, b_text: str) -> Comparison:
+    """Each metric over the cells both sides scored (paired by case and repeat), never over all rows
+    of each side: a side that ran other cases, or skipped a metric, cannot move a mean."""
     from scipy.stats import wilcoxon
 
     a, b = load_side(a_text), load_side(b_text)
@@ -83,19 +92,15 @@ def compare(a_text: str, b_text: str) -> Comparison:
     out = []
     changes: dict[str, dict[str, Any]] = {}
     for name in sorted(info):
-
-        def values(side: Side, name: str = name) -> np.ndarray:
-            vals = [r["metrics"].get(name) for r in side.rows.values()]
-            return np.array([v for v in vals if v is not None], dtype=float)
-
-        va, vb = values(a), values(b)
-        pairs = [(a.rows[k]["metrics"].get(name), b.rows[k]["metrics"].get(name)) for k in shared]
-        pairs = [(x, y) for x, y in pairs if x is not None and y is not None]
-        diffs = np.array([y - x for x, y in pairs], dtype=float)
+        cells = [(k, a.rows[k]["metrics"].get(name), b.rows[k]["metrics"].get(name)) for k in shared]
+        paired = [(k, x, y) for k, x, y in cells if x is not None and y is not None]
+        va = np.array([x for _, x, _ in paired], dtype=float)
+        vb = np.array([y for _, _, y in paired], dtype=float)
+        diffs = vb - va
         p_value = None
         if len(diffs) >= 5 and np.any(diffs != 0):
             p_value = float(wilcoxon(diffs, zero_method="zsplit").pvalue)
-        for (case_id, repeat), (x, y) in zip(shared, pairs, strict=False):
+        for (case_id, repeat), x, y in paired:
             if x != y:
                 changes.setdefault(f"{case_id} r{repeat}", {})[name] = [x, y]
         out.append(
@@ -107,27 +112,43 @@ def compare(a_text: str, b_text: str) -> Comparison:
                 a_interval=bootstrap_interval(va, rng) if len(va) else None,
                 b_mean=float(vb.mean()) if len(vb) else None,
                 b_interval=bootstrap_interval(vb, rng) if len(vb) else None,
-                pairs=len(pairs),
+                pairs=len(paired),
                 mean_difference=float(diffs.mean()) if len(diffs) else None,
                 p_value=p_value,
+                only_a=sum(x is not None and y is None for _, x, y in cells),
+                only_b=sum(x is None and y is not None for _, x, y in cells),
             )
         )
     case_changes = [{"case": k, "changes": v} for k, v in sorted(changes.items())]
-    return Comparison(a.label, b.label, out, case_changes)
+    return Comparison(a.label, b.label, out, case_changes, len(shared), len(a.rows), len(b.rows))
 
 
 def gate(run_text: str, baseline_text: str, max_drop: float) -> tuple[bool, list[str]]:
-    """Fail when a gated metric's mean moves the wrong way by more than ``max_drop``
-    (absolute, on metrics that are shares in [0, 1])."""
+    """Fail when a gated metric's paired mean moves the wrong way by more than ``max_drop`` (absolute,
+    on metrics that are shares in [0, 1]); when the run does not cover every case of the baseline;
+    or when a gated metric is scored on one side and missing on the other."""
     result = compare(baseline_text, run_text)
     failures = []
+    if result.shared < result.a_cells:
+        failures.append(
+            f"the run covers {result.shared} of the baseline's {result.a_cells} cases: run it on the same case set"
+        )
     for m in result.metrics:
-        if not m.gate or m.a_mean is None or m.b_mean is None:
+        if not m.gate:
+            continue
+        if m.only_a or m.only_b:
+            side = "run" if m.only_a else "baseline"
+            failures.append(
+                f"{m.metric}: scored on {max(m.only_a, m.only_b)} case(s) where the {side} has no value"
+            )
+            continue
+        if m.a_mean is None or m.b_mean is None:
             continue
         worse = (m.a_mean - m.b_mean) if m.higher_is_better else (m.b_mean - m.a_mean)
         if worse > max_drop:
             failures.append(
-                f"{m.metric}: {m.a_mean:.4f} -> {m.b_mean:.4f} (worse by {worse:.4f} > {max_drop})"
+                f"{m.metric}: {m.a_mean:.4f} -> {m.b_mean:.4f} over {m.pairs} paired cases "
+                f"(worse by {worse:.4f} > {max_drop})"
             )
     return not failures, failures
 
@@ -136,8 +157,9 @@ def comparison_text(c: Comparison, limit: int = 20) -> str:
     lines = [
         f"A: {c.a}",
         f"B: {c.b}",
+        f"paired over {c.shared} shared case(s) (A ran {c.a_cells}, B ran {c.b_cells})",
         "",
-        f"{'metric':<22} {'A mean [95% CI]':<26} {'B mean [95% CI]':<26} {'B-A':>8} {'p':>7}",
+        f"{'metric':<22} {'A mean [95% CI]':<26} {'B mean [95% CI]':<26} {'B-A':>8} {'p':>7} {'pairs':>6}",
     ]
     for m in c.metrics:
 
@@ -147,7 +169,7 @@ def comparison_text(c: Comparison, limit: int = 20) -> str:
         diff = "—" if m.mean_difference is None else f"{m.mean_difference:+.3f}"
         p = "—" if m.p_value is None else f"{m.p_value:.3f}"
         lines.append(
-            f"{m.metric:<22} {cell(m.a_mean, m.a_interval):<26} {cell(m.b_mean, m.b_interval):<26} {diff:>8} {p:>7}"
+            f"{m.metric:<22} {cell(m.a_mean, m.a_interval):<26} {cell(m.b_mean, m.b_interval):<26} {diff:>8} {p:>7} {m.pairs:>6}"
         )
     lines += ["", f"cases that changed: {len(c.case_changes)}"]
     for change in c.case_changes[:limit]:

@@ -21,8 +21,9 @@ from typing import Any
 import numpy as np
 
 from assistant.eval.case_sets import EvalCase, read_case_set
+from assistant.eval.independent_checks import risk_sentences
 from assistant.eval.judge import JUDGE_METRICS, agreement, judge_memo
-from assistant.eval.scorers import DOCUMENT_TRUTH, SCORERS, metric_index, score_output
+from assistant.eval.scorers import DOCUMENT_TRUTH, SCORERS, llm_sentences, metric_index, score_output
 from assistant.memo.calls import CallBook
 from assistant.memo.compose import compose_memo
 from assistant.memo.config import MemoConfig
@@ -119,7 +120,8 @@ def _round(value: Any) -> Any:
 def outcome_alignment(rows: list[dict[str, Any]]) -> dict[str, float | None]:
     """Does the memo's risk language rank defaulted cases above repaid ones beyond the score?
 
-    Risk weight of a memo: the risks it raises plus its integrity warnings. Reported: AUC of
+    Risk weight of a memo: how many of its LLM-written sentences speak of a risk (the
+    deterministic sections are left out: they restate the model). Reported: AUC of
     the PD, AUC of the risk weight, and AUC of a rank blend (PD rank + risk-weight rank), whose
     gain over the PD alone is what the memo adds."""
     known = [r for r in rows if r["outcome"] is not None]
@@ -307,9 +309,7 @@ class _Matrix:
                 "repeat": repeat,
                 "outcome": case.truth.outcome,
                 "pd": case.case.score.pd if case.case else None,
-                "risk_weight": len(output.risks) + len(output.integrity)
-                if isinstance(output, Memo)
-                else None,
+                "risk_weight": risk_sentences(llm_sentences(output)) if isinstance(output, Memo) else None,
                 "memo": f"memos/{name}",
                 "metrics": {k: _round(v) for k, v in scored.items()},
             }

@@ -25,6 +25,10 @@ SALIENT_WORDS = re.compile(
 )
 
 
+REDACTED = re.compile(r"\[(?:PERSON|EMAIL|PHONE|CARD|ACCOUNT|IBAN|TAX_ID)\]")
+"""A redaction placeholder: a sentence with one may still be quoted (it is not a citation)."""
+
+
 def dropped_of(verdicts: list[Any]) -> list[dict[str, Any]]:
     return [{"sentence": v.sentence, "reasons": list(v.reasons)} for v in verdicts]
 
@@ -37,7 +41,7 @@ def quotable(chunk: CaseChunk, truth: CaseTruth, sources: dict[str, str]) -> lis
         words = sentence.split()
         if len(words) < 5 or len(words) > 60 or sentence.lstrip().startswith("#"):
             continue
-        if instruction_score(sentence) >= FLAG_AT or "[" in sentence or "<<<" in sentence:
+        if instruction_score(sentence) >= FLAG_AT or "[" in REDACTED.sub("", sentence) or "<<<" in sentence:
             continue
         if not sentence.endswith((".", "!", "?")) or sum(c.isupper() for c in sentence) > len(words) * 2:
             continue

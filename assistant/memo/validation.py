@@ -22,113 +22,38 @@ an extractive summary when too little survives.
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from assistant.memo.claims import (
+    PD_RE,
+    SimilarCounts,
+    decision_reasons,
+    grade_reasons,
+    polarity_reasons,
+    ratio_reasons,
+    similar_count_reasons,
+)
+from assistant.memo.figures import (
+    CITATION_RE,
+    Figure,
+    Quantity,
+    date_known,
+    dates,
+    figures_in,
+    figures_of,
+    quantities,
+    supported,
+)
 from retrieval.documents.screening import FLAG_AT, instruction_score
 
 if TYPE_CHECKING:
     from assistant.case.schema import CaseFile
 
-CITATION_RE = re.compile(r"\[\s*([A-Z]{1,2}\d{1,3}(?:\s*[,;]\s*[A-Z]{1,2}\d{1,3})*)\s*\]")
-ISO_DATE_RE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
-NUMBER_RE = re.compile(
-    r"(?<![\d.,])(?P<neg>(?<![\w])[-−])?(?P<cur>[$€£])?\s?(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)"
-    r"(?:\s?(?P<suffix>%|percent\b|per\s?cent\b|bps?\b|basis\s+points\b|k\b|K\b|thousand\b|m\b|M\b|mn\b|"
-    r"million\b|bn\b|billion\b))?(?!\d)"
-)
-MULTIPLIERS = {
-    "k": 1e3,
-    "thousand": 1e3,
-    "m": 1e6,
-    "mn": 1e6,
-    "million": 1e6,
-    "bn": 1e9,
-    "billion": 1e9,
-}
-PERCENT_SUFFIXES = {"%", "percent", "per cent"}
-
-BAND_WORDS: dict[str, str] = {
-    "approve": "approve",
-    "approved": "approve",
-    "approval": "approve",
-    "approving": "approve",
-    "decline": "decline",
-    "declined": "decline",
-    "declining": "decline",
-    "reject": "decline",
-    "rejected": "decline",
-    "rejection": "decline",
-    "deny": "decline",
-    "denied": "decline",
-    "refer": "refer",
-    "referred": "refer",
-    "referral": "refer",
-    "escalate": "refer",
-    "escalated": "refer",
-}
-_WORDS = "|".join(sorted(BAND_WORDS, key=len, reverse=True))
-DECISION_RE = re.compile(
-    rf"\b(?:recommend(?:s|ed|ation)?(?:\s+is|\s+of|\s+to)?|should|must|will|would|could|can|to|we)\s+"
-    rf"(?:not\s+)?(?:be\s+)?(?P<a>{_WORDS})\b"
-    rf"|\b(?P<b>{_WORDS})\s+(?:this|the|their|its)\s+(?:merchant|applicant|application|loan|request|case|"
-    rf"business|company|borrower)\b"
-    rf"|\b(?:merchant|applicant|application|loan|request|case|borrower|decision|band|outcome)\s+(?:is|was|"
-    rf"has\s+been|should\s+be|will\s+be|be|:|=)\s+(?P<c>{_WORDS})\b",
-    re.IGNORECASE,
-)
-"""A decision stated about the case (``should be declined``), not ``revenue declined``."""
-RISK_VERDICT_RE = re.compile(
-    r"\b(?:low|minimal|no|zero|little|negligible|acceptable|high|elevated|significant)[\s-]+(?:credit\s+)?risk\b",
-    re.IGNORECASE,
-)
-"""A risk verdict (``low risk``): narrative about documents must not pass judgement on the case."""
-GRADE_RE = re.compile(r"\b(?i:grade|graded|rated|rating(?:\s+of)?)\s*[:=]?\s*[\"'“]?([A-Z])\b(?![\w'])")
-PD_RE = re.compile(r"\b(?:probability\s+of\s+default|default\s+probability|PD)\b", re.IGNORECASE)
+__all__ = ["CITATION_RE", "CaseTruth", "Quantity", "check_sentence", "check_text", "quantities", "truth_of"]
 SENTENCE_END = (".", "!", "?", ".)", '."', ".”", ".]")
-
-
-@dataclass(frozen=True)
-class Quantity:
-    """A number as written: its value and the step of its last shown digit (``7.3%`` -> 7.3, 0.1)."""
-
-    value: float
-    step: float
-    percent: bool
-    text: str
-
-    def matches(self, other: float) -> bool:
-        """Does ``other`` (a fact or a number from a source) round to this quantity as written?"""
-        candidates = (other, other * 100, other / 100) if not math.isnan(other) else ()
-        tolerance = self.step / 2 + 1e-9 * max(1.0, abs(self.value))
-        return any(abs(c - self.value) <= tolerance for c in candidates)
-
-
-def quantities(text: str) -> list[Quantity]:
-    """Every number in ``text`` (citation tags and ISO dates excluded), normalised."""
-    text = ISO_DATE_RE.sub(" ", CITATION_RE.sub(" ", text))
-    found = []
-    for m in NUMBER_RE.finditer(text):
-        digits = m.group("num").replace(",", "")
-        value = float(digits)
-        decimals = len(digits.split(".")[1]) if "." in digits else 0
-        step = 10.0**-decimals
-        suffix = (m.group("suffix") or "").lower()
-        suffix = re.sub(r"\s+", " ", suffix)
-        multiplier = MULTIPLIERS.get(suffix, 1.0)
-        if suffix in {"bp", "bps", "basis points"}:
-            value, step = value / 100, step / 100  # basis points -> percent
-        percent = suffix in PERCENT_SUFFIXES or suffix in {"bp", "bps", "basis points"}
-        sign = -1.0 if m.group("neg") else 1.0
-        found.append(Quantity(sign * value * multiplier, step * multiplier, percent, m.group(0).strip()))
-    return found
-
-
-def dates(text: str) -> list[str]:
-    return [m.group(0) for m in ISO_DATE_RE.finditer(text)]
 
 
 def citations(text: str) -> list[str]:
@@ -165,30 +90,22 @@ class CaseTruth:
     pd: float
     facts: Mapping[str, object] = field(default_factory=dict)
 
-    def fact_numbers(self) -> list[float]:
-        values = [self.pd]
-        for value in self.facts.values():
-            values.extend(_numbers_of(value))
-        return values
+    def figures(self) -> list[Figure]:
+        stated = [f for k, v in self.facts.items() for f in [*figures_of(v, str(k)), *figures_in(str(k))]]
+        counts = self.similar_counts()
+        performed = [Figure(counts.performed)] if counts else []
+        return [Figure(self.pd, "rate"), *stated, *performed]
 
     def fact_text(self) -> str:
         return " ".join(str(v) for v in self.facts.values())
 
-
-def _numbers_of(value: object) -> list[float]:
-    if isinstance(value, bool):
-        return [float(value)]
-    if isinstance(value, int | float):
-        return [] if isinstance(value, float) and math.isnan(value) else [float(value)]
-    if isinstance(value, str):
-        return [q.value for q in quantities(value)] + (
-            [q.value / 100 for q in quantities(value) if q.percent]
-        )
-    if isinstance(value, Mapping):
-        return [n for v in value.values() for n in _numbers_of(v)]
-    if isinstance(value, list | tuple):
-        return [n for v in value for n in _numbers_of(v)]
-    return []
+    def similar_counts(self) -> SimilarCounts | None:
+        total = self.facts.get("similar cases")
+        if not isinstance(total, int) or not total:
+            return None
+        known = self.facts.get("similar known outcomes", total)
+        defaults = self.facts.get("similar defaults", 0)
+        return SimilarCounts(total, int(known), int(defaults))  # type: ignore[call-overload]
 
 
 SUPPORT_STOPWORDS = frozenset(
@@ -278,16 +195,17 @@ def check_sentence(
     sources: Mapping[str, str],
     *,
     require_citation: bool = False,
-    allowed_numbers: Iterable[float] = (),
+    allowed_numbers: Iterable[float | Figure] = (),
     min_support: float = 0.0,
     allow_verdicts: bool = True,
 ) -> Verdict:
     """``sources``: citation tag -> the text it stands for (a passage, a similar-case row)."""
     reasons: list[str] = []
     stripped = sentence.strip()
-    if len(CITATION_RE.sub("", stripped).split()) < 3:
+    bare = CITATION_RE.sub("", stripped)
+    if len(bare.split()) < 3:
         reasons.append("fragment")
-    if not CITATION_RE.sub("", stripped).rstrip().endswith(SENTENCE_END):
+    if not bare.rstrip().endswith(SENTENCE_END):
         reasons.append("unfinished sentence")
     tags = citations(stripped)
     unknown = [t for t in tags if t not in sources]
@@ -300,33 +218,37 @@ def check_sentence(
         share = support(stripped, cited)
         if share < min_support:
             reasons.append(f"not supported by the cited text ({share:.0%} of its words occur there)")
-    allowed = [*truth.fact_numbers(), *allowed_numbers, *_numbers_of(cited)]
-    for q in quantities(stripped):
-        if not any(q.matches(a) for a in allowed):
-            reasons.append(f"number {q.text!r} is not in the facts or the cited text")
-    known_text = f"{truth.fact_text()} {cited}"
-    for d in dates(stripped):
-        if d not in known_text:
-            reasons.append(f"date {d} is not in the facts or the cited text")
-    for m in DECISION_RE.finditer(stripped):
-        word = m.group("a") or m.group("b") or m.group("c")
-        if BAND_WORDS[word.lower()] != truth.band:
-            reasons.append(f"asserts '{word}' but the decision band is {truth.band}")
-            break
-    if not allow_verdicts:
-        found = DECISION_RE.search(stripped) or RISK_VERDICT_RE.search(stripped)
-        if found:
-            reasons.append(f"passes a verdict ('{found.group(0)}'); verdicts come from the model and policy")
-    for m in GRADE_RE.finditer(stripped):
-        if m.group(1) != truth.grade:
-            reasons.append(f"asserts grade {m.group(1)} but the model's grade is {truth.grade}")
-    if PD_RE.search(stripped):
-        for q in quantities(stripped):
-            if q.percent and not q.matches(truth.pd):
-                reasons.append(f"states a probability of default {q.text!r} that is not the model's")
+    reasons += figure_reasons(stripped, truth, cited, allowed_numbers)
+    reasons += polarity_reasons(bare, cited)
+    reasons += decision_reasons(stripped, truth.band, allow_verdicts=allow_verdicts)
+    reasons += grade_reasons(stripped, truth.grade)
     if instruction_score(stripped) >= FLAG_AT:
         reasons.append("repeats an instruction aimed at a model")
     return Verdict(stripped, tuple(dict.fromkeys(reasons)))
+
+
+def figure_reasons(
+    sentence: str, truth: CaseTruth, cited: str, allowed_numbers: Iterable[float | Figure] = ()
+) -> list[str]:
+    """Every figure, date, count and ratio in ``sentence`` must be in the facts or the cited text."""
+    reasons = []
+    extra = [a if isinstance(a, Figure) else Figure(float(a)) for a in allowed_numbers]
+    allowed = [*truth.figures(), *extra, *figures_in(cited)]
+    stated = quantities(sentence)
+    for q in stated:
+        if not supported(q, allowed):
+            reasons.append(f"number {q.text!r} is not in the facts or the cited text")
+    known = dates(f"{truth.fact_text()} {cited}")
+    for readings in dates(sentence):
+        if not date_known(readings, known):
+            reasons.append(f"date {readings[0].text} is not in the facts or the cited text")
+    if PD_RE.search(sentence):
+        for q in stated:
+            if q.percent and not q.matches(Figure(truth.pd, "rate")):
+                reasons.append(f"states a probability of default {q.text!r} that is not the model's")
+    reasons += similar_count_reasons(sentence, truth.similar_counts())
+    reasons += ratio_reasons(sentence, cited)
+    return reasons
 
 
 def check_text(
@@ -335,7 +257,7 @@ def check_text(
     sources: Mapping[str, str],
     *,
     require_citation: bool = False,
-    allowed_numbers: Iterable[float] = (),
+    allowed_numbers: Iterable[float | Figure] = (),
     max_sentences: int | None = None,
     min_support: float = 0.0,
     allow_verdicts: bool = True,

@@ -1,22 +1,35 @@
 """Find and redact personal data in document text before it reaches a prompt, a log or a memo.
 
-Kinds: e-mail addresses, phone numbers, payment card numbers (Luhn-checked), bank account
-and IBAN numbers, US tax ids (EIN/SSN shapes). Each match is replaced by a typed
-placeholder (``[EMAIL]``); :func:`redact` also returns the SHA-256 of every original so
-the audit trail can still prove what the document said.
+Kinds: e-mail addresses (also written out: ``name at domain dot com``), phone numbers in national
+and international forms (found by ``phonenumbers``, Google's libphonenumber), payment card
+numbers (Luhn-checked), bank account and IBAN numbers, US tax ids (EIN and SSN, also spaced), and
+the names of the case's own people (owner, contacts, guarantors) passed in by the caller. Each
+match is replaced by a typed placeholder (``[EMAIL]``); :func:`redact` also returns the SHA-256 of
+every original so the audit trail can still prove what the document said.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
+import phonenumbers
+
+_AT = r"\s*(?:@|[\[(<{]\s*at\s*[\])>}]|\s(?i:at)\s)\s*"
+_DOT = r"(?:\.|\s*[\[(<{]\s*dot\s*[\])>}]\s*|\s+(?i:dot)\s+)"
 PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("EMAIL", re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")),
+    (
+        "EMAIL",
+        re.compile(
+            rf"\b[\w.+-]+(?:{_DOT}[\w+-]+)*{_AT}[\w-]+(?:{_DOT}[\w-]+)*{_DOT}(?:com|org|net|io|co|example|[a-z]{{2}})\b"
+        ),
+    ),
     ("IBAN", re.compile(r"\b[A-Z]{2}\d{2}(?:\s?[A-Z0-9]{4}){3,7}(?:\s?[A-Z0-9]{1,3})?\b")),
     ("CARD", re.compile(r"\b(?:\d[ -]?){12,18}\d\b")),
-    ("TAX_ID", re.compile(r"\b\d{2}-\d{7}\b|\b\d{3}-\d{2}-\d{4}\b")),
+    ("TAX_ID", re.compile(r"\b\d{2}[- ]\d{7}\b|\b\d{3}[- ]\d{2}[- ]\d{4}\b")),
     ("PHONE", re.compile(r"(?<![\w$])\+?\d{1,3}[ .-]\(?\d{2,4}\)?[ .-]\d{3,4}[ .-]?\d{3,4}\b")),
     ("ACCOUNT", re.compile(r"(?<![\w$.,])\d{8,17}(?![\w.,]\d)")),
 )
@@ -32,23 +45,75 @@ def _luhn(digits: str) -> bool:
     return total % 10 == 0
 
 
+PHONE_REGION = "US"
+"""Numbers without a country code are read as this region's; ``+CC`` numbers as their own."""
+NAME_CUES = re.compile(
+    r"\b(?:owner|owned\s+by|founder|founded\s+(?:in\s+\d{4}\s+)?by|director|ceo|contact|dear|guarantor|"
+    r"guaranteed\s+by|signed(?:\s+by)?|principal|proprietor|managing\s+director|attn\.?|attention)[\s:,]+"
+    r"(?P<name>[A-Z][a-z'’-]+(?:\s+[A-Z]\.)?(?:\s+[A-Z][a-z'’-]+){1,2})",
+    re.IGNORECASE,
+)
+"""A person's name where a document introduces one (``Contact: Elena Brennan``, ``founded by ...``)."""
+COMPANY_WORDS = re.compile(r"\b(?:GmbH|Ltd|LLC|Inc|Corp|Company|Co|SA|SAS|BV|plc|AG|Limited|Group)\b")
+
+
 @dataclass(frozen=True)
 class Redaction:
     kind: str
     sha256: str
 
 
-def redact(text: str) -> tuple[str, list[Redaction]]:
-    """``text`` with personal data replaced by ``[KIND]``, and what was replaced (hashed)."""
-    found: list[Redaction] = []
+@dataclass(frozen=True)
+class Found:
+    kind: str
+    text: str
+    start: int
+    end: int
+
+
+def people_named(texts: Iterable[str]) -> list[str]:
+    """The names the case's documents introduce as its people (owner, contacts, guarantors)."""
+    names: set[str] = set()
+    for text in texts:
+        for m in NAME_CUES.finditer(text):
+            name = " ".join(m.group("name").split())
+            if not COMPANY_WORDS.search(name) and name.split()[0][0].isupper():
+                names.add(name)
+    return sorted(names, key=len, reverse=True)
+
+
+def _phones(text: str, region: str) -> list[tuple[int, int]]:
+    matcher = phonenumbers.PhoneNumberMatcher(text, region, leniency=phonenumbers.Leniency.POSSIBLE)
+    return [(m.start, m.end) for m in matcher if sum(ch.isdigit() for ch in m.raw_string) >= 7]
+
+
+def find_personal_data(text: str, people: Iterable[str] = (), region: str = PHONE_REGION) -> list[Found]:
+    """Every piece of personal data in ``text`` (overlaps resolved: the first kind found wins)."""
+    spans: list[Found] = []
+    for name in people:
+        parts = [re.escape(name), *(re.escape(p) for p in name.split()[1:] if len(p) > 2)]
+        for m in re.finditer(rf"\b(?:{'|'.join(parts)})\b", text):
+            spans.append(Found("PERSON", m.group(0), m.start(), m.end()))
     for kind, pattern in PATTERNS:
+        if kind == "PHONE":
+            spans += [Found(kind, text[a:b], a, b) for a, b in _phones(text, region)]
+        for m in pattern.finditer(text):
+            if kind == "CARD" and not _luhn(re.sub(r"\D", "", m.group(0))):
+                continue
+            spans.append(Found(kind, m.group(0), m.start(), m.end()))
+    taken: list[Found] = []
+    for f in spans:
+        if not any(f.start < t.end and t.start < f.end for t in taken):
+            taken.append(f)
+    return sorted(taken, key=lambda f: f.start)
 
-        def replace(m: re.Match[str], kind: str = kind) -> str:
-            raw = m.group(0)
-            if kind == "CARD" and not _luhn(re.sub(r"\D", "", raw)):
-                return raw
-            found.append(Redaction(kind, hashlib.sha256(raw.encode()).hexdigest()))
-            return f"[{kind}]"
 
-        text = pattern.sub(replace, text)
-    return text, found
+def redact(text: str, people: Iterable[str] = (), region: str = PHONE_REGION) -> tuple[str, list[Redaction]]:
+    """``text`` with personal data replaced by ``[KIND]``, and what was replaced (hashed)."""
+    found = find_personal_data(text, people, region)
+    out, last = [], 0
+    for f in found:
+        out += [text[last : f.start], f"[{f.kind}]"]
+        last = f.end
+    out.append(text[last:])
+    return "".join(out), [Redaction(f.kind, hashlib.sha256(f.text.encode()).hexdigest()) for f in found]

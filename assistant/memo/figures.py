@@ -1,0 +1,197 @@
+"""Figures and dates as a sentence writes them, and whether a fact or a source supports them.
+
+A figure matches at the precision it is written (``7%`` matches 7.34%, ``7.9%`` does not).
+Units are read, never guessed: a percentage matches a figure written as a percentage, or a
+fact that is a rate stored as a fraction (12.3% ~ 0.123) — never any other number scaled by a
+hundred. Scale words (k, thousand, million, bn) are read both ways (``$1.2 million`` =
+``1,200,000``); nothing else scales. Spelled-out numbers (``twelve``, ``twenty-one``, ``a dozen``)
+are read as figures by ``text2num``. Dates are found in every common form (ISO, ``03/15/2022``,
+``15 March 2022``, ``March 15, 2022``, ``March 2021``), parsed by ``python-dateutil``, and match
+a known date on every part they state.
+"""
+
+from __future__ import annotations
+
+import calendar
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from dateutil import parser as date_parser
+from text_to_num import alpha2digit
+
+CITATION_RE = re.compile(r"\[\s*([A-Z]{1,2}\d{1,3}(?:\s*[,;]\s*[A-Z]{1,2}\d{1,3})*)\s*\]")
+NUMBER_RE = re.compile(
+    r"(?<![\d.,])(?P<neg>(?<![\w])[-−])?(?P<cur>[$€£])?\s?(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)"
+    r"(?:\s?(?P<suffix>%|percent\b|per\s?cent\b|bps?\b|basis\s+points\b|k\b|K\b|thousand\b|m\b|M\b|mn\b|"
+    r"million\b|bn\b|billion\b))?(?!\d)(?!(?:st|nd|rd|th)\b)"
+)
+MULTIPLIERS = {"k": 1e3, "thousand": 1e3, "m": 1e6, "mn": 1e6, "million": 1e6, "bn": 1e9, "billion": 1e9}
+PERCENT_SUFFIXES = {"%", "percent", "per cent"}
+BASIS_POINTS = {"bp", "bps", "basis points"}
+SPELLED_EXTRA = {r"\ba\s+dozen\b": "12", r"\bdozens?\s+of\b": "24"}
+"""Quantity words ``text2num`` leaves alone."""
+RATE_NAME = re.compile(r"rate|ratio|pct|percent|share|probab|\bpd\b|margin|utili[sz]ation|yield|apr", re.I)
+"""A fact whose name says it is a rate: only such a fact may match a percentage as a fraction."""
+
+_MONTHS = "|".join(
+    sorted({*calendar.month_name[1:], *(m for m in calendar.month_abbr[1:])}, key=len, reverse=True)
+)
+DATE_RE = re.compile(
+    r"\b\d{4}-\d{1,2}-\d{1,2}\b"
+    r"|\b\d{1,2}[/.]\d{1,2}[/.](?:\d{4}|\d{2})\b"
+    rf"|\b(?:{_MONTHS})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}\b"
+    rf"|\b\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?(?:{_MONTHS})\.?,?\s+\d{{4}}\b"
+    rf"|\b(?:{_MONTHS})\.?,?\s+(?:of\s+)?\d{{4}}\b",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A number a sentence may state: its value and how it is written (``plain``, ``percent``, ``rate``)."""
+
+    value: float
+    kind: str = "plain"
+
+
+@dataclass(frozen=True)
+class Quantity:
+    """A number as written: its value and the step of its last shown digit (``7.3%`` -> 7.3, 0.1)."""
+
+    value: float
+    step: float
+    percent: bool
+    text: str
+
+    def matches(self, other: Figure | float) -> bool:
+        """Does ``other`` round to this quantity as written, in the same unit?"""
+        figure = other if isinstance(other, Figure) else Figure(float(other))
+        if math.isnan(figure.value):
+            return False
+        if self.percent:
+            if figure.kind == "percent":
+                target = figure.value
+            elif figure.kind == "rate":
+                target = figure.value * 100
+            else:
+                return False
+        else:
+            target = figure.value
+        tolerance = self.step / 2 + 1e-9 * max(1.0, abs(self.value))
+        return abs(target - self.value) <= tolerance
+
+
+def spelled_out(text: str) -> str:
+    """``text`` with spelled-out numbers above one written as digits (``twelve`` -> ``12``); figures
+    already in digits (with their scale words: ``$1.2 million``) are left exactly as written."""
+    for pattern, digits in SPELLED_EXTRA.items():
+        text = re.sub(pattern, digits, text, flags=re.IGNORECASE)
+    out, last = [], 0
+    for m in NUMBER_RE.finditer(text):
+        out += [_words_to_digits(text[last : m.start()]), m.group(0)]
+        last = m.end()
+    return "".join([*out, _words_to_digits(text[last:])])
+
+
+def _words_to_digits(text: str) -> str:
+    if not re.search(r"[a-z]", text, re.IGNORECASE):
+        return text
+    try:
+        return str(alpha2digit(text, "en", threshold=1.0))
+    except (ValueError, RuntimeError):  # text2num refuses odd input; the digits already there still count
+        return text
+
+
+def quantities(text: str) -> list[Quantity]:
+    """Every number in ``text`` (spelled out or in digits; citation tags, dates, ordinals excluded)."""
+    text = DATE_RE.sub(" ", CITATION_RE.sub(" ", text))
+    text = spelled_out(text)
+    found = []
+    for m in NUMBER_RE.finditer(text):
+        digits = m.group("num").replace(",", "")
+        value = float(digits)
+        decimals = len(digits.split(".")[1]) if "." in digits else 0
+        step = 10.0**-decimals
+        suffix = re.sub(r"\s+", " ", (m.group("suffix") or "").lower())
+        multiplier = MULTIPLIERS.get(suffix, 1.0)
+        if suffix in BASIS_POINTS:
+            value, step = value / 100, step / 100  # basis points -> percent
+        percent = suffix in PERCENT_SUFFIXES or suffix in BASIS_POINTS
+        sign = -1.0 if m.group("neg") else 1.0
+        found.append(Quantity(sign * value * multiplier, step * multiplier, percent, m.group(0).strip()))
+    return found
+
+
+def figures_in(text: str) -> list[Figure]:
+    """The figures a source text states, each in the unit it is written in."""
+    return [Figure(q.value, "percent" if q.percent else "plain") for q in quantities(text)]
+
+
+def figures_of(value: object, name: str = "") -> list[Figure]:
+    """The figures a fact's value states; a number under a rate's name is a rate."""
+    if isinstance(value, bool):
+        return [Figure(float(value))]
+    if isinstance(value, int | float):
+        if isinstance(value, float) and math.isnan(value):
+            return []
+        is_rate = bool(RATE_NAME.search(name)) and abs(float(value)) <= 1.5
+        return [Figure(float(value), "rate" if is_rate else "plain")]
+    if isinstance(value, str):
+        return figures_in(value)
+    if isinstance(value, Mapping):
+        return [f for k, v in value.items() for f in figures_of(v, f"{name} {k}")]
+    if isinstance(value, list | tuple):
+        return [f for v in value for f in figures_of(v, name)]
+    return []
+
+
+def supported(q: Quantity, allowed: list[Figure]) -> bool:
+    return any(q.matches(f) for f in allowed)
+
+
+@dataclass(frozen=True)
+class DateMention:
+    year: int
+    month: int | None
+    day: int | None
+    text: str
+
+    def within(self, known: DateMention) -> bool:
+        """Every part this mention states agrees with ``known`` (``March 2021`` is within 2021-03-15)."""
+        return (
+            self.year == known.year
+            and (self.month is None or self.month == known.month)
+            and (self.day is None or self.day == known.day)
+        )
+
+
+_NO_DAY = datetime(1, 1, 1)
+_OTHER_DAY = datetime(1, 2, 2)
+
+
+def _parse(text: str, *, dayfirst: bool) -> DateMention | None:
+    clean = re.sub(r"(\d)(?:st|nd|rd|th)\b", r"\1", text).replace(" of ", " ")
+    try:
+        a = date_parser.parse(clean, default=_NO_DAY, dayfirst=dayfirst)
+        b = date_parser.parse(clean, default=_OTHER_DAY, dayfirst=dayfirst)
+    except (ValueError, OverflowError):
+        return None
+    day = a.day if a.day == b.day else None  # a day the text states is the same under both defaults
+    return DateMention(a.year, a.month, day, text)
+
+
+def dates(text: str) -> list[list[DateMention]]:
+    """Every date in ``text``; each with its readings (``03/04/2022`` has two: 4 March and 3 April)."""
+    found: list[list[DateMention]] = []
+    for m in DATE_RE.finditer(CITATION_RE.sub(" ", text)):
+        readings = {r for first in (False, True) if (r := _parse(m.group(0), dayfirst=first))}
+        if readings:
+            found.append(sorted(readings, key=lambda d: (d.month or 0, d.day or 0)))
+    return found
+
+
+def date_known(readings: list[DateMention], known: list[list[DateMention]]) -> bool:
+    return any(r.within(k) for r in readings for ks in known for k in ks)
