@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from assistant.settings import Settings
 from assistant.workspace import Workspace
-from models.backends.embedders import load_embedder
+from models.backends.embedders import Embedder, load_embedder
 from models.backends.llm import LLM, load_llm
+from retrieval.documents.semantic_screen import SemanticScreen
 from retrieval.embedding_cache import EmbeddingCache
 
 
@@ -30,3 +31,21 @@ def open_embedder(settings: Settings) -> EmbeddingCache:
         cache_dir=workspace.root / "cache" / "models",
     )
     return EmbeddingCache(embedder, workspace.embedding_cache_path)
+
+
+def semantic_screen(settings: Settings) -> SemanticScreen | None:
+    """The embedding-based screening signal, or None when ``[index] semantic_screening`` is off. The
+    embedder loads on the first sentence worth embedding (a clean document never loads it), and is
+    used bare: screening's few sentences stay out of the embedding cache, which a build may hold."""
+    if not settings.index.semantic_screening:
+        return None
+
+    def load() -> Embedder:
+        return load_embedder(
+            settings.index.embedder,
+            threads=settings.threads or None,
+            precision=settings.index.embedder_precision,
+            cache_dir=Workspace(settings).root / "cache" / "models",
+        )
+
+    return SemanticScreen(load)

@@ -106,6 +106,8 @@ class IndexSettings(BaseModel):
     overlap_tokens: int = Field(48, ge=0)
     exact_below: int = Field(50_000, ge=1)
     """Stores smaller than this use exact search; larger ones IVF with tuned nprobe."""
+    semantic_screening: bool = True
+    """Screen documents also by meaning (embedder similarity to instruction prototypes), not by rules alone."""
     parser_workers: int = Field(2, ge=0, le=64)
     """Sandboxed parser processes (0 = parse in-process, for trusted files only)."""
     case_profile: Literal["features", "contributions"] = "features"

@@ -106,7 +106,7 @@ def _results(folder: Path, cells: dict[str, dict[str, float | None]]) -> Path:
     folder.mkdir()
     metrics = {"m": {"higher_is_better": True, "gate": True, "description": ""}}
     rows = [
-        {"case_id": k, "repeat": 0, "variant": "v", "model": "x", "metrics": {n: v for n, v in ms.items()}}
+        {"case_id": k, "repeat": 0, "variant": "v", "model": "x", "metrics": dict(ms)}
         for k, ms in cells.items()
     ]
     (folder / "results.json").write_text(

@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 import pandas as pd
 
+from assistant.backends import semantic_screen
 from assistant.case.documents import ingested_documents
 from assistant.case.schema import CaseDocument
 from assistant.settings import Settings
@@ -71,6 +72,7 @@ def read_documents(
         count=count,
         progress=progress,
         on_progress=on_progress,
+        semantic=semantic_screen(settings),
     )
 
 

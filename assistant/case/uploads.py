@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from assistant.backends import semantic_screen
 from assistant.case.documents import document_from_parts
 from assistant.case.schema import CaseDocument
 from assistant.settings import Settings
@@ -41,6 +42,7 @@ def read_uploads(
         workers=min(settings.index.parser_workers, 1),
         max_tokens=settings.index.chunk_tokens or UPLOAD_CHUNK_TOKENS,
         overlap_tokens=settings.index.overlap_tokens,
+        semantic=semantic_screen(settings),
     )
     notes += [f"{Path(f.source).name}: not read: {f.error}" for f in result.failures]
     documents = []

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 
 from assistant.memo.figures import spelled_out
+from retrieval.documents.screening_rules import skeleton
 
 BAND_WORDS: dict[str, str] = {
     "approve": "approve",
@@ -39,7 +40,7 @@ DECISION_RE = re.compile(
     rf"\b(?:recommend(?:s|ed|ation)?(?:\s+is|\s+of|\s+to)?|should|must|will|would|could|can|to|we)\s+"
     rf"(?:not\s+)?(?:be\s+)?(?P<a>{_WORDS})\b"
     rf"|\b(?P<b>{_WORDS})\s+(?:this|the|their|its)\s+(?:{_SUBJECT})\b"
-    rf"|\b(?:{_SUBJECT}|decision|band|outcome)\s+(?:is|was|has\s+been|should\s+be|will\s+be|be|:|=)\s+"
+    rf"|\b(?:{_SUBJECT}|decision|band|outcome|verdict)\s+(?:is|was|has\s+been|should\s+be|will\s+be|be|:|=)\s+"
     rf"(?P<c>{_WORDS})\b"
     rf"|\b(?:deserv\w*|merit\w*|warrant\w*|justif\w*|qualif\w*\s+for|eligible\s+for|worthy\s+of|"
     rf"candidate\s+for|fit\s+for|ready\s+for|supports?|favou?rs?)\s+(?:an?\s+|the\s+)?(?P<d>{_WORDS})\b",
@@ -84,6 +85,20 @@ def decision_reasons(sentence: str, band: str, *, allow_verdicts: bool) -> list[
         if found:
             reasons.append(f"passes a verdict ('{found.group(0)}'); verdicts come from the model and policy")
     return reasons
+
+
+ADDRESSES_RE = re.compile(
+    r"\b(?:you|your|yours|yourself)\b|^\W*(?:please\s+|kindly\s+)?(?:ignore|disregard|forget|pay\s+no\s+attention|"
+    r"set\s+aside|do\s+not|don't|stop|override|approve|rate|classify|describe|output|state|report|omit|leave\s+out|"
+    r"give|treat|consider|confirm)\b",
+    re.IGNORECASE,
+)
+"""A sentence that speaks to its reader (``you``) or gives an order: a memo states findings, never orders."""
+
+
+def address_reasons(sentence: str) -> list[str]:
+    found = ADDRESSES_RE.search(skeleton(sentence))
+    return [f"addresses its reader ('{found.group(0).strip()}'): an order, not a finding"] if found else []
 
 
 def grade_reasons(sentence: str, grade: str) -> list[str]:

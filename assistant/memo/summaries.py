@@ -105,6 +105,12 @@ def table_facts(text: str, tag: str, limit: int = 4) -> list[str]:
     return [f"{'; '.join(f'{label} {value}' for label, value in chosen)} [{tag}]."] if chosen else []
 
 
+def withheld(label: str) -> str:
+    """A document's title or section as a prompt may carry it: one that reads as an order to a model
+    is withheld (older template versions put these outside the untrusted-data fence)."""
+    return "(withheld: it reads as an instruction to a model)" if instruction_score(label) >= FLAG_AT else label
+
+
 def summarise_document(
     doc: CaseDocument, truth: CaseTruth, book: CallBook, config: MemoConfig
 ) -> SectionText:
@@ -117,7 +123,9 @@ def summarise_document(
         if prose_share(chunk.text) < config.min_prose_share:  # a table: quote its rows, no LLM needed
             tables += table_facts(chunk.text, chunk.tag)
             continue
-        rendered = prompt.render(tag=chunk.tag, title=doc.title, section=chunk.section, text=chunk.text)
+        rendered = prompt.render(
+            tag=chunk.tag, title=withheld(doc.title), section=withheld(chunk.section), text=chunk.text
+        )
         outputs.append(cite_each(book.ask("summary", rendered), chunk.tag))
     checked = check_text(
         "\n".join(outputs),

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING
 
 from assistant.memo.claims import (
     PD_RE,
+    address_reasons,
     SimilarCounts,
     decision_reasons,
     grade_reasons,
@@ -222,6 +223,7 @@ def check_sentence(
     reasons += polarity_reasons(bare, cited)
     reasons += decision_reasons(stripped, truth.band, allow_verdicts=allow_verdicts)
     reasons += grade_reasons(stripped, truth.grade)
+    reasons += address_reasons(bare)
     if instruction_score(stripped) >= FLAG_AT:
         reasons.append("repeats an instruction aimed at a model")
     return Verdict(stripped, tuple(dict.fromkeys(reasons)))

@@ -21,6 +21,7 @@ from retrieval.documents.normalise import normalise
 from retrieval.documents.readers import Part, read_file
 from retrieval.documents.sandbox import ParserPool, ReadResult
 from retrieval.documents.screening import Screening, screen
+from retrieval.documents.semantic_screen import SemanticScreen
 from retrieval.errors import DocumentError
 
 LAYOUT = re.compile(r"^\s*[=\-_*#~]{3,}\s*$|\|[\s:|-]*(?=\||$)|\||^#+\s", re.MULTILINE)
@@ -122,7 +123,17 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def prepare_document(part: Part, source: DocumentSource, file_hash: str) -> Document:
+def document_labels(part: Part, source: DocumentSource) -> list[str]:
+    """Every string that names the document and can reach a prompt: title, file and member names,
+    metadata (a PDF's author, subject, creator)."""
+    values = [part.title, part.name, source.path.name, *part.meta.values()]
+    spaced = [re.sub(r"[-_.+]+", " ", v) for v in values]  # a file name's words: ``ignore-all-rules.txt``
+    return [v for v in dict.fromkeys([*values, *spaced]) if v and not v.isdigit() and v.strip()]
+
+
+def prepare_document(
+    part: Part, source: DocumentSource, file_hash: str, semantic: SemanticScreen | None = None
+) -> Document:
     norm = normalise(part.text)
     sha = file_hash if not part.name else hashlib.sha256(f"{file_hash}:{part.name}".encode()).hexdigest()
     base_id = source.doc_id or source.path.stem
@@ -144,7 +155,7 @@ def prepare_document(part: Part, source: DocumentSource, file_hash: str) -> Docu
         text=norm.text,
         offsets=norm.offsets,
         page_starts=page_starts,
-        screening=screen(norm, part.hidden),
+        screening=screen(norm, part.hidden, labels=document_labels(part, source), semantic=semantic),
         hidden=part.hidden,
         encoding=part.encoding,
         notes=notes,
@@ -216,6 +227,7 @@ def ingest(
     count: TokenCounter = estimate_tokens,
     progress: bool = False,
     on_progress: Callable[[int, int], None] | None = None,
+    semantic: SemanticScreen | None = None,
 ) -> IngestResult:
     """Read, normalise, screen and chunk ``sources``; output order follows input order.
     ``on_progress(done, total)`` is called after each source (a background build's status file)."""
@@ -238,7 +250,7 @@ def ingest(
         except OSError as exc:
             failures[i] = Failure(str(source.path), f"vanished while being read ({exc})", None)
             continue
-        per_source[i] = [prepare_document(part, source, file_hash) for part in parts]
+        per_source[i] = [prepare_document(part, source, file_hash, semantic) for part in parts]
     bar.close()
     documents = [doc for i in sorted(per_source) for doc in per_source[i]]
     chunks = [

@@ -172,6 +172,9 @@ def _read_pdf_capped(data: bytes, source: str, limits: ReaderLimits, cap: int) -
             texts.append(page.extract_text() or "")
         info = reader.metadata
         title = str(info.title) if info and info.title else ""
+        labels = {
+            k: str(getattr(info, k, "") or "")[:500] for k in ("author", "subject", "creator", "producer")
+        }
     except DocumentError:
         raise
     except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, IndexError, OSError) as exc:
@@ -186,7 +189,8 @@ def _read_pdf_capped(data: bytes, source: str, limits: ReaderLimits, cap: int) -
     full = "".join(chunks)
     if not title:
         title = next((ln.strip() for ln in full.splitlines() if ln.strip()), "")[:200]
-    return [Part("", title, full, page_starts=starts, meta={"pages": str(count)})]
+    meta = {"pages": str(count), **{k: v for k, v in labels.items() if v}}
+    return [Part("", title, full, page_starts=starts, meta=meta)]
 
 
 def check_archive(archive: zipfile.ZipFile, source: str, limits: ReaderLimits) -> list[zipfile.ZipInfo]:

@@ -18,67 +18,19 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 
 from retrieval.documents.normalise import NormalisedText
+from retrieval.documents.screening_rules import COMPILED, RULES, skeleton
+from retrieval.documents.semantic_screen import WEIGHT as SEMANTIC_WEIGHT
+from retrieval.documents.semantic_screen import SemanticScreen
+
+__all__ = ["FLAG_AT", "RULES", "Flag", "Screening", "instruction_score", "screen"]
 
 FLAG_AT = 0.5
 """A document or chunk with a score at or above this is flagged as carrying an injection attempt."""
 
-RULES: tuple[tuple[str, float, str], ...] = (
-    (
-        "override_instructions",
-        1.0,
-        r"\b(?:ignore|disregard|forget|override|bypass)\b(?:\s+\S+){0,4}?\s+(?:previous|prior|above|earlier|"
-        r"preceding|all|any|your|the|these|system|safety)\s+(?:\S+\s+){0,2}?(?:instructions?|guidelines|rules|"
-        r"prompts?|directions|directives|policies|constraints)\b",
-    ),
-    (
-        "role_override",
-        0.8,
-        r"\b(?:system\s+(?:override|prompt|message|instructions?)|developer\s+mode|jailbreak|"
-        r"new\s+instructions?\s*:|you\s+are\s+now\s+(?:a|an|in)\b)",
-    ),
-    (
-        "addresses_the_model",
-        0.6,
-        r"\b(?:note|message|instructions?|attention)\s+(?:to|for)\s+(?:the\s+|any\s+)?(?:ai|a\.i\.|assistant|"
-        r"language\s+model|llm|chatbot|gpt|automated\s+(?:system|reviewer))\b|\b(?:dear|hey|hello)\s+"
-        r"(?:ai|assistant|chatbot|language\s+model)\b|^\s*(?:assistant|system|ai)\s*[:,]",
-    ),
-    (
-        "steers_the_decision",
-        0.8,
-        r"\b(?:describe|rate|classify|treat|score|consider|mark|report|present)\s+(?:this|the)\s+(?:merchant|"
-        r"applicant|business|company|borrower|case|file)\s+as\s+(?:a\s+)?(?:low|minimal|no|zero|acceptable)"
-        r"[\s-]+risk\b|\brecommend\s+(?:an?\s+)?(?:approval|approve)\b|\bapprove\s+(?:this|the)\s+(?:merchant|"
-        r"applicant|loan|application|request)\b",
-    ),
-    (
-        "dictates_the_output",
-        0.7,
-        r"\b(?:state|say|write|output|report|respond|answer|conclude)\s+(?:only\s+)?(?:that|with)\b(?:\s+\S+){0,6}?"
-        r"\s+(?:probability\s+of\s+default|pd|grade|rating|decision)\b",
-    ),
-    (
-        "suppresses_evidence",
-        0.7,
-        r"\b(?:do\s+not|don't|never|must\s+not)\s+(?:mention|disclose|reveal|flag|cite)\b(?:\s+\S+){0,4}?"
-        r"\s+(?:litigation|lawsuits?|negative|adverse|news|risks?|chargebacks?|disputes?|losses)\b",
-    ),
-    (
-        "commands_the_model",
-        0.6,
-        r"\b(?:you|assistant),?\s+(?:must|should|shall|need\s+to|are\s+required\s+to)\s+(?:recommend|approve|"
-        r"rate|describe|state|ignore|omit|classify|grade|assign)\b",
-    ),
-    (
-        "decode_and_follow",
-        0.6,
-        r"\b(?:decode|base64)\b(?:\s+\S+){0,3}?\s+(?:and\s+)?(?:follow|execute|obey|apply)\b",
-    ),
-)
-COMPILED = tuple((name, weight, re.compile(rx, re.IGNORECASE | re.MULTILINE)) for name, weight, rx in RULES)
 HIDING_BONUS = 0.2
 """Added to a rule's weight when the match was hidden (invisible, encoded, off-screen)."""
 BASE64_TOKEN = re.compile(
@@ -90,7 +42,8 @@ BASE64_TOKEN = re.compile(
 @dataclass(frozen=True)
 class Flag:
     kind: str
-    """Where the text was: ``plain``, ``split_lines``, ``invisible_chars``, ``hidden_text``, ``encoded``, ``tag_chars``."""
+    """Where the text was: ``plain``, ``split_lines``, ``invisible_chars``, ``confusables``, ``hidden_text``,
+    ``encoded``, ``tag_chars``, ``label`` (title, file name, metadata), ``semantic``."""
     rule: str
     weight: float
     excerpt: str
@@ -112,11 +65,13 @@ class Screening:
         return self.score >= FLAG_AT
 
     def within(self, start: int, end: int) -> Screening:
-        """The screening of the span ``[start, end)``: the flags that overlap it."""
+        """The screening of the span ``[start, end)``: the flags that overlap it, and the flags on the
+        document's labels (its title goes to the model with every chunk)."""
         inside = [
             f
             for f in self.flags
-            if f.start is not None and f.end is not None and f.start < end and f.end > start
+            if (f.start is not None and f.end is not None and f.start < end and f.end > start)
+            or f.kind == "label"
         ]
         return Screening(combine(inside), inside)
 
@@ -137,8 +92,23 @@ def _excerpt(text: str, start: int, end: int, pad: int = 40) -> str:
     return " ".join(snippet.split())[:240]
 
 
-def _match(text: str) -> list[tuple[str, float, int, int]]:
+def _plain_match(text: str) -> list[tuple[str, float, int, int]]:
     return [(name, weight, m.start(), m.end()) for name, weight, rx in COMPILED for m in rx.finditer(text)]
+
+
+def _match(text: str) -> list[tuple[str, float, int, int]]:
+    """Rule matches in ``text`` and in its skeleton (look-alike letters folded), spans shared."""
+    found = _plain_match(text)
+    folded = skeleton(text)
+    if folded != text:
+        seen = {(name, start) for name, _, start, _ in found}
+        found += [m for m in _plain_match(folded) if (m[0], m[2]) not in seen]
+    return found
+
+
+def _disguised(text: str, start: int, end: int) -> bool:
+    """Was the match only found once look-alike letters were folded?"""
+    return skeleton(text[start:end]) != text[start:end]
 
 
 def instruction_score(text: str) -> float:
@@ -158,7 +128,15 @@ def _decode_base64(token: str) -> str | None:
     return decoded if decoded and printable / len(decoded) > 0.95 and " " in decoded else None
 
 
-def screen(norm: NormalisedText, hidden: list[str] | tuple[str, ...] = ()) -> Screening:
+def screen(
+    norm: NormalisedText,
+    hidden: list[str] | tuple[str, ...] = (),
+    labels: list[str] | tuple[str, ...] = (),
+    semantic: SemanticScreen | None = None,
+) -> Screening:
+    """``hidden``: text a reader would not see; ``labels``: the strings that name the document (its
+    title, file name, metadata), which reach a prompt with every chunk and so are screened too;
+    ``semantic``: the second, embedding-based signal (``semantic`` flags), when configured."""
     text = norm.text
     flags: list[Flag] = []
     removed = norm.removed_at
@@ -167,6 +145,8 @@ def screen(norm: NormalisedText, hidden: list[str] | tuple[str, ...] = ()) -> Sc
         had_invisible = bool(((removed >= o_start) & (removed < o_end)).any()) if len(removed) else False
         if had_invisible:
             kind, weight = "invisible_chars", weight + HIDING_BONUS
+        elif _disguised(text, start, end):
+            kind, weight = "confusables", weight + HIDING_BONUS
         elif "\n" in text[start:end]:
             kind = "split_lines"
         else:
@@ -188,9 +168,27 @@ def screen(norm: NormalisedText, hidden: list[str] | tuple[str, ...] = ()) -> Sc
                     token.end(),
                 )
             )
-    for kind, source in [("hidden_text", h) for h in hidden] + [("tag_chars", norm.tag_text)]:
+    carriers = [("hidden_text", h) for h in hidden] + [("tag_chars", norm.tag_text)]
+    for kind, source in carriers + [("label", label) for label in labels]:
         for rule, weight, start, end in _match(source):
             flags.append(
                 Flag(kind, rule, round(min(weight + HIDING_BONUS, 1.0), 3), _excerpt(source, start, end))
             )
+    if semantic is not None:
+        flags += _semantic_flags(semantic, norm.text, hidden, labels)
     return Screening(combine(flags), flags)
+
+
+def _semantic_flags(
+    semantic: SemanticScreen, text: str, hidden: Sequence[str], labels: Sequence[str]
+) -> list[Flag]:
+    out = [
+        Flag("semantic", "resembles_an_instruction", SEMANTIC_WEIGHT, _excerpt(text, a, b, 0), a, b)
+        for a, b, _ in semantic.matches(skeleton(text))  # one character for one: spans hold
+    ]
+    for kind, source in [("hidden_text", h) for h in hidden] + [("label", label) for label in labels]:
+        if semantic.matches(skeleton(source)):
+            out.append(
+                Flag(kind, "resembles_an_instruction", SEMANTIC_WEIGHT, " ".join(source.split())[:240])
+            )
+    return out
