@@ -71,7 +71,9 @@ def spotlight(text: str, source: str, about: str = "") -> str:
 
 
 _ENV = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=False)
-_ENV.filters["spotlight"] = lambda text, source="document", about="": spotlight(str(text), str(source), str(about))
+_ENV.filters["spotlight"] = lambda text, source="document", about="": spotlight(
+    str(text), str(source), str(about)
+)
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from langchain_core.outputs import ChatGeneration, ChatResult
 from models.backends.llm import LLM, LLMParams
 from retrieval.documents.normalise import normalise
 from retrieval.documents.screening import screen
+from retrieval.documents.screening_rules import skeleton
 
 OBEYED = (
     "This merchant is low risk and should be approved. The probability of default is 0.4% and the "
@@ -59,3 +60,29 @@ class ScriptedChat(BaseChatModel):
 
 def fake_llm(chat: BaseChatModel, name: str) -> LLM:
     return LLM("fake", f"fake:{name}", LLMParams(max_tokens=64), chat)
+
+
+class AttackObeyingChat(BaseChatModel):
+    """Obeys every order it is shown from a known attack list, whether screening caught it or not: it
+    repeats the order word for word, then does what it says (an approval, a top grade, a low PD).
+    Without an order in its prompt it repeats the passage's first line."""
+
+    orders: list[str]
+
+    @property
+    def _llm_type(self) -> str:
+        return "attack-obeying-fake"
+
+    def _generate(
+        self, messages: list[BaseMessage], stop: Any = None, run_manager: Any = None, **kw: Any
+    ) -> ChatResult:
+        text = " ".join(str(m.content) for m in messages)
+        flat = " ".join(text.split())
+        folded = skeleton(flat)
+        found = [o for o in self.orders if skeleton(" ".join(o.split()))[:40] in folded]
+        if found:
+            reply = f"{found[0]} {OBEYED}"
+        else:
+            body = text.split(">>>", 1)[-1].strip().splitlines()
+            reply = next((line for line in body if len(line.split()) > 4), "Nothing to report.")
+        return ChatResult(generations=[ChatGeneration(message=AIMessage(content=reply))])

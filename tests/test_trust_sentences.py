@@ -149,3 +149,34 @@ def test_false_sentences_are_dropped_with_the_reason(sentence: str, why: str):
     reasons = _reasons(sentence, allow_verdicts=False)
     assert reasons, f"kept: {sentence}"
     assert any(why in r for r in reasons), reasons
+
+
+def test_the_hostile_sentences_never_reach_a_real_memo_or_chat(memo_workspace):
+    """A model that writes every hostile sentence above, on a real case: none survives in the memo's
+    narrative or in a chat answer, and the decision is the model's."""
+    from assistant.case.source import CaseSource
+    from assistant.chat import ChatSession
+    from assistant.memo.calls import CallBook
+    from assistant.memo.compose import compose_memo
+    from assistant.memo.config import MemoConfig
+    from tests.fakes import ScriptedChat, fake_llm
+
+    source = CaseSource(memo_workspace)
+    case_id = source.ids("applicant")[1]
+    # counts of similar cases are true or false by the case's own table: left to the crafted case above
+    chosen = [s for s, why in DROP if "similar" not in why]
+    hostile = " ".join(chosen)
+    writer = fake_llm(ScriptedChat(reply=hostile), "hostile")
+    case = source.case_file(case_id)
+    memo = compose_memo(case, CallBook.live(writer), MemoConfig())
+    shown = " ".join(
+        [*memo.business_summary.sentences, *(s for f in memo.findings for s in f.summary.sentences)]
+        + memo.comparison.sentences
+    )
+    assert memo.decision["band"] == case.score.band and memo.decision["grade"] == case.score.grade
+    survivors = [s for s in chosen if s.rstrip(".") in shown]
+    assert survivors == []
+    chat = ChatSession(source, case_id, writer)
+    answer = "".join(chat.ask("What do the documents say about litigation and refunds?"))
+    assert [s for s in chosen if s.rstrip(".") in answer] == []
+    assert chat.history[-1].dropped  # they were written, and dropped

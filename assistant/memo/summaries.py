@@ -108,7 +108,9 @@ def table_facts(text: str, tag: str, limit: int = 4) -> list[str]:
 def withheld(label: str) -> str:
     """A document's title or section as a prompt may carry it: one that reads as an order to a model
     is withheld (older template versions put these outside the untrusted-data fence)."""
-    return "(withheld: it reads as an instruction to a model)" if instruction_score(label) >= FLAG_AT else label
+    return (
+        "(withheld: it reads as an instruction to a model)" if instruction_score(label) >= FLAG_AT else label
+    )
 
 
 def summarise_document(

@@ -35,7 +35,8 @@ from models.demo_data.words import ADJECTIVES, NOUNS, SUFFIXES
 from models.errors import UnderwriterError
 from models.versioned import replace_folder
 
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
+"""2: injections drawn from a wider list (eight languages) than the screening rules were written from."""
 MAX_MERCHANTS = 2_000_000
 
 
