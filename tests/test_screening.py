@@ -8,11 +8,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from models.backends.embedders import load_embedder
 from models.demo_data.generate import PortfolioFiles
 from retrieval.documents.ingest import DocumentSource, ingest
 from retrieval.documents.normalise import normalise
 from retrieval.documents.readers import read_file
-from models.backends.embedders import load_embedder
 from retrieval.documents.screening import FLAG_AT, screen
 from retrieval.documents.semantic_screen import SemanticScreen
 from tests.conftest import SHARED_DATA, require_file

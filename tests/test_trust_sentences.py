@@ -170,8 +170,11 @@ def test_the_hostile_sentences_never_reach_a_real_memo_or_chat(memo_workspace):
     case = source.case_file(case_id)
     memo = compose_memo(case, CallBook.live(writer), MemoConfig())
     shown = " ".join(
-        [*memo.business_summary.sentences, *(s for f in memo.findings for s in f.summary.sentences)]
-        + memo.comparison.sentences
+        [
+            *memo.business_summary.sentences,
+            *(s for f in memo.findings for s in f.summary.sentences),
+            *memo.comparison.sentences,
+        ]
     )
     assert memo.decision["band"] == case.score.band and memo.decision["grade"] == case.score.grade
     survivors = [s for s in chosen if s.rstrip(".") in shown]

@@ -29,8 +29,8 @@ from typing import TYPE_CHECKING
 
 from assistant.memo.claims import (
     PD_RE,
-    address_reasons,
     SimilarCounts,
+    address_reasons,
     decision_reasons,
     grade_reasons,
     polarity_reasons,
