@@ -14,7 +14,7 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -169,6 +169,11 @@ class AuditSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     url: str | None = None
+    checkpoint: str | None = None
+    """The append-only file each commit's chain heads go to; best on storage the database's users
+    cannot rewrite. Default: beside a SQLite trail, or ``WORKSPACE/audit/postgres.checkpoints``."""
+    key: SecretStr | None = None
+    """HMAC key for rows and checkpoints; prefer the ``UNDERWRITER_AUDIT_KEY`` environment variable."""
 
 
 class SparkSettings(BaseModel):

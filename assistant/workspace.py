@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from assistant.audit.anchor import key_from
+from assistant.audit.store import AuditStore
 from assistant.settings import Settings
 from models.demo_data.generate import PortfolioFiles
 from models.errors import UnderwriterError
@@ -59,6 +61,21 @@ class Workspace:
     def audit_target(self) -> str:
         """The audit trail: ``[audit] url`` (PostgreSQL) when set, else SQLite in the workspace."""
         return self.settings.audit.url or str(self.root / "audit" / "audit.sqlite")
+
+    @property
+    def audit_checkpoint(self) -> Path | None:
+        """Where each commit's chain heads are appended: ``[audit] checkpoint``, else beside a SQLite
+        trail, else (PostgreSQL) in the workspace."""
+        if self.settings.audit.checkpoint:
+            return Path(self.settings.audit.checkpoint).expanduser()
+        if self.settings.audit.url:
+            return self.root / "audit" / "postgres.checkpoints"
+        return None
+
+    def open_audit(self) -> AuditStore:
+        """The audit trail, anchored: its checkpoint file and (when set) its HMAC key."""
+        key = key_from(self.settings.audit.key.get_secret_value() if self.settings.audit.key else None)
+        return AuditStore.open(self.audit_target, checkpoint=self.audit_checkpoint, key=key)
 
     @property
     def embedding_cache_path(self) -> Path:

@@ -14,6 +14,7 @@ import pytest
 
 from assistant.audit import AuditError, AuditStore
 from assistant.audit.schema import MIGRATIONS
+from tests.test_cli import underwrite
 
 
 def _decision(store: AuditStore, n: int) -> None:
@@ -201,6 +202,10 @@ def postgres_url():
     """A throwaway PostgreSQL server on 127.0.0.1 (initdb + pg_ctl), when the binaries are installed."""
     bin_dir = _postgres_bin()
     if bin_dir is None:
+        if os.environ.get("UNDERWRITER_REQUIRE_POSTGRES"):
+            pytest.fail(
+                "PostgreSQL server binaries (initdb, pg_ctl) are required here (UNDERWRITER_REQUIRE_POSTGRES)"
+            )
         pytest.skip("PostgreSQL server binaries (initdb, pg_ctl) are not installed")
     pytest.importorskip("psycopg")
     root = Path(tempfile.mkdtemp(prefix="uw-pg-"))
@@ -285,3 +290,127 @@ def test_the_same_store_runs_on_postgresql(postgres_url: str):
         assert broken.broken_at == 2 and "edited" in (broken.problem or "")
     with AuditStore.open(postgres_url) as store:  # reopening applies no migration twice
         assert store.migrations() == [m.name for m in MIGRATIONS]
+
+
+# ---- anchors: what an attacker with write access to the database can no longer hide ----------------
+
+
+def _sqlite_attacker(path: Path) -> sqlite3.Connection:
+    """Someone who opens the file directly: drops the guards first."""
+    db = sqlite3.connect(path, isolation_level=None)
+    for table in ("decisions",):
+        db.execute(f"DROP TRIGGER {table}_no_update")
+        db.execute(f"DROP TRIGGER {table}_no_delete")
+    return db
+
+
+def _rehash_from(db: sqlite3.Connection, table: str, start: int) -> None:
+    """Recompute every hash from ``start`` on, as a careful forger would."""
+    from assistant.audit.schema import TABLES
+    from assistant.audit.store import row_hash
+
+    columns = ["seq", "created_at", *TABLES[table], "prev_hash", "row_hash"]
+    rows = [
+        dict(zip(columns, r, strict=True))
+        for r in db.execute(f"SELECT {', '.join(columns)} FROM {table} ORDER BY seq")
+    ]
+    prev = rows[start - 2]["row_hash"] if start > 1 else "0" * 64
+    for row in rows[start - 1 :]:
+        row["prev_hash"] = prev
+        row["row_hash"] = row_hash(table, row)
+        db.execute(
+            f"UPDATE {table} SET prev_hash = ?, row_hash = ? WHERE seq = ?",
+            (prev, row["row_hash"], row["seq"]),
+        )
+        prev = row["row_hash"]
+
+
+def _decisions_check(store: AuditStore):
+    return next(t for t in store.verify().tables if t.table == "decisions")
+
+
+def test_an_edit_rehashed_with_the_guards_dropped_is_caught_by_the_checkpoints(tmp_path: Path):
+    path = tmp_path / "a.sqlite"
+    with AuditStore.open(path) as store:
+        for n in range(5):
+            _decision(store, n)
+        assert store.verify().ok and path.with_name("a.sqlite.checkpoints").is_file()
+    db = _sqlite_attacker(path)
+    db.execute("UPDATE decisions SET decision = 'approve' WHERE seq = 3")
+    _rehash_from(db, "decisions", 3)
+    db.close()
+    with AuditStore.open(path) as store:
+        check = _decisions_check(store)
+    assert check.broken_at == 5 and "rewritten and rehashed" in (check.problem or "")
+    # without its checkpoints the same store would read as whole but for the dropped guard
+    with AuditStore.open(path, checkpoint=tmp_path / "elsewhere") as store:
+        check = _decisions_check(store)
+    assert (
+        check.problem is not None
+        and "missing trigger decisions_no_delete, decisions_no_update" in check.problem
+    )
+
+
+def test_deleting_the_last_rows_is_caught(tmp_path: Path):
+    path = tmp_path / "a.sqlite"
+    with AuditStore.open(path) as store:
+        for n in range(6):
+            _decision(store, n)
+    db = _sqlite_attacker(path)
+    db.execute("DELETE FROM decisions WHERE seq > 4")
+    db.close()
+    with AuditStore.open(path) as store:
+        check = _decisions_check(store)
+    assert check.broken_at == 5 and "rows were deleted or the table was emptied" in (check.problem or "")
+
+
+def test_with_a_key_a_rewrite_is_caught_even_with_the_checkpoints_rewritten(tmp_path: Path):
+    path, key = tmp_path / "a.sqlite", b"a secret the attacker does not have"
+    with AuditStore.open(path, key=key) as store:
+        for n in range(4):
+            _decision(store, n)
+        assert store.verify().ok and all(r["row_mac"] for r in store.rows("decisions"))
+    db = _sqlite_attacker(path)
+    db.execute("UPDATE decisions SET decision = 'approve' WHERE seq = 2")
+    _rehash_from(db, "decisions", 2)
+    db.close()
+    path.with_name("a.sqlite.checkpoints").unlink()  # the forger removes the anchor file too
+    with AuditStore.open(path, key=key) as store:
+        check = _decisions_check(store)
+    assert check.broken_at == 2 and "MAC does not match the audit key" in (check.problem or "")
+    with AuditStore.open(path, key=b"another key") as store:
+        first = _decisions_check(store)
+    assert first.broken_at == 1 and "another key" in (first.problem or "")
+
+
+def test_audit_verify_tells_the_user_where_the_trail_breaks(tmp_path: Path):
+    ws = tmp_path / "ws"
+    path = ws / "audit" / "audit.sqlite"
+    with AuditStore.open(path) as store:
+        for n in range(3):
+            _decision(store, n)
+    db = _sqlite_attacker(path)
+    db.execute("DELETE FROM decisions WHERE seq = 3")
+    db.close()
+    result = underwrite("--workspace", str(ws), "audit", "verify", cwd=tmp_path)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "decisions" in result.stdout and "BROKEN at row 3" in result.stdout
+    assert "rows were deleted" in result.stdout and "Traceback" not in result.stderr
+
+
+def test_postgresql_refuses_truncate_and_verify_catches_it_when_forced(postgres_url: str, tmp_path: Path):
+    import psycopg
+
+    with psycopg.connect(postgres_url, autocommit=True) as admin:  # a database of its own
+        admin.execute("CREATE DATABASE anchored")
+    url = postgres_url.rsplit("/", 1)[0] + "/anchored"
+    anchor = tmp_path / "pg.checkpoints"
+    with AuditStore.open(url, checkpoint=anchor) as store:
+        _decision(store, 900)
+        with pytest.raises(Exception, match="append-only"):
+            store.conn.execute("TRUNCATE decisions")
+        assert store.verify().ok
+        store.conn.execute("ALTER TABLE decisions DISABLE TRIGGER decisions_no_truncate")
+        store.conn.execute("TRUNCATE decisions")
+        check = _decisions_check(store)
+    assert check.broken_at == 1 and "emptied" in (check.problem or "")

@@ -138,3 +138,25 @@ MIGRATIONS: tuple[Migration, ...] = (
     ),
     _tables("0003_runs", ("runs",)),
 )
+
+
+def _anchors(dialect: str) -> list[str]:
+    """A MAC column on every audited table; on PostgreSQL, TRUNCATE refused by a statement trigger."""
+    out = []
+    for table in TABLES:
+        out.append(f"ALTER TABLE {table} ADD COLUMN row_mac TEXT")
+        if dialect == "postgresql":
+            out.append(
+                f"CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} "
+                "FOR EACH STATEMENT EXECUTE FUNCTION underwriter_append_only()"
+            )
+    return out
+
+
+MIGRATIONS = (*MIGRATIONS, Migration("0004_anchors", {d: _anchors(d) for d in ("sqlite", "postgresql")}))
+
+EXPECTED_TRIGGERS: dict[str, tuple[str, ...]] = {
+    "sqlite": ("{t}_no_update", "{t}_no_delete"),
+    "postgresql": ("{t}_append_only", "{t}_no_truncate"),
+}
+"""The guards ``audit verify`` expects on every audited table, per dialect."""

@@ -12,12 +12,13 @@ import json
 import sqlite3
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
+from assistant.audit.anchor import CheckpointFile, mac
 from assistant.audit.schema import GENESIS, MIGRATIONS, TABLES
+from assistant.audit.verify import TableCheck, VerifyReport, verify_store
 from models.errors import UnderwriterError
 
 
@@ -110,27 +111,9 @@ def connect(target: str | Path) -> Connection:
 
 def row_hash(table: str, row: Mapping[str, Any]) -> str:
     """Hash of a row's content and its predecessor's hash (``prev_hash`` is part of ``row``)."""
-    content = {k: v for k, v in row.items() if k != "row_hash"}
+    content = {k: v for k, v in row.items() if k not in {"row_hash", "row_mac"}}
     blob = json.dumps([table, content], sort_keys=True, ensure_ascii=False, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()
-
-
-@dataclass
-class TableCheck:
-    table: str
-    rows: int
-    broken_at: int | None = None
-    problem: str | None = None
-
-
-@dataclass
-class VerifyReport:
-    tables: list[TableCheck] = field(default_factory=list)
-    migrations: list[str] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return all(t.broken_at is None for t in self.tables)
 
 
 def _now() -> str:
@@ -140,14 +123,23 @@ def _now() -> str:
 class AuditStore:
     """Append rows, read them back, verify the chains. Open with :meth:`open`."""
 
-    def __init__(self, conn: Connection):
+    def __init__(self, conn: Connection, checkpoints: CheckpointFile | None = None, key: bytes | None = None):
         self.conn = conn
+        self.key = key
+        self.checkpoints = checkpoints
         self._migrate()
 
     @classmethod
-    def open(cls, target: str | Path) -> AuditStore:
+    def open(
+        cls, target: str | Path, *, checkpoint: Path | None = None, key: bytes | None = None
+    ) -> AuditStore:
+        """``checkpoint``: the append-only file each commit's chain heads go to (by default beside a
+        SQLite file; none for PostgreSQL unless given); ``key``: the HMAC key rows are signed with."""
+        text = str(target)
+        if checkpoint is None and not text.startswith(("postgresql://", "postgres://")):
+            checkpoint = Path(text.removeprefix("sqlite:///") + ".checkpoints")
         try:
-            return cls(connect(target))
+            return cls(connect(target), CheckpointFile(checkpoint, key) if checkpoint else None, key)
         except sqlite3.DatabaseError as exc:
             raise AuditError(f"{target} is not a usable audit database: {exc}") from None
 
@@ -204,6 +196,7 @@ class AuditStore:
                 row = {c: _plain(values.get(c)) for c in TABLES[table]}
                 row.update(seq=seq + 1, created_at=_now(), prev_hash=prev)
                 row["row_hash"] = row_hash(table, row)
+                row["row_mac"] = mac(self.key, table, row["seq"], row["row_hash"])
                 names = list(row)
                 self.conn.execute(
                     f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})",
@@ -211,6 +204,8 @@ class AuditStore:
                 )
                 last[table] = (row["seq"], row["row_hash"])
                 seqs.append(row["seq"])
+        if self.checkpoints is not None:  # after the commit: a checkpoint never names a row that is not there
+            self.checkpoints.record({t: last[t] for t in tables})
         return seqs
 
     @staticmethod
@@ -225,7 +220,7 @@ class AuditStore:
         self, table: str, where: Mapping[str, Any] | None = None, *, limit: int | None = None
     ) -> list[dict[str, Any]]:
         self._check(table, where or {})
-        columns = ["seq", "created_at", *TABLES[table], "prev_hash", "row_hash"]
+        columns = ["seq", "created_at", *TABLES[table], "prev_hash", "row_hash", "row_mac"]
         clause = " AND ".join(f"{k} = ?" for k in (where or {}))
         sql = f"SELECT {', '.join(columns)} FROM {table}" + (f" WHERE {clause}" if clause else "")
         sql += " ORDER BY seq" + (f" LIMIT {int(limit)}" if limit else "")
@@ -238,26 +233,8 @@ class AuditStore:
         return int(self.conn.execute(f"SELECT COUNT(*) FROM {table}")[0][0])
 
     def verify(self) -> VerifyReport:
-        """Recompute every chain; name the first row whose content or link does not match."""
-        report = VerifyReport(migrations=self.migrations())
-        for table in TABLES:
-            rows = self.rows(table)
-            check = TableCheck(table, len(rows))
-            prev = GENESIS
-            for expected_seq, row in enumerate(rows, start=1):
-                problem = None
-                if row["seq"] != expected_seq:
-                    problem = f"row {expected_seq} is missing (found seq {row['seq']})"
-                elif row["prev_hash"] != prev:
-                    problem = "its link to the previous row does not match (a row was removed or replaced)"
-                elif row_hash(table, dict(row)) != row["row_hash"]:
-                    problem = "its content does not match its hash (it was edited)"
-                if problem:
-                    check.broken_at, check.problem = row["seq"], problem
-                    break
-                prev = row["row_hash"]
-            report.tables.append(check)
-        return report
+        """Recompute every chain, check its guards, MACs and checkpointed heads; name the first bad row."""
+        return verify_store(self.conn, self.migrations(), self.rows, row_hash, self.checkpoints, self.key)
 
 
 def _plain(value: Any) -> Any:
@@ -267,4 +244,4 @@ def _plain(value: Any) -> Any:
     return value
 
 
-__all__ = ["AuditError", "AuditStore", "VerifyReport", "connect", "row_hash"]
+__all__ = ["AuditError", "AuditStore", "TableCheck", "VerifyReport", "connect", "row_hash"]

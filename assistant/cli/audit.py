@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from assistant.audit import AuditStore
 from assistant.decisions import decide_on_memo
 from assistant.memo.record import replay_memo
 from assistant.settings import Settings
@@ -35,13 +34,17 @@ def add_parsers(commands: Any) -> None:
 
 def run(args: argparse.Namespace, settings: Settings, progress: bool) -> int:
     target = Workspace(settings).audit_target
-    with AuditStore.open(target) as audit:
+    with Workspace(settings).open_audit() as audit:
         if args.audit_command == "verify":
             report = audit.verify()
             print(f"audit trail {target}; migrations: {', '.join(report.migrations)}")
             for t in report.tables:
-                state = "ok" if t.broken_at is None else f"BROKEN at row {t.broken_at}: {t.problem}"
+                state = "ok" if t.problem is None else f"BROKEN at row {t.broken_at or '-'}: {t.problem}"
                 print(f"  {t.table:<10} {t.rows:>7} rows  {state}")
+            for problem in report.problems:
+                print(f"  BROKEN: {problem}")
+            for note in report.notes:
+                print(f"  note: {note}")
             return 0 if report.ok else 1
         if args.audit_command == "replay":
             result = replay_memo(audit, args.memo_id)

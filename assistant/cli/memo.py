@@ -8,7 +8,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from assistant.audit import AuditStore
 from assistant.chat import open_chat
 from assistant.cli.args import add_case_source_args, case_source_args, positive
 from assistant.jobs.memo_batch import run_batch, select_cases
@@ -79,7 +78,7 @@ def _batch(args: argparse.Namespace, settings: Settings, progress: bool) -> int:
 
 
 def _chat(args: argparse.Namespace, settings: Settings) -> int:
-    with AuditStore.open(Workspace(settings).audit_target) as audit:
+    with Workspace(settings).open_audit() as audit:
         session = open_chat(settings, args.id, audit, source_args=case_source_args(args))
         print(session.score_text())
         for question in args.ask or _prompt_lines():

@@ -50,7 +50,7 @@ def output_partitions(settings: Settings, partition_by: list[str] | None) -> lis
 
 def record_score_run(settings: Settings, run: ScoreRun, data: Path, params: dict[str, Any]) -> None:
     record_run(
-        Workspace(settings).audit_target,
+        Workspace(settings),
         run_id=run.run_id,
         kind="score",
         engine=run.master,

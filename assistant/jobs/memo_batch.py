@@ -30,7 +30,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from assistant.audit import AuditStore
 from assistant.backends import open_llm
 from assistant.case.source import CaseSource
 from assistant.memo.config import memo_config
@@ -136,7 +135,7 @@ def _init_worker(settings_json: str, source_args: dict[str, Any], threads: int) 
     _WORKER["settings"] = settings
     _WORKER["source"] = CaseSource(settings, **source_args)
     _WORKER["llm"] = open_llm(settings, threads)
-    _WORKER["audit"] = AuditStore.open(Workspace(settings).audit_target)
+    _WORKER["audit"] = Workspace(settings).open_audit()
 
 
 def _memo_task(case_id: str, run_id: str) -> MemoOnce:
@@ -190,9 +189,7 @@ def run_batch(
         statuses = ledger.status(case_ids)
         summary.skipped = sum(1 for c in case_ids if statuses.get(c) == "done")
         todo = [c for c in case_ids if statuses.get(c) != "done"]
-        with AuditStore.open(
-            Workspace(settings).audit_target
-        ) as audit:  # reconcile memos recorded before a kill
+        with Workspace(settings).open_audit() as audit:  # reconcile memos recorded before a kill
             for case_id in list(todo):
                 found = recorded_for_run(audit, case_id, run_id)
                 if found is not None:

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from assistant.audit import AuditStore
+from assistant.workspace import Workspace
 from models.errors import UnderwriterError
 from models.versioned import sha256_file
 
@@ -24,7 +24,7 @@ def input_sha256(path: Path) -> str:
     return hashlib.sha256(lines.encode()).hexdigest()
 
 
-def record_run(audit_target: str, **row: Any) -> None:
+def record_run(workspace: Workspace, **row: Any) -> None:
     """One row of the audit trail's ``runs`` table (``params`` given as a dict)."""
-    with AuditStore.open(audit_target) as audit:
+    with workspace.open_audit() as audit:
         audit.append("runs", **{**row, "params": json.dumps(row.get("params", {}), sort_keys=True)})

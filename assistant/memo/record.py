@@ -89,7 +89,7 @@ def memo_for_case(
 ) -> MemoResult:
     """``underwrite memo ID``: one memo with the configured LLM, recorded in the workspace's audit trail."""
     source = CaseSource(settings, **(source_args or {}))
-    with AuditStore.open(Workspace(settings).audit_target) as audit:
+    with Workspace(settings).open_audit() as audit:
         return generate_memo(source, case_id, open_llm(settings), audit, memo_config(settings))
 
 

@@ -44,7 +44,6 @@ def _memo_partition(settings_json: str, source_args: dict[str, Any], run: dict[s
     """What each Spark task runs over its case ids: ``(case id, status, memo id or error, seconds)``."""
 
     def run_partition(case_ids: Any) -> Any:
-        from assistant.audit import AuditStore
         from assistant.backends import open_llm
         from assistant.case.source import CaseSource
         from assistant.memo.config import memo_config
@@ -58,7 +57,7 @@ def _memo_partition(settings_json: str, source_args: dict[str, Any], run: dict[s
             _MEMO_WORKER["llm"] = open_llm(worker_settings, threads=1)
         settings: Settings = _MEMO_WORKER["settings"]
         folder = Path(out)
-        with AuditStore.open(Workspace(settings).audit_target) as audit:
+        with Workspace(settings).open_audit() as audit:
             for case_id in case_ids:
                 started = time.perf_counter()
                 if (folder / f"{case_id}.json").is_file():
@@ -133,7 +132,7 @@ def memos_with_spark(
         seconds=time.perf_counter() - started,
     )
     record_run(
-        Workspace(settings).audit_target,
+        Workspace(settings),
         run_id=f"{run['run_id']}@{time.strftime('%Y%m%dT%H%M%S')}",
         kind="memo",
         engine=memo_run.master,

@@ -166,7 +166,7 @@ def train_with_spark(
         out, training_files(result, dataset), training_manifest(result, dataset)
     )
     record_run(
-        Workspace(settings).audit_target, run_id=f"spark-train-{version_dir.name}-{int(time.time())}", kind="train",
+        Workspace(settings), run_id=f"spark-train-{version_dir.name}-{int(time.time())}", kind="train",
         engine=f"spark {master or settings.spark.master}",
         model_id=json.loads((version_dir / MANIFEST).read_text()).get("model_id", ""), input_sha256=digest,
         rows_in=prepared.total, rows_out=labelled, rows_rejected=prepared.rejected, output=str(version_dir),

@@ -162,7 +162,7 @@ class Workbench:
             return self._index
 
     def audit(self) -> AuditStore:
-        return AuditStore.open(self.workspace.audit_target)
+        return self.workspace.open_audit()
 
     # ---- queue -----------------------------------------------------------------------------------
 
