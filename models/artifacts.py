@@ -29,6 +29,7 @@ import xgboost as xgb
 from models.calibration import PlattCalibrator
 from models.errors import ArtifactError, UnderwriterError
 from models.features import FeatureEncoder
+from models.integrity import check_model_pin, check_signature
 from models.policy import Policy, load_policy
 from models.spec import DatasetSpec, load_spec
 from models.versioned import CURRENT, MANIFEST, VERSION_RE, current_version, file_problems, publish_version
@@ -142,10 +143,12 @@ def verify(version_dir: Path) -> dict:
             problems.append(f"{found.name} is missing")
         else:
             problems.append(f"{found.name} does not match its SHA-256 in the manifest (modified or corrupt)")
+    check_signature(manifest, str(version_dir))
     if not problems and manifest.get("model_id") != _model_id(files):
         problems.append("model_id does not match the file hashes")
     if problems:
         raise ArtifactError(f"refusing to load model {version_dir}: " + "; ".join(problems))
+    check_model_pin(str(manifest.get("model_id")), str(version_dir))
     return manifest
 
 

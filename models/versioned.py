@@ -27,6 +27,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from models.integrity import signed
+
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
 VERSION_RE = re.compile(r"^v(\d{4,})$")
@@ -116,7 +118,7 @@ def publish_version(
         files = sorted(p for p in staging.rglob("*") if p.is_file())
         hashes = {p.relative_to(staging).as_posix(): sha256_file(p) for p in files}
         name = f"v{max(version_numbers(root), default=0) + 1:04d}"
-        body = {**manifest(name, hashes), "files": hashes}
+        body = signed({**manifest(name, hashes), "files": hashes})
         (staging / MANIFEST).write_text(json.dumps(body, indent=2))
         for path in [*files, staging / MANIFEST]:
             with open(path, "rb") as handle:

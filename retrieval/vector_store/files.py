@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from models.integrity import check_signature
 from models.versioned import MANIFEST, current_version_dir, file_problems
 from retrieval.errors import StoreError
 
@@ -64,6 +65,7 @@ def open_version(root: str | Path, *, embedder_id: str | None, verify: bool) -> 
             f"{root} was built with embedder {manifest['embedder_id']}, not {embedder_id}; "
             "rebuild the index or use the same embedder"
         )
+    check_signature(manifest, str(folder))
     required = REQUIRED | {f"{a}.npy" for a in manifest["attachments"]}
     if not required <= set(manifest["files"]):
         raise StoreError(
