@@ -32,6 +32,8 @@ class Decision:
     conditions: list[str] = field(default_factory=list)
     note: str = ""
     override_reason: str = ""
+    authenticated: bool = False
+    """True when the name is the workbench's signed-in user; False when it was typed (sign-in off, CLI)."""
 
     @property
     def is_override(self) -> bool:
@@ -89,6 +91,7 @@ def decide(
     conditions: str = "",
     note: str = "",
     override_reason: str = "",
+    authenticated: bool = False,
 ) -> Decision:
     """Check and record a decision on a case whose model band and PD are known; ``conditions`` as
     typed (one per line or separated by semicolons). Nothing is recorded when a field is wrong."""
@@ -102,12 +105,13 @@ def decide(
         conditions=parse_conditions(conditions),
         note=note,
         override_reason=override_reason,
+        authenticated=authenticated,
     )
     record_decision(audit, made)
     return made
 
 
-def decide_on_memo(audit: AuditStore, memo_id: str, **form: str) -> Decision:
+def decide_on_memo(audit: AuditStore, memo_id: str, **form: Any) -> Decision:
     """A decision on the case of a recorded memo, against the band and PD that memo was written with."""
     memo = stored_memo(audit, memo_id)
     score = json.loads(memo["inputs"])["case"]["score"]
@@ -129,7 +133,9 @@ def _from_row(row: dict[str, Any]) -> Decision:
     except ValueError:
         body = {"note": row["note"] or ""}
     known = {
-        k: body[k] for k in ("model_band", "model_pd", "conditions", "note", "override_reason") if k in body
+        k: body[k]
+        for k in ("model_band", "model_pd", "conditions", "note", "override_reason", "authenticated")
+        if k in body
     }
     return Decision(
         merchant_id=row["merchant_id"],

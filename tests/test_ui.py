@@ -18,6 +18,7 @@ from assistant.decisions import decisions_for
 from assistant.settings import Settings, load_settings
 from assistant.ui.auth import add_user, load_users, login_checker, verify_password
 from assistant.workspace import Workspace
+from models.errors import UnderwriterError
 from tests.ui_server import RunningApp, copy_workspace, start_app
 
 gradio_client = pytest.importorskip("gradio_client")
@@ -114,6 +115,9 @@ def test_decision_needs_a_reason_to_override_and_is_audited(
     assert decision.decision == other and decision.model_band == row["band"]
     assert decision.conditions == ["reserve 10%", "monthly review"]
     assert decision.override_reason == "collateral offered" and decision.underwriter == "Ana Lopez"
+    assert decision.authenticated is False  # sign-in is off: the typed name is recorded as unauthenticated
+    with pytest.raises(gradio_client.exceptions.AppError, match="a name is required"):
+        client.predict(str(row["band"]), "", "", "", "", api_name="/decide")
 
 
 def test_chat_runs_tools_and_cites(client: gradio_client.Client) -> None:
@@ -248,7 +252,15 @@ def test_sign_in_required_and_llm_down_is_shown_not_fatal(locked_app: RunningApp
     memo_html, _ = client.predict(api_name="/memo")
     assert "The memo could not be written" in memo_html and "decisions still work" in memo_html
     message, _ = client.predict(str(queue.iloc[0]["band"]), "ana", "", "", "", api_name="/decide")
-    assert message.startswith("Recorded")
+    assert message.startswith("Recorded") and "by ana" in message and "not authenticated" not in message
+    # signed in as ana, a decision cannot be recorded under another name
+    with pytest.raises(Exception, match="signed in as ana"):
+        client.predict(str(queue.iloc[0]["band"]), "bob", "", "", "", api_name="/decide")
+    signed, _ = client.predict(str(queue.iloc[0]["band"]), "", "", "", "", api_name="/decide")
+    assert "by ana" in signed  # the form's name is the signed-in user's
+    with AuditStore.open(Workspace(_settings(locked_app)).audit_target) as audit:
+        names = {r["underwriter"] for r in audit.rows("decisions")}
+    assert names == {"ana"}
     assert locked_app.outbound() == []
 
 
@@ -283,3 +295,54 @@ def test_users_file_stores_hashes_only(tmp_path: Path) -> None:
     with pytest.raises(Exception, match="at least 10"):
         add_user(users, "cy", "short")
     assert set(load_users(users)) == {"ana", "bo"}  # a refused user changes nothing
+
+
+def test_memo_ids_are_per_session_and_identity_follows_sign_in(memo_workspace, tmp_path: Path):
+    """Two underwriters review the same case: each decision links to the memo its own session wrote;
+    with sign-in on, only the signed-in name can be recorded."""
+    from assistant.ui.workbench import Workbench
+    from tests.fakes import ObeyingChat, ScriptedChat, fake_llm
+
+    ws = copy_workspace(memo_workspace.workspace, tmp_path / "ws")
+    settings = load_settings(None, workspace=ws, threads=2)
+    bench = Workbench(settings, llm=fake_llm(ObeyingChat(), "o"))
+    case_id = bench.source.ids("applicant")[0]
+    band = bench.case(case_id)[0].score.band
+    memos = {}
+    for session, writer in (
+        ("ana-browser", ObeyingChat()),
+        ("bob-browser", ScriptedChat(reply="Sales grew.")),
+    ):
+        bench._llm = fake_llm(writer, session)  # a later memo, by another model: another memo id
+        for _, done, line in bench.memo_stream(case_id, session):
+            if done is not None:
+                memos[session] = line.split()[1]
+    assert memos["ana-browser"] != memos["bob-browser"]
+    ana, _ = bench.decide(
+        case_id,
+        band,
+        bench.identity("Ana", None),
+        session="ana-browser",
+        conditions="",
+        note="",
+        override_reason="",
+    )
+    bob, _ = bench.decide(
+        case_id,
+        band,
+        bench.identity("Bob", None),
+        session="bob-browser",
+        conditions="",
+        note="",
+        override_reason="",
+    )
+    assert (ana.memo_id, bob.memo_id) == (memos["ana-browser"], memos["bob-browser"])
+    assert not ana.authenticated
+    locked = Workbench(
+        settings.model_copy(update={"ui": settings.ui.model_copy(update={"auth_file": "users"})})
+    )
+    assert locked.identity("", "ana") == ("ana", True)
+    with pytest.raises(UnderwriterError, match="signed in as ana"):
+        locked.identity("bob", "ana")
+    with pytest.raises(UnderwriterError, match="sign in"):
+        locked.identity("bob", None)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
+import uuid
 from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -80,7 +81,8 @@ class Workbench:
         self._queue: pd.DataFrame | None = None
         self._monthly: pd.DataFrame | None = None
         self._cases: OrderedDict[str, tuple[CaseFile, pd.DataFrame]] = OrderedDict()
-        self._memo_ids: dict[str, str] = {}
+        self._memo_ids: dict[tuple[str, str], str] = {}
+        """(browser session, case) -> the memo that session wrote: a decision links to its own memo."""
         self.indexing = BackgroundIndex(settings)
 
     # ---- loading ---------------------------------------------------------------------------------
@@ -304,7 +306,9 @@ class Workbench:
 
     # ---- memo, decision, chat ---------------------------------------------------------------------
 
-    def memo_stream(self, case_id: str) -> Iterator[tuple[list[DocumentFinding], Memo | None, str]]:
+    def memo_stream(
+        self, case_id: str, session: str = ""
+    ) -> Iterator[tuple[list[DocumentFinding], Memo | None, str]]:
         """(findings so far, the memo when done, status line) as the memo is written; recorded at the end."""
         case, _ = self.case(case_id)
         yield [], None, f"Writing the memo: {len(case.documents)} document(s) to read…"
@@ -318,25 +322,45 @@ class Workbench:
                     findings.append(step)
                     yield list(findings), None, f"Read {len(findings)} of {len(case.documents)} document(s)…"
                 elif isinstance(step, Memo):
-                    result = record_memo(audit, case, book, step, config)
-                    self._memo_ids[case_id] = result.memo_id
+                    run_id = (
+                        f"workbench-{session or 'local'}-{uuid.uuid4().hex[:8]}"  # one id per memo written
+                    )
+                    result = record_memo(audit, case, book, step, config, run_id=run_id)
+                    self._memo_ids[(session, case_id)] = result.memo_id
                     took = f"{book.seconds():.1f} s of LLM time, {len(book.calls)} call(s)"
                     yield findings, step, f"Memo {result.memo_id} recorded in the audit trail ({took})."
 
-    def memo_id(self, case_id: str) -> str:
-        """The memo this session wrote for the case, else the latest one recorded, else ''."""
-        if case_id in self._memo_ids:
-            return self._memo_ids[case_id]
+    def memo_id(self, case_id: str, session: str = "") -> str:
+        """The memo this browser session wrote for the case, else the latest one recorded, else ''."""
+        if (session, case_id) in self._memo_ids:
+            return self._memo_ids[(session, case_id)]
         with self.audit() as audit:
             rows = audit.rows("memos", {"merchant_id": case_id})
         return rows[-1]["memo_id"] if rows else ""
+
+    def identity(self, typed: str | None, signed_in: str | None) -> tuple[str, bool]:
+        """(name to record, authenticated?). With sign-in on, only the signed-in user; a different
+        typed name is refused. With sign-in off, the typed name is required and marked unauthenticated."""
+        typed = (typed or "").strip()
+        if self.settings.ui.auth_file:
+            if not signed_in:
+                raise UnderwriterError("sign in to record a decision")
+            if typed and typed != signed_in:
+                raise UnderwriterError(
+                    f"you are signed in as {signed_in}: a decision is recorded under your own name, not {typed!r}"
+                )
+            return signed_in, True
+        if not typed:
+            raise UnderwriterError("underwriter: a name is required to record a decision (sign-in is off)")
+        return typed, False
 
     def decide(
         self,
         case_id: str,
         decision: str,
-        underwriter: str,
+        who: tuple[str, bool],
         *,
+        session: str = "",
         conditions: str,
         note: str,
         override_reason: str,
@@ -346,8 +370,8 @@ class Workbench:
         with self.audit() as audit:
             made = decide(
                 audit, case_id=case_id, model_band=case.score.band, model_pd=case.score.pd, decision=decision,
-                underwriter=underwriter, memo_id=self.memo_id(case_id), conditions=conditions, note=note,
-                override_reason=override_reason,
+                underwriter=who[0], authenticated=who[1], memo_id=self.memo_id(case_id, session),
+                conditions=conditions, note=note, override_reason=override_reason,
             )  # fmt: skip
             history = decisions_for(audit, case_id)
         return made, history

@@ -179,7 +179,7 @@ def wire(
 ) -> None:
     _wire_queue(app, bench, tab)
     _wire_case(bench, tab, current, chat_case, chatbot)
-    _wire_decision(bench, tab, current)
+    _wire_decision(app, bench, tab, current)
 
 
 def _wire_queue(app: gr.Blocks, bench: Workbench, tab: CaseTab) -> None:
@@ -228,7 +228,12 @@ def case_page(bench: Workbench, view: CaseView) -> list[Any]:
     ]
 
 
-def memo_updates(bench: Workbench, case_id: str) -> Iterator[tuple[Any, Any]]:
+def session_of(request: gr.Request | None) -> str:
+    """The browser session a request comes from (memo ids are kept per session)."""
+    return str(getattr(request, "session_hash", None) or "")
+
+
+def memo_updates(bench: Workbench, case_id: str, session: str = "") -> Iterator[tuple[Any, Any]]:
     """(memo panel, integrity panel) as the memo is written; a failing LLM is said in the memo panel."""
     if not case_id:
         yield "<p class='muted'>Open a case first.</p>", gr.skip()
@@ -236,7 +241,7 @@ def memo_updates(bench: Workbench, case_id: str) -> Iterator[tuple[Any, Any]]:
     case = None
     try:
         case, _ = bench.case(case_id)
-        for findings, done, line in bench.memo_stream(case_id):
+        for findings, done, line in bench.memo_stream(case_id, session):
             if done is None:
                 yield memo_progress_html(case, findings, line), gr.skip()
             else:
@@ -268,8 +273,8 @@ def _wire_case(bench: Workbench, tab: CaseTab, current: gr.State, chat_case: Any
         paths = [Path(f if isinstance(f, str) else f.name) for f in (files or [])]
         return case_page(bench, bench.new_case(fields, paths, name=name))
 
-    def write_memo(case_id: str) -> Iterator[tuple[Any, Any]]:
-        yield from memo_updates(bench, case_id)
+    def write_memo(case_id: str, request: gr.Request) -> Iterator[tuple[Any, Any]]:
+        yield from memo_updates(bench, case_id, session_of(request))
 
     def pick_row(frame: pd.DataFrame, evt: gr.SelectData) -> str:
         row = evt.index[0] if isinstance(evt.index, list | tuple) else evt.index
@@ -300,7 +305,7 @@ def _wire_case(bench: Workbench, tab: CaseTab, current: gr.State, chat_case: Any
     tab.memo_button.click(write_memo, current, memo_out, api_name="memo", concurrency_id="llm")
 
 
-def _wire_decision(bench: Workbench, tab: CaseTab, current: gr.State) -> None:
+def _wire_decision(app: gr.Blocks, bench: Workbench, tab: CaseTab, current: gr.State) -> None:
     @friendly
     def record(
         case_id: str, choice: str | None, name: str, conds: str, note: str, reason: str, request: gr.Request
@@ -309,16 +314,23 @@ def _wire_decision(bench: Workbench, tab: CaseTab, current: gr.State) -> None:
             raise UnderwriterError("open a case before recording a decision")
         if not choice:
             raise UnderwriterError("decision: choose approve, refer or decline")
-        who = (name or "").strip() or (getattr(request, "username", None) or "")
         made, past = bench.decide(
-            case_id, choice, who, conditions=conds or "", note=note or "", override_reason=reason or ""
-        )
+            case_id, choice, bench.identity(name, getattr(request, "username", None)),
+            session=session_of(request), conditions=conds or "", note=note or "", override_reason=reason or "",
+        )  # fmt: skip
         overridden = f" — overrides the model's **{made.model_band}**" if made.is_override else ""
         memo_ref = f" on memo `{made.memo_id}`" if made.memo_id else " (no memo written yet)"
-        return f"Recorded **{made.decision}**{overridden} by {made.underwriter}{memo_ref}.", decision_history(
-            past
-        )
+        who = made.underwriter + ("" if made.authenticated else " (not authenticated: sign-in is off)")
+        return f"Recorded **{made.decision}**{overridden} by {who}{memo_ref}.", decision_history(past)
 
+    def signed_in(request: gr.Request) -> Any:
+        """With sign-in on, the form shows who will be recorded, and cannot be changed."""
+        user = getattr(request, "username", None)
+        if user:
+            return gr.Textbox(value=user, interactive=False, label="Underwriter (signed in)")
+        return gr.Textbox(label="Underwriter (required; recorded as not authenticated)")
+
+    app.load(signed_in, None, tab.underwriter, api_visibility="private")
     tab.decide_button.click(
         record,
         [current, tab.decision, tab.underwriter, tab.conditions, tab.decision_note, tab.override],
