@@ -82,3 +82,20 @@ def login_checker(path: Path) -> Callable[[str, str], bool]:
         return ok and stored is not None
 
     return check
+
+
+def decision_identity(sign_in: bool, typed: str | None, signed_in: str | None) -> tuple[str, bool]:
+    """(name to record, authenticated?). With sign-in on, only the signed-in user; a different typed
+    name is refused. With sign-in off, the typed name is required and marked unauthenticated."""
+    typed = (typed or "").strip()
+    if sign_in:
+        if not signed_in:
+            raise UnderwriterError("sign in to record a decision")
+        if typed and typed != signed_in:
+            raise UnderwriterError(
+                f"you are signed in as {signed_in}: a decision is recorded under your own name, not {typed!r}"
+            )
+        return signed_in, True
+    if not typed:
+        raise UnderwriterError("underwriter: a name is required to record a decision (sign-in is off)")
+    return typed, False

@@ -35,6 +35,7 @@ from assistant.memo.config import memo_config
 from assistant.memo.record import record_memo
 from assistant.memo.schema import DocumentFinding, Memo
 from assistant.settings import Settings
+from assistant.ui.auth import decision_identity
 from assistant.ui.background import BackgroundIndex
 from assistant.workspace import Workspace
 from models.backends.llm import LLM
@@ -339,20 +340,7 @@ class Workbench:
         return rows[-1]["memo_id"] if rows else ""
 
     def identity(self, typed: str | None, signed_in: str | None) -> tuple[str, bool]:
-        """(name to record, authenticated?). With sign-in on, only the signed-in user; a different
-        typed name is refused. With sign-in off, the typed name is required and marked unauthenticated."""
-        typed = (typed or "").strip()
-        if self.settings.ui.auth_file:
-            if not signed_in:
-                raise UnderwriterError("sign in to record a decision")
-            if typed and typed != signed_in:
-                raise UnderwriterError(
-                    f"you are signed in as {signed_in}: a decision is recorded under your own name, not {typed!r}"
-                )
-            return signed_in, True
-        if not typed:
-            raise UnderwriterError("underwriter: a name is required to record a decision (sign-in is off)")
-        return typed, False
+        return decision_identity(bool(self.settings.ui.auth_file), typed, signed_in)
 
     def decide(
         self,
