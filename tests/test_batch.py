@@ -140,3 +140,34 @@ def test_one_failing_case_is_recorded_and_the_rest_go_on(memo_workspace, tmp_pat
     ledger.close()
     with pytest.raises(Exception, match="at least 1"):
         run_batch(memo_workspace, good, out, workers=0)
+
+
+def test_two_starts_of_one_selection_write_each_memo_once(memo_workspace, tmp_path):
+    """The workbench's second start of a running selection shows the running job; a second run on the
+    same folder from anywhere else is refused by the folder's lock while the first holds it."""
+    from assistant.jobs.memo_batch import run_lock
+    from assistant.ui.batch_jobs import plan_batch, start_job
+    from models.errors import UnderwriterError
+
+    plan = plan_batch(memo_workspace, upload=None, status="applicant", limit=2)
+    plan.out = tmp_path / "run"
+    first, started = start_job(plan, memo_workspace)
+    second, again = start_job(plan, memo_workspace)
+    assert started and not again and second is first
+    lock = plan.out / ".run.lock"
+    deadline = time.monotonic() + 120
+    while not (lock.is_file() and lock.read_text()) and time.monotonic() < deadline:
+        time.sleep(0.05)  # until the run holds its folder's lock
+    # what a CLI run on the same folder meets while the first holds it
+    with pytest.raises(UnderwriterError, match="a batch run is already writing"), run_lock(plan.out):
+        pass
+    assert first.thread is not None
+    first.thread.join(timeout=600)
+    assert first.error is None and first.summary is not None and first.summary.done == 2
+    with AuditStore.open(Workspace(memo_workspace).audit_target) as audit:
+        memos = [r for r in audit.rows("memos") if r["run_id"] == first.summary.run_id]
+    assert sorted(r["merchant_id"] for r in memos) == sorted(plan.case_ids)  # each memo once
+    third, started = start_job(plan, memo_workspace)  # finished: a new start resumes and skips all
+    assert started and third.thread is not None
+    third.thread.join(timeout=600)
+    assert third.summary is not None and third.summary.skipped == 2 and third.summary.done == 0

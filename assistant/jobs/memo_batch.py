@@ -17,14 +17,18 @@ so every case ends with exactly one memo. Worker processes die with the parent
 from __future__ import annotations
 
 import ctypes
+import fcntl
 import json
 import multiprocessing
+import os
 import signal
 import sqlite3
 import sys
 import time
 import uuid
+from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -165,6 +169,31 @@ def select_cases(
     return chosen
 
 
+RUN_LOCK = ".run.lock"
+"""An OS lock on the run folder: one run writes a ledger at a time."""
+
+
+@contextmanager
+def run_lock(out: Path, *, wait: bool = False) -> Iterator[None]:
+    """Hold the run folder's lock; a second run waits (``wait``) or is refused with who holds it."""
+    out.mkdir(parents=True, exist_ok=True)
+    fd = os.open(out / RUN_LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except BlockingIOError:
+            holder = os.pread(fd, 200, 0).decode(errors="replace").strip() or "another process"
+            raise UnderwriterError(
+                f"a batch run is already writing {out} ({holder}); wait for it to finish (or stop it) "
+                "and start again: the new run resumes where it ended"
+            ) from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"pid {os.getpid()}, started {datetime.now(UTC):%Y-%m-%d %H:%M:%S} UTC".encode(), 0)
+        yield
+    finally:
+        os.close(fd)  # closing the descriptor releases the lock, also when the process is killed
+
+
 def run_batch(
     settings: Settings,
     case_ids: list[str],
@@ -174,11 +203,25 @@ def run_batch(
     source_args: dict[str, Any] | None = None,
     progress: bool = True,
     formats: tuple[str, ...] = FORMATS,
+    wait_for_lock: bool = False,
 ) -> BatchSummary:
-    """Produce a memo for every case in ``case_ids`` into ``out``; resumes a run killed earlier."""
+    """Produce a memo for every case in ``case_ids`` into ``out``; resumes a run killed earlier. One
+    run per folder at a time: a second waits (``wait_for_lock``) or is refused."""
     if workers < 1:
         raise UnderwriterError(f"--workers must be at least 1, got {workers}")
-    source_args = source_args or {}
+    with run_lock(out, wait=wait_for_lock):
+        return _run_locked(settings, case_ids, out, workers, source_args or {}, progress, formats)
+
+
+def _run_locked(
+    settings: Settings,
+    case_ids: list[str],
+    out: Path,
+    workers: int,
+    source_args: dict[str, Any],
+    progress: bool,
+    formats: tuple[str, ...],
+) -> BatchSummary:
     ledger = Ledger(out)
     _clean_partials(out)
     run_id = ledger.run_id()

@@ -195,6 +195,23 @@ class BatchJob:
         return self.thread is not None and self.thread.is_alive()
 
 
+_JOBS: dict[Path, BatchJob] = {}
+_JOBS_LOCK = threading.Lock()
+
+
+def start_job(plan: BatchPlan, settings: Settings, workers: int = 1) -> tuple[BatchJob, bool]:
+    """(the job for ``plan``, whether it was started now). A run of the same selection that is still
+    going (its browser may have left) is returned instead of a second one; another process's run on
+    the same folder is refused by the run lock with a clear message."""
+    with _JOBS_LOCK:
+        running = _JOBS.get(plan.out)
+        if running is not None and running.running:
+            return running, False
+        job = BatchJob(plan, settings, workers=workers).start()
+        _JOBS[plan.out] = job
+        return job, True
+
+
 def summary_csv(out: Path) -> str:
     """One line per case: status, memo id, and the decision the memo records."""
     rows = ledger_rows(out)

@@ -13,7 +13,7 @@ import gradio as gr
 
 from assistant.settings import Settings
 from assistant.ui.background import BackgroundIndex
-from assistant.ui.batch_jobs import BatchJob, ledger_rows, plan_batch, write_downloads
+from assistant.ui.batch_jobs import ledger_rows, plan_batch, start_job, write_downloads
 from assistant.ui.views.common import readable
 from models.errors import UnderwriterError
 
@@ -91,12 +91,16 @@ def wire(settings: Settings, tab: BatchTab) -> None:
                 path = Path(upload if isinstance(upload, str) else upload.name)
             status_name = "historical" if kind == "demo historical" else "applicant"
             plan = plan_batch(settings, upload=path, status=status_name, limit=int(limit))
-            job = BatchJob(plan, settings, workers=int(workers)).start()
+            job, started = start_job(plan, settings, workers=int(workers))
         except Exception as exc:
             yield f"<p class='integrity warn'>{html.escape(readable(exc))}</p>", gr.skip(), gr.skip()
             return
         total = len(plan.case_ids)
         resumed = f" Resumed: {job.already_done} already done in an earlier run." if job.already_done else ""
+        if not started:
+            resumed = (
+                " This selection was already running (started earlier): showing that run, not a second one."
+            )
         if BackgroundIndex(settings).building():
             resumed += (
                 " The document index is still being built: these memos read each merchant's files and have "
