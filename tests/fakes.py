@@ -6,11 +6,13 @@ They are real LangChain ``BaseChatModel`` subclasses, so they travel the same pa
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterator
 from typing import Any
 
 from langchain_core.language_models.chat_models import BaseChatModel
-from langchain_core.messages import AIMessage, BaseMessage
-from langchain_core.outputs import ChatGeneration, ChatResult
+from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
+from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 
 from models.backends.llm import LLM, LLMParams
 from retrieval.documents.normalise import normalise
@@ -86,3 +88,26 @@ class AttackObeyingChat(BaseChatModel):
             body = text.split(">>>", 1)[-1].strip().splitlines()
             reply = next((line for line in body if len(line.split()) > 4), "Nothing to report.")
         return ChatResult(generations=[ChatGeneration(message=AIMessage(content=reply))])
+
+
+class SlowChat(BaseChatModel):
+    """Streams its words one at a time with a pause between: a model that runs past a timeout."""
+
+    words: list[str]
+    delay: float = 0.05
+
+    @property
+    def _llm_type(self) -> str:
+        return "slow-fake"
+
+    def _generate(
+        self, messages: list[BaseMessage], stop: Any = None, run_manager: Any = None, **kw: Any
+    ) -> ChatResult:
+        return ChatResult(generations=[ChatGeneration(message=AIMessage(content=" ".join(self.words)))])
+
+    def _stream(
+        self, messages: list[BaseMessage], stop: Any = None, run_manager: Any = None, **kw: Any
+    ) -> Iterator[ChatGenerationChunk]:
+        for word in self.words:
+            time.sleep(self.delay)
+            yield ChatGenerationChunk(message=AIMessageChunk(content=word + " "))

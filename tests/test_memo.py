@@ -212,3 +212,25 @@ def test_memo_once_gives_a_runs_recorded_memo_back_without_calling_the_llm(memo_
     assert again.recovered and again.memo_id == first.memo_id and again.tokens == 0
     assert again.rendered.markdown == first.rendered.markdown and again.rendered.memo is None
     assert not other_run.recovered and other_run.memo_id != first.memo_id
+
+
+def test_a_timed_out_partial_answer_is_marked_and_never_reused(tmp_path):
+    """A model cut off by the timeout: its partial answer is recorded with finish_reason 'timeout',
+    and the summary cache asks again instead of serving it."""
+    from assistant.memo.calls import CallBook
+    from models.backends.llm import LLM, LLMParams
+    from prompts.loader import load_prompt
+    from tests.fakes import SlowChat
+
+    slow = LLM("fake", "fake:slow", LLMParams(max_tokens=64, timeout_s=0.3), SlowChat(words=["Refunds"] * 40))
+    prompt = load_prompt("document_summary").render(tag="C1", title="T", section="S", text="Refunds rose.")
+    with AuditStore.open(tmp_path / "a.sqlite") as audit:
+        first = CallBook.live(slow, audit)
+        partial = first.ask("summary", prompt)
+        assert 0 < len(partial.split()) < 40 and first.calls[0].call.timed_out
+        audit.append_many(first.new_rows())
+        assert audit.rows("llm_calls")[0]["finish_reason"] == "timeout"
+        again = CallBook.live(slow, audit)
+        again.ask("summary", prompt)
+        assert again.calls[0].cached is False  # asked again, not served the cut-off answer
+        assert audit.verify().ok

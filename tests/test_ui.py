@@ -346,3 +346,21 @@ def test_memo_ids_are_per_session_and_identity_follows_sign_in(memo_workspace, t
         locked.identity("bob", "ana")
     with pytest.raises(UnderwriterError, match="sign in"):
         locked.identity("bob", None)
+
+
+def test_analytics_are_forced_off_and_an_open_address_needs_sign_in(tmp_path: Path):
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "True"}
+    shown = subprocess.run(
+        [sys.executable, "-c", "import os, assistant.ui.app; print(os.environ['GRADIO_ANALYTICS_ENABLED'])"],
+        env=env, capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    assert shown.stdout.strip() == "False"
+    from tests.test_cli import underwrite
+
+    refused = underwrite("--workspace", str(tmp_path / "ws"), "ui", "--host", "0.0.0.0", cwd=tmp_path)
+    assert refused.returncode == 2 and "without signing in" in refused.stderr
+    assert "Traceback" not in refused.stderr and not (tmp_path / "ws" / "demo").exists()  # nothing prepared

@@ -29,6 +29,7 @@ TABLES: dict[str, tuple[str, ...]] = {
         "prompt_tokens",
         "completion_tokens",
         "seconds",
+        "finish_reason",
     ),
     "memos": (
         "memo_id",
@@ -59,6 +60,9 @@ TABLES: dict[str, tuple[str, ...]] = {
 ``runs``: one row per batch job (scoring, memos, training), engine and input hash included."""
 
 GENESIS = "0" * 64
+LATE_COLUMNS = frozenset({"finish_reason"})
+"""Columns added by a later migration (0004): not in the tables' first form, and a row written
+before them (the column empty) hashes without them."""
 
 
 @dataclass(frozen=True)
@@ -114,7 +118,7 @@ def _tables(name: str, tables: tuple[str, ...], *, guard_function: bool = False)
     sqlite: list[str] = []
     postgres: list[str] = [POSTGRES_GUARD_FUNCTION] if guard_function else []
     for table in tables:
-        columns = TABLES[table]
+        columns = tuple(c for c in TABLES[table] if c not in LATE_COLUMNS)
         sqlite += [_create(table, columns), *_sqlite_guards(table)]
         postgres += [_create(table, columns), *_postgres_guards(table)]
     return Migration(name, {"sqlite": sqlite, "postgresql": postgres})
@@ -141,8 +145,9 @@ MIGRATIONS: tuple[Migration, ...] = (
 
 
 def _anchors(dialect: str) -> list[str]:
-    """A MAC column on every audited table; on PostgreSQL, TRUNCATE refused by a statement trigger."""
-    out = []
+    """A MAC column on every audited table; on PostgreSQL, TRUNCATE refused by a statement trigger;
+    ``llm_calls.finish_reason`` (``timeout`` marks a partial answer, never reused)."""
+    out = ["ALTER TABLE llm_calls ADD COLUMN finish_reason TEXT"]
     for table in TABLES:
         out.append(f"ALTER TABLE {table} ADD COLUMN row_mac TEXT")
         if dialect == "postgresql":

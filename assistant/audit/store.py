@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from assistant.audit.anchor import CheckpointFile, mac
-from assistant.audit.schema import GENESIS, MIGRATIONS, TABLES
+from assistant.audit.schema import GENESIS, LATE_COLUMNS, MIGRATIONS, TABLES
 from assistant.audit.verify import TableCheck, VerifyReport, verify_store
 from models.errors import UnderwriterError
 
@@ -111,7 +111,11 @@ def connect(target: str | Path) -> Connection:
 
 def row_hash(table: str, row: Mapping[str, Any]) -> str:
     """Hash of a row's content and its predecessor's hash (``prev_hash`` is part of ``row``)."""
-    content = {k: v for k, v in row.items() if k not in {"row_hash", "row_mac"}}
+    content = {
+        k: v
+        for k, v in row.items()
+        if k not in {"row_hash", "row_mac"} and not (k in LATE_COLUMNS and v is None)
+    }
     blob = json.dumps([table, content], sort_keys=True, ensure_ascii=False, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()
 

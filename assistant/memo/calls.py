@@ -54,6 +54,7 @@ class BookedCall:
             "prompt_tokens": c.prompt_tokens,
             "completion_tokens": c.completion_tokens,
             "seconds": c.seconds,
+            "finish_reason": c.finish_reason,
         }
 
 
@@ -101,7 +102,10 @@ class CallBook:
                 self.calls.append(BookedCall(f"cache-{key[:16]}", purpose, prompt, call, True))
                 return call.output
         if purpose in CACHED_PURPOSES and self.audit is not None:
-            hit = self.audit.rows("llm_calls", {"input_sha256": key}, limit=1)
+            rows = self.audit.rows("llm_calls", {"input_sha256": key}, limit=8)
+            hit = [r for r in rows if r.get("finish_reason") != "timeout"][
+                :1
+            ]  # a cut-off answer is not reused
             if hit:
                 call = _recorded(self, prompt, key, limit, str(hit[0]["output"]))
                 self.calls.append(BookedCall(str(hit[0]["call_id"]), purpose, prompt, call, True))
@@ -110,7 +114,7 @@ class CallBook:
             raise LLMError("no LLM configured for this call book")
         call = complete(self.llm, prompt.messages, max_tokens=limit)
         self.calls.append(BookedCall(f"L-{uuid.uuid4().hex[:20]}", purpose, prompt, call, False))
-        if self.cache is not None:
+        if self.cache is not None and not call.timed_out:  # a partial answer is recorded, never cached
             self.cache.put(key, call)
         return call.output
 

@@ -2,7 +2,7 @@
 
 Each view lays out its components and wires its events over the services in this package;
 every handler turns a failure into a readable message, so one failing panel never takes the
-page down. Importing this module sets ``GRADIO_ANALYTICS_ENABLED=False`` before Gradio
+page down. Importing this module forces ``GRADIO_ANALYTICS_ENABLED=False`` before Gradio
 loads: the app makes no outbound connection, and the theme uses system fonts only.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 
-os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"  # forced: an inherited "True" must not turn it on
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from pathlib import Path
@@ -153,6 +153,9 @@ def launch_options(settings: Any) -> dict[str, Any]:
 
 def serve(bench: Workbench, *, block: bool = True, quiet: bool = False) -> tuple[gr.Blocks, str]:
     """Build, queue and launch; returns the app and its local URL."""
+    from assistant.ui.launch import check_exposure
+
+    check_exposure(bench.settings)
     ui = bench.settings.ui
     app = build_app(bench)
     app.queue(max_size=ui.queue_size, default_concurrency_limit=ui.concurrency)

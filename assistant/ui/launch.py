@@ -54,12 +54,28 @@ def with_address(settings: Settings, host: str | None, port: int | None) -> Sett
     return settings.model_copy(update={"ui": settings.ui.model_copy(update=given)})
 
 
+LOOPBACK = {"127.0.0.1", "::1", "localhost"}
+
+
+def check_exposure(settings: Settings) -> None:
+    """A workbench reachable from other machines must ask who is there: refuse a non-loopback
+    address unless sign-in is configured."""
+    host = settings.ui.host.strip().strip("[]")
+    if host not in LOOPBACK and not host.startswith("127.") and not settings.ui.auth_file:
+        raise UnderwriterError(
+            f"listening on {settings.ui.host} would let other machines read cases and record decisions "
+            "without signing in; configure sign-in first (`underwrite ui-user add NAME`, then [ui] auth_file "
+            "or UNDERWRITER_UI__AUTH_FILE), or keep the default 127.0.0.1"
+        )
+
+
 def serve_workbench(settings: Settings, *, prepare: bool = True) -> int:
     """Serve until Ctrl-C; 2 with a clear message when the workspace or the address is not usable."""
     from assistant.jobs.demo import run_demo
 
     started = time.perf_counter()
     try:
+        check_exposure(settings)
         workspace = Workspace(settings)
         if not workspace.can_serve():
             if not prepare:
