@@ -6,6 +6,7 @@ same for CSV and Parquet, so "row 12" is the twelfth record of the file.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import hashlib
 import io
@@ -89,7 +90,8 @@ def _read_table(path: Path, data: bytes, encoding: str) -> pd.DataFrame:
         except Exception as exc:  # pyarrow raises many types for a bad file
             raise DatasetError(source, [Problem(source, f"not a readable Parquet file ({exc})")]) from None
     try:
-        text = data.decode(encoding.replace("utf-8", "utf-8-sig"))
+        utf8 = codecs.lookup(encoding).name in {"utf-8", "utf-8-sig"}
+        text = data.decode("utf-8-sig" if utf8 else encoding)  # a byte-order mark never lands in a name
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         raise DatasetError(

@@ -8,6 +8,7 @@ specs live in ``models/specs/``; a user points ``--spec`` at their own file.
 
 from __future__ import annotations
 
+import codecs
 from importlib import resources
 from pathlib import Path
 from typing import Literal
@@ -117,6 +118,12 @@ class DatasetSpec(BaseModel):
                 problems.append(f"monotone hint for {column!r}, which is not a numeric feature")
             elif direction not in (-1, 0, 1):
                 problems.append(f"monotone hint for {column!r} must be -1, 0 or 1")
+        try:
+            codecs.lookup(self.encoding)
+        except LookupError:
+            problems.append(
+                f"encoding {self.encoding!r} is not a text encoding Python knows (e.g. utf-8, cp1252)"
+            )
         for mapping_name in ("names", "reason_texts", "claims"):
             unknown = sorted(set(getattr(self, mapping_name)) - set(features))
             if unknown:

@@ -125,3 +125,40 @@ def test_corrupt_parquet(tmp_path: Path):
     path.write_bytes(b"PAR1 not really")
     with pytest.raises(DatasetError, match="not a readable Parquet file"):
         load_dataset(path, SPEC, require_label=True)
+
+
+@pytest.mark.parametrize("encoding", ["utf-8-sig", "UTF8", "utf_8"])
+def test_every_spelling_of_utf8_reads_a_file_with_a_byte_order_mark(tmp_path: Path, encoding: str):
+    spec = SPEC.model_copy(update={"encoding": encoding})
+    path = tmp_path / "bom.csv"
+    path.write_bytes(b"\xef\xbb\xbf" + GOOD.encode())
+    assert list(load_dataset(path, spec, require_label=True).ids) == ["x1", "x2", "x3"]
+
+
+def test_an_unknown_encoding_is_a_clear_spec_error():
+    from models.errors import SpecError
+
+    text = "name: t\nlabel: {column: y, positive: [1], negative: [0]}\nnumeric: [a]\nencoding: utf-9\n"
+    with pytest.raises(SpecError, match="encoding 'utf-9' is not a text encoding"):
+        parse_spec(text, "test")
+
+
+def test_training_with_a_utf8_sig_spec_gives_a_model_not_a_traceback(tmp_path: Path):
+    """The spec a user wrote for an Excel export (``encoding: utf-8-sig``) trains."""
+    import subprocess
+    import sys
+
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(
+        "name: t\nid: id\nlabel: {column: y, positive: [1], negative: [0]}\nnumeric: [a, b]\nencoding: utf-8-sig\n"
+    )
+    rows = "".join(f"x{i},{i % 7},{(i * 3) % 11},{int(i % 7 > 3)}\n" for i in range(200))
+    data = tmp_path / "data.csv"
+    data.write_bytes(b"\xef\xbb\xbf" + ("id,a,b,y\n" + rows).encode())
+    result = subprocess.run(
+        [sys.executable, "-m", "assistant.cli", "--workspace", str(tmp_path / "ws"), "train", "--spec", str(spec),
+         "--data", str(data), "--out", str(tmp_path / "model"), "--policy", "generic"],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "Traceback" not in result.stderr

@@ -63,9 +63,14 @@ def test_review_cite_decide_chat_batch_in_chromium(app: RunningApp) -> None:
         page.set_default_timeout(30_000)
         page.goto(app.url)
 
-        # Case review: the queue loads; a click on the riskiest applicant opens the case.
+        # Case review: "Open case" with no id says what to do, and no panel turns red.
         first_cell = page.locator("#queue [role=gridcell]").first
         first_cell.wait_for()
+        page.get_by_role("button", name="Open case").click()
+        page.get_by_text("Type a merchant id").first.wait_for()
+        assert page.get_by_text("Error", exact=True).count() == 0
+
+        # A click on the riskiest applicant opens the case.
         merchant = first_cell.inner_text().strip()
         first_cell.click()
         page.locator("#case-pd").wait_for()

@@ -261,9 +261,14 @@ def _wire_case(bench: Workbench, tab: CaseTab, current: gr.State, chat_case: Any
     outputs = [current, tab.head, tab.notes, tab.integrity, tab.attribution, tab.position, tab.sparks,
                tab.metrics, tab.similar, tab.memo, tab.evidence, tab.history, chat_case, chatbot]  # fmt: skip
 
-    @friendly
+    pending = gr.State("")  # the case whose memo to write next: empty when nothing was opened
+
     def open_case(case_id: str) -> list[Any]:
-        return case_page(bench, bench.open_case(case_id))
+        if not (case_id or "").strip():  # a hint, not a failure: no panel of the page turns red
+            gr.Warning("Type a merchant id, or pick a case from the queue, to open it.")
+            return [gr.skip()] * len(outputs) + [""]
+        page = friendly(lambda: case_page(bench, bench.open_case(case_id)))()
+        return [*page, page[0]]
 
     @friendly
     def new_case(name: str, files: list[Any] | None, *values: Any) -> list[Any]:
@@ -276,6 +281,12 @@ def _wire_case(bench: Workbench, tab: CaseTab, current: gr.State, chat_case: Any
     def write_memo(case_id: str, request: gr.Request) -> Iterator[tuple[Any, Any]]:
         yield from memo_updates(bench, case_id, session_of(request))
 
+    def write_opened(case_id: str, request: gr.Request) -> Iterator[tuple[Any, Any]]:
+        if case_id:
+            yield from memo_updates(bench, case_id, session_of(request))
+        else:
+            yield gr.skip(), gr.skip()
+
     def pick_row(frame: pd.DataFrame, evt: gr.SelectData) -> str:
         row = evt.index[0] if isinstance(evt.index, list | tuple) else evt.index
         return str(frame.iloc[int(row)]["merchant"])
@@ -283,21 +294,24 @@ def _wire_case(bench: Workbench, tab: CaseTab, current: gr.State, chat_case: Any
     memo_out = [tab.memo, tab.integrity]
     memo_args: dict[str, Any] = {"concurrency_id": "llm", **HIDDEN}
     pages: dict[str, Any] = {"concurrency_id": "pages"}
+    opened_outputs = [*outputs, pending]
     opened = tab.open_button.click(
         open_case,
         tab.case_box,
-        outputs,
+        opened_outputs,
         api_name="open_case",
         concurrency_limit=settings.ui.concurrency,
         **pages,
     )
-    opened.success(write_memo, current, memo_out, concurrency_limit=settings.ui.llm_concurrency, **memo_args)
-    tab.case_box.submit(open_case, tab.case_box, outputs, **pages, **HIDDEN).success(
-        write_memo, current, memo_out, **memo_args
+    opened.success(
+        write_opened, pending, memo_out, concurrency_limit=settings.ui.llm_concurrency, **memo_args
+    )
+    tab.case_box.submit(open_case, tab.case_box, opened_outputs, **pages, **HIDDEN).success(
+        write_opened, pending, memo_out, **memo_args
     )
     tab.queue.select(pick_row, tab.queue, tab.case_box, **HIDDEN).success(
-        open_case, tab.case_box, outputs, **pages, **HIDDEN
-    ).success(write_memo, current, memo_out, **memo_args)
+        open_case, tab.case_box, opened_outputs, **pages, **HIDDEN
+    ).success(write_opened, pending, memo_out, **memo_args)
     new_inputs = [tab.new_name, tab.uploads, *tab.new_fields]
     tab.new_button.click(new_case, new_inputs, outputs, api_name="new_case", **pages).success(
         write_memo, current, memo_out, **memo_args
