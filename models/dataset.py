@@ -133,8 +133,8 @@ def parse_features(raw: pd.DataFrame, spec: DatasetSpec) -> tuple[pd.DataFrame, 
             .astype(object)
             .map(lambda v: None if pd.isna(v) or str(v).strip() == "" else str(v).strip())
         )
-    for column in spec.text:
-        frame[column] = raw[column].fillna("").astype(str)
+    for column in spec.text:  # text is not a model input: a scoring job may not have read it
+        frame[column] = raw[column].fillna("").astype(str) if column in raw else ""
     return frame, bad_values
 
 

@@ -256,3 +256,19 @@ def test_distributed_training_writes_the_trainers_artifact(
     with AuditStore.open(Workspace(settings).audit_target) as audit:
         [run] = audit.rows("runs", {"kind": "train"})
     assert run["rows_out"] == len(pd.read_csv(portfolio.merchants)) - report["skipped_unlabelled"]
+
+
+def test_spark_reads_every_file_the_local_path_reads(spark, settings: Settings, tmp_path: Path) -> None:
+    """The shared Lending Club file has long quoted descriptions spanning lines: Spark scores every row
+    the local path scores, with the same results."""
+    from assistant.jobs.modeling import train_model
+
+    data = ROOT / "data" / "lc_small_business_2007_2010.csv"
+    model = train_model(settings, spec="lending_club", data=data, out=tmp_path / "model", progress=False)
+    on_spark = score_with_spark(
+        settings, model=model.version_dir, data=data, out=tmp_path / "spark", partitions=2, spark=spark
+    )
+    local = score_locally(settings, model=model.version_dir, data=data, out=tmp_path / "local")
+    assert on_spark.rows_scored == local.rows_scored == 903 and on_spark.rows_rejected == local.rows_rejected
+    a, b = _scores(tmp_path / "spark"), _scores(tmp_path / "local")
+    pd.testing.assert_frame_equal(a[sorted(a.columns)], b[sorted(b.columns)])

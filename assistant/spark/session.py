@@ -45,7 +45,10 @@ def read_records(spark: Any, data: Path, columns: list[str]) -> Any:
     """The columns the model needs, from CSV (every cell as text, parsed like a local file) or Parquet."""
     text = str(data)
     parquet = data.suffix.lower() in {".parquet", ".pq"} or (data.is_dir() and any(data.rglob("*.parquet")))
-    frame = spark.read.parquet(text) if parquet else spark.read.csv(text, header=True, inferSchema=False)
+    if parquet:
+        frame = spark.read.parquet(text)
+    else:  # as pandas reads it: quoted cells may span lines, a quote inside one is doubled ("")
+        frame = spark.read.csv(text, header=True, inferSchema=False, multiLine=True, escape='"', quote='"')
     missing = [c for c in columns if c not in frame.columns]
     if missing:
         raise UnderwriterError(f"{data}: missing column(s) {', '.join(missing)}")
