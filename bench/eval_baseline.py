@@ -26,7 +26,7 @@ from assistant.eval.runner import load_run, parse_variants, run_eval  # noqa: E4
 from assistant.jobs.demo import run_demo  # noqa: E402
 from assistant.jobs.index_build import build_indexes  # noqa: E402
 from assistant.jobs.modeling import train_model  # noqa: E402
-from assistant.settings import load_settings  # noqa: E402
+from assistant.settings import Settings, load_settings  # noqa: E402
 from assistant.workspace import Workspace  # noqa: E402
 from bench.machine import describe  # noqa: E402
 from models.versioned import has_current  # noqa: E402
@@ -34,7 +34,10 @@ from models.versioned import has_current  # noqa: E402
 OUT = REPO / "bench" / "results" / "eval_baseline"
 LENDING_CLUB = REPO / "data" / "lc_small_business_2007_2010.csv"
 SEC = REPO.parent / "shared" / "data" / "sec_10k" / "filings_dev.zip"
-VARIANTS = "document_summary@1,document_summary@2"
+VARIANTS = "document_summary@3,document_summary@4"
+DRAFTS = REPO / "bench" / "prompt_drafts"
+WORSE = "document_summary@90"
+"""A deliberately worse draft (it invites figures): the gate must fail on it and pass on the current one."""
 
 
 def main() -> None:
@@ -66,12 +69,14 @@ def main() -> None:
     sets = {name: build() for name, build in builders.items() if name in wanted}
     timing_path = REPO / "bench" / "results" / "eval_harness.json"
     timing = json.loads(timing_path.read_text()) if timing_path.is_file() else {}
+    case_paths: dict[str, Path] = {}
     with tempfile.TemporaryDirectory() as tmp:  # a fresh cache: the baseline pays for every call
         run_settings = settings.model_copy(update={"workspace": Path(tmp)})
         for name, cases in sets.items():
             folder = OUT / name
             shutil.rmtree(folder, ignore_errors=True)
             cases_path = write_case_set(cases, folder, name)
+            case_paths[name] = cases_path
             elapsed = {}
             for label in ("run", "rerun"):  # the rerun is answered by the cache the run filled
                 started = time.perf_counter()
@@ -101,8 +106,40 @@ def main() -> None:
                 "cached_rerun_misses": t2["cache_misses"],
             }
             print(name, timing[name], flush=True)
+        if "demo" in sets:
+            gate_demo(run_settings, Path(tmp), case_paths["demo"])
     timing_path.write_text(json.dumps(timing, indent=2, sort_keys=True) + "\n")
     print("wrote", OUT)
+
+
+def gate_demo(settings: Settings, tmp: Path, cases: Path) -> None:
+    """``eval gate`` on the demo set: the current prompt's cached rerun against the baseline (passes),
+    and the worse draft against the baseline (fails); both verdicts are written to ``gate.txt``."""
+    import os
+
+    from assistant.eval.compare import compare, comparison_text, gate
+
+    os.environ["UNDERWRITER_PROMPT_DRAFTS"] = str(DRAFTS)
+    run_eval(
+        settings, cases, variants=parse_variants(WORSE), models=["llamacpp"],
+        out=tmp / "worse-demo", progress=False,
+    )  # fmt: skip
+    baseline, current = f"{tmp / 'run-demo'}:document_summary@4", f"{tmp / 'rerun-demo'}:document_summary@4"
+    worse = f"{tmp / 'worse-demo'}:{WORSE}"
+    lines = []
+    for label, candidate in (("current prompt (v4), rerun", current), ("worse draft (v90)", worse)):
+        ok, failures = gate(candidate, baseline, 0.02)
+        lines += [
+            f"## eval gate: {label} against the baseline (max drop 0.02)",
+            "gate passed" if ok else "gate FAILED",
+        ]
+        lines += [f"REGRESSION {f}" for f in failures] + [""]
+    lines += [
+        "## eval compare: baseline (A) against the worse draft (B)",
+        comparison_text(compare(baseline, worse), 10),
+    ]
+    (OUT / "gate.txt").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines), flush=True)
 
 
 if __name__ == "__main__":

@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -144,8 +146,30 @@ def parse_prompt(text: str, origin: str) -> Prompt:
     return Prompt(spec, digest)
 
 
-@cache
+DRAFTS_ENV = "UNDERWRITER_PROMPT_DRAFTS"
+"""A folder of draft templates (YAML) the evaluation harness may run beside the shipped ones
+(``eval run --drafts DIR``); a draft is never current and may not reuse a shipped version."""
+
+
 def prompt_versions() -> dict[tuple[str, int], Prompt]:
+    """Every shipped template by (name, version), and the drafts of ``UNDERWRITER_PROMPT_DRAFTS``."""
+    found = dict(_shipped_versions())
+    folder = os.environ.get(DRAFTS_ENV)
+    if folder:
+        if not Path(folder).is_dir():
+            raise PromptError(f"prompt drafts folder {folder} does not exist")
+        for path in sorted(Path(folder).glob("*.yaml")):
+            prompt = parse_prompt(path.read_text(encoding="utf-8"), str(path))
+            if (prompt.name, prompt.version) in found:
+                raise PromptError(
+                    f"{path}: {prompt.name} v{prompt.version} is already shipped or drafted; give the draft a new version"
+                )
+            found[(prompt.name, prompt.version)] = prompt
+    return found
+
+
+@cache
+def _shipped_versions() -> dict[tuple[str, int], Prompt]:
     """Every template shipped in ``prompts/templates``, by (name, version); older versions stay
     shipped so that the evaluation harness can compare them with the current one."""
     found: dict[tuple[str, int], Prompt] = {}
@@ -162,7 +186,7 @@ def prompt_versions() -> dict[tuple[str, int], Prompt]:
 def shipped_prompts() -> dict[str, Prompt]:
     """The current (highest) version of every shipped template, by name."""
     latest: dict[str, Prompt] = {}
-    for (name, _), prompt in sorted(prompt_versions().items(), key=lambda kv: kv[0]):
+    for (name, _), prompt in sorted(_shipped_versions().items(), key=lambda kv: kv[0]):
         latest[name] = prompt
     return latest
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ from assistant.eval.compare import compare, comparison_text, gate
 from assistant.eval.report import write_reports
 from assistant.eval.runner import judge_check, load_run, parse_model, parse_variants, run_eval
 from assistant.settings import Settings
+from prompts.loader import DRAFTS_ENV
 
 COMMANDS = ("eval",)
 
@@ -40,6 +42,11 @@ def add_parsers(commands: Any) -> None:
     rn.add_argument(
         "--prompts",
         help="variants, e.g. document_summary@1,document_summary@2 (a+b pins two); default: current",
+    )
+    rn.add_argument(
+        "--drafts",
+        type=Path,
+        help="a folder of draft templates (YAML, new versions) that --prompts may name beside the shipped ones",
     )
     rn.add_argument(
         "--models",
@@ -78,6 +85,8 @@ def run(args: argparse.Namespace, settings: Settings, progress: bool) -> int:
         )
         print(f"{count} cases -> {path}")
     elif action == "run":
+        if args.drafts:
+            os.environ[DRAFTS_ENV] = str(args.drafts.resolve())
         folder = run_eval(
             settings, args.cases, variants=parse_variants(args.prompts),
             models=[m.strip() for m in args.models.split(",") if m.strip()], repeats=args.repeats, out=args.out,
