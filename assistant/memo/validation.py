@@ -2,22 +2,24 @@
 
 A sentence is kept only if:
 
-* every number in it matches a fact of the case or a number in a passage it cites,
-  after normalising units (``7.3%`` = ``0.073``), thousands separators, currency signs
-  and magnitudes (``$1.2 million`` = ``1,200,000``), at the precision the sentence shows
-  (``7%`` matches 0.0734; ``7.9%`` does not);
-* every date in it appears in the facts or a cited passage;
+* every figure in it (in digits or spelled out) matches a fact of the case or a figure of a
+  passage it cites, in its own unit and at the precision it shows (``figures.py``: ``7%``
+  matches a PD of 7.34%, ``0.07%`` does not; a percentage matches a fraction only where the fact
+  is a rate; scale words are read both ways);
+* every date in it agrees with a date of the facts or a cited passage, in any common form;
+* a count of similar cases agrees with the table; a ratio word (``doubled``) is in the cited text;
+* it neither negates what its cited passage asserts nor asserts what it negates (``claims.py``);
 * every citation tag in it (``[C1]``) exists, and a section that needs citations has one;
-* it asserts no decision band or grade other than the model's, and states no probability
-  of default other than the model's; narrative about documents passes no verdict at all
-  (``should be approved``, ``low risk``), since verdicts come from the model and policy;
+* it asserts no decision band or grade other than the model's (``the grade is A``, ``A-rated``),
+  and states no probability of default other than the model's; narrative about documents and
+  chat answers pass no verdict at all (``should be approved``, ``low risk``, ``looks safe``);
 * where asked (document summaries, chat answers), most of its content words occur in the
   passage it cites, since a sentence about a document should be drawn from it;
-* it does not repeat an instruction aimed at a model (the echo of an injection attempt);
+* it does not repeat an instruction aimed at a model, nor speak to its reader (``you``);
 * it is a finished sentence (a tiny model stopped at its token limit mid-sentence often).
 
 Failing sentences are dropped with their reasons; callers log them and fall back to
-an extractive summary when too little survives.
+an extractive summary when too little survives. ``docs/security.md`` lists what is covered.
 """
 
 from __future__ import annotations

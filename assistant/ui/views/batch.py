@@ -80,8 +80,13 @@ def layout(settings: Settings) -> BatchTab:
     )
 
 
-def wire(settings: Settings, tab: BatchTab) -> None:
+def _resumed_note(already_done: int, started: bool) -> str:
+    if not started:
+        return " This selection was already running (started earlier): showing that run, not a second one."
+    return f" Resumed: {already_done} already done in an earlier run." if already_done else ""
 
+
+def wire(settings: Settings, tab: BatchTab) -> None:
     def run_batch_view(kind: str, upload: Any, limit: float, workers: float) -> Iterator[Any]:
         try:
             path = None

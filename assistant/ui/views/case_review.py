@@ -282,10 +282,9 @@ def _wire_case(bench: Workbench, tab: CaseTab, current: gr.State, chat_case: Any
         yield from memo_updates(bench, case_id, session_of(request))
 
     def write_opened(case_id: str, request: gr.Request) -> Iterator[tuple[Any, Any]]:
-        if case_id:
-            yield from memo_updates(bench, case_id, session_of(request))
-        else:
-            yield gr.skip(), gr.skip()
+        yield from (
+            memo_updates(bench, case_id, session_of(request)) if case_id else iter([(gr.skip(), gr.skip())])
+        )
 
     def pick_row(frame: pd.DataFrame, evt: gr.SelectData) -> str:
         row = evt.index[0] if isinstance(evt.index, list | tuple) else evt.index
