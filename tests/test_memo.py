@@ -131,7 +131,13 @@ def test_personal_data_never_reaches_a_prompt_or_the_memo(source, truth_table):
     book = CallBook.live(fake_llm(ObeyingChat(), "o"))
     memo = compose_memo(source.case_file(merchant), book, MemoConfig())
     sent = json.dumps([c.call.messages for c in book.calls]) + memo.model_dump_json()
-    for secret in (person["email"], person["phone"], person["tax_id"], person["bank_account"], person["owner"]):
+    for secret in (
+        person["email"],
+        person["phone"],
+        person["tax_id"],
+        person["bank_account"],
+        person["owner"],
+    ):
         assert isinstance(secret, str) and secret not in sent
     assert "[EMAIL]" in sent or "[TAX_ID]" in sent
 

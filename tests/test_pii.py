@@ -52,3 +52,17 @@ def test_ordinary_figures_in_real_loan_descriptions_are_not_personal_data():
     money = sum("$" in t for t in texts)
     kept = sum("$" in redact(t)[0] for t in texts)
     assert kept == money  # no dollar amount was mistaken for personal data
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Requested amount: 130000.0",
+        "chars 832-1035",
+        "Revenue 1,234,567 in 2021-2022",
+        "Total 181737.5",
+        "12 345 678 units",
+    ],
+)
+def test_amounts_spans_and_years_are_not_phones(text: str):
+    assert [f for f in find_personal_data(text) if f.kind == "PHONE"] == []

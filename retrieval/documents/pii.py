@@ -82,9 +82,20 @@ def people_named(texts: Iterable[str]) -> list[str]:
     return sorted(names, key=len, reverse=True)
 
 
+PHONE_SHAPE = re.compile(r"^(?:\+\d[\d\s().-]{6,}|\(?\d{2,4}\)?[\s.-]\d[\d\s.-]{5,})$")
+"""What a written phone number looks like: ``+`` and a country code, or an area code then a
+separator; a bare run of digits (an amount, an account number) or a decimal is not a phone."""
+
+
 def _phones(text: str, region: str) -> list[tuple[int, int]]:
     matcher = phonenumbers.PhoneNumberMatcher(text, region, leniency=phonenumbers.Leniency.POSSIBLE)
-    return [(m.start, m.end) for m in matcher if sum(ch.isdigit() for ch in m.raw_string) >= 7]
+    found = []
+    for m in matcher:
+        raw = m.raw_string.strip()
+        digits = sum(ch.isdigit() for ch in raw)
+        if PHONE_SHAPE.match(raw) and (digits >= 10 or (raw.startswith("+") and digits >= 8)):
+            found.append((m.start, m.end))
+    return found
 
 
 def find_personal_data(text: str, people: Iterable[str] = (), region: str = PHONE_REGION) -> list[Found]:
