@@ -258,3 +258,22 @@ def test_the_summary_task_runs_on_long_sec_items(memo_workspace, tmp_path):
         if (folder / "report.md").exists()
         else True
     )
+
+
+def test_invented_figures_reads_what_the_validator_dropped_for_a_figure():
+    from assistant.eval.scorers import invented_share
+    from assistant.memo.schema import SectionText
+
+    section = SectionText(
+        sentences=["Refunds rose [C1]."],
+        source="llm",
+        dropped=[
+            {
+                "sentence": "Revenue was $9,999,999 [C1].",
+                "reasons": ["number '$9,999,999' is not in the facts or the cited text"],
+            },
+            {"sentence": "It is low risk [C1].", "reasons": ["passes a verdict ('low risk')"]},
+        ],
+    )
+    assert invented_share([section]) == pytest.approx(1 / 3)
+    assert invented_share([SectionText(sentences=[], source="none", dropped=[])]) is None

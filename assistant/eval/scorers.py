@@ -100,6 +100,20 @@ def kept_share(sections: list[SectionText]) -> float | None:
     return kept / (kept + dropped) if kept + dropped else None
 
 
+def invented_share(sections: list[SectionText]) -> float | None:
+    """Share of the LLM's sentences (kept and dropped) that stated a figure no source supports:
+    what a prompt invites the model to invent, read from the validator's record of what it dropped."""
+    written = sum(len(s.sentences) for s in sections if s.source == "llm") + sum(
+        len(s.dropped) for s in sections
+    )
+    invented = sum(
+        any("is not in the facts or the cited text" in r for r in d.get("reasons", []))
+        for s in sections
+        for d in s.dropped
+    )
+    return invented / written if written else None
+
+
 def strict_share(output: Output, case: EvalCase) -> float | None:
     shown, found = strict_figures(shown_sentences(output), _facts(case), _sources(case))
     return found / shown if shown else None
@@ -141,10 +155,20 @@ def summary_faithfulness(
         "llm_sentences_kept",
         description="share of LLM-written sentences that passed validation (prompt quality)",
     ),
+    Metric(
+        "invented_figures",
+        higher_is_better=False,
+        description="share of LLM-written sentences dropped for a figure no source supports (what the prompt "
+        "invites the model to invent; none of them is shown)",
+    ),
 )
 def numeric_faithfulness(memo: Memo, case: EvalCase, calls: list[BookedCall]) -> dict[str, float | None]:
     sections = [memo.business_summary, *(f.summary for f in memo.findings), memo.comparison]
-    return {"figures_strict": strict_share(memo, case), "llm_sentences_kept": kept_share(sections)}
+    return {
+        "figures_strict": strict_share(memo, case),
+        "llm_sentences_kept": kept_share(sections),
+        "invented_figures": invented_share(sections),
+    }
 
 
 @scorer(
