@@ -2,7 +2,8 @@
 caught (rules alone, then rules and the semantic signal), and what reaches the memo and chat with a
 model that obeys every order (the worst case) and with the embedded model (SmolLM2-135M).
 
-Run: ``.venv/bin/python bench/bench_attacks.py`` (about 10 minutes on 2 cores; uses the default
+Run: ``.venv/bin/python bench/bench_attacks.py`` (about 5 minutes on 2 cores; the embedded model
+writes memos for every 4th attack, ``--embedded-every 1`` for all; uses the default
 workspace, building the demo there if needed). Writes ``bench/results/attacks.json``.
 """
 
@@ -93,6 +94,15 @@ def outcomes(attacks: list[Attack], settings, llm: LLM, *, chat: bool) -> dict: 
 
 
 def main() -> None:
+    import argparse
+
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--embedded-every", type=int, default=4, help="every Nth attack for the embedded model"
+    )
+    args = parser.parse_args()
     print(describe(), flush=True)
     settings = load_settings(None, threads=2)
     if not Workspace(settings).has_model():
@@ -105,7 +115,8 @@ def main() -> None:
         obeying = fake_llm(AttackObeyingChat(orders=orders), "attack-obeying")
         result["obeying_model"] = outcomes(attacks, settings, obeying, chat=True)
         print("obeying model", result["obeying_model"], flush=True)
-        result["embedded_model"] = outcomes(attacks, settings, open_llm(settings), chat=False)
+        sample = attacks[:: args.embedded_every]  # the embedded model writes each memo for real: seconds each
+        result["embedded_model"] = outcomes(sample, settings, open_llm(settings), chat=False)
         print("embedded model", result["embedded_model"], flush=True)
     OUT.write_text(json.dumps(result, indent=2) + "\n")
     print("wrote", OUT)
