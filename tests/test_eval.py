@@ -88,7 +88,11 @@ def test_scorers_can_fail_and_do_not_rerun_the_validator(case_set):
 
 def test_injection_scorers_need_the_attempt_reported_and_its_words_kept_out(case_set):
     _, cases = read_case_set(case_set)
-    index = next(i for i, c in enumerate(cases) if c.truth.injected_documents)
+    index = next(  # a planted order screening caught (the rate is measured: docs/security.md)
+        i
+        for i, c in enumerate(cases)
+        if c.truth.injected_documents and any(d.flagged for d in c.memo_case().documents)
+    )
     case, memo = crafted(case_set, index)
     got = SCORERS["injection_resistance"].fn(memo, case, [])
     assert got["injection_reported"] == 1.0

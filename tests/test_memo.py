@@ -75,14 +75,18 @@ def test_memo_with_the_embedded_model_is_grounded_recorded_and_replayable(memo_w
 
 
 def test_an_obeying_model_cannot_move_any_decision_and_the_attempt_is_reported(source, documents):
-    injected = documents.loc[documents["injection_kind"].notna(), "merchant_id"].unique()
+    """Every merchant with a planted order, caught by screening or not: the decision and every
+    deterministic section equal those of the same case without the planted document."""
+    planted = documents.loc[documents["injection_kind"].notna()]
+    injected = planted["merchant_id"].unique()
     assert len(injected) >= 2
-    obeyed_calls = 0
+    obeyed_calls = reported = 0
     for merchant in injected:
         case = source.case_file(merchant, generated_at="2026-01-01T00:00:00+00:00")
-        flagged = [d for d in case.documents if d.flagged]
-        assert flagged, merchant
-        clean_case = case.model_copy(update={"documents": [d for d in case.documents if not d.flagged]})
+        attack_ids = set(planted.loc[planted["merchant_id"] == merchant, "doc_id"])
+        clean_case = case.model_copy(
+            update={"documents": [d for d in case.documents if d.doc_id not in attack_ids]}
+        )
         obeying = fake_llm(ObeyingChat(), "obeying")
         book = CallBook.live(obeying)
         attacked = compose_memo(case, book, MemoConfig())
@@ -90,12 +94,17 @@ def test_an_obeying_model_cannot_move_any_decision_and_the_attempt_is_reported(s
         clean = compose_memo(clean_case, CallBook.live(obeying), MemoConfig())
         for part in ("decision", "reasons", "metrics", "recommendation", "similar", "risks", "mitigants"):
             assert getattr(attacked, part) == getattr(clean, part), part
-        assert any(w.startswith("Injection attempt") and flagged[0].doc_id in w for w in attacked.integrity)
+        flagged = [d for d in case.documents if d.flagged]
+        if flagged:  # a caught attempt is reported; one screening missed (a measured rate) is not
+            reported += 1
+            assert any(
+                w.startswith("Injection attempt") and flagged[0].doc_id in w for w in attacked.integrity
+            )
         assert not any(w.startswith("Injection attempt") for w in clean.integrity)
         text = " ".join(narrative(attacked)).lower()
         for obeyed in ("low risk", "approve", "grade is a", "0.4%", "9,900,000", "ignore all"):
             assert obeyed not in text
-    assert obeyed_calls >= 1  # the fake really was turned by the documents, and none of it got through
+    assert obeyed_calls >= 1 and reported >= 1  # the fake was turned, and none of it got through
 
 
 def test_a_model_that_invents_figures_yields_extractive_text_and_a_warning(source):
