@@ -130,7 +130,7 @@ def test_review_cite_decide_chat_batch_in_chromium(app: RunningApp) -> None:
         page.locator("#eval-run").wait_for()
         page.wait_for_timeout(3000)
         page.screenshot(path=str(SHOTS / "6-evaluation.png"), full_page=True)
-        page.get_by_text("figures_supported").first.wait_for()
+        page.get_by_text("sections_complete").first.wait_for()
         page.screenshot(path=str(SHOTS / "6-evaluation.png"), full_page=True)
         page.locator("button[role=tab]:has-text('Portfolio')").click()
         page.locator("#portfolio-actions", has_text="Score drift").wait_for()
