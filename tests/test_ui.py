@@ -173,12 +173,12 @@ def test_batch_refuses_a_bad_file_and_keeps_nothing(client: gradio_client.Client
 def test_evaluation_runs_side_by_side_and_drill_down(client: gradio_client.Client) -> None:
     table, _plot, _cases = client.predict("eval_baseline/demo", api_name="/eval_run")
     frame = _frame(table)
-    assert {"document_summary@1", "document_summary@2"} <= set(frame["variant"])
+    assert {"document_summary@3", "document_summary@4"} <= set(frame["variant"])
     assert re.match(r"\d\.\d{3} \[\d\.\d{3}, \d\.\d{3}\]", frame.iloc[0]["sections_complete"])
     results = json.loads(Path("bench/results/eval_baseline/demo/results.json").read_text())
     first = sorted({r["case_id"] for r in results["rows"]})[0]
     scores, outputs = client.predict("eval_baseline/demo", first, api_name="/eval_case")
-    assert len(scores["data"]) == 2 and "document_summary@1" in outputs
+    assert len(scores["data"]) == 2 and "document_summary@3" in outputs
 
 
 def test_portfolio_health(client: gradio_client.Client) -> None:
