@@ -113,7 +113,7 @@ NEGATION_RE = re.compile(
     re.IGNORECASE,
 )
 _CONTENT = re.compile(r"[a-z]{4,}")
-_STOP = frozenset(
+SUPPORT_STOPWORDS = frozenset(
     [
         "that",
         "this",
@@ -126,6 +126,9 @@ _STOP = frozenset(
         "there",
         "which",
         "about",
+        "would",
+        "could",
+        "should",
         "into",
         "than",
         "then",
@@ -133,12 +136,33 @@ _STOP = frozenset(
         "them",
         "also",
         "such",
+        "some",
+        "more",
+        "most",
+        "other",
+        "only",
+        "over",
+        "very",
+        "what",
+        "when",
+        "where",
+        "while",
+        "will",
+        "your",
+        "these",
+        "those",
+        "merchant",
+        "business",
+        "company",
+        "document",
+        "passage",
+        "text",
     ]
 )
 
 
 def _stems(text: str) -> set[str]:
-    return {w[:5] for w in _CONTENT.findall(text.lower()) if w not in _STOP}
+    return {w[:5] for w in _CONTENT.findall(text.lower()) if w not in SUPPORT_STOPWORDS}
 
 
 def _negated(text: str) -> bool:

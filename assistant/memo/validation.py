@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING
 
 from assistant.memo.claims import (
     PD_RE,
+    SUPPORT_STOPWORDS,
     SimilarCounts,
     address_reasons,
     decision_reasons,
@@ -109,54 +110,6 @@ class CaseTruth:
         known = self.facts.get("similar known outcomes", total)
         defaults = self.facts.get("similar defaults", 0)
         return SimilarCounts(total, int(known), int(defaults))  # type: ignore[call-overload]
-
-
-SUPPORT_STOPWORDS = frozenset(
-    [
-        "that",
-        "this",
-        "with",
-        "from",
-        "have",
-        "were",
-        "been",
-        "their",
-        "there",
-        "which",
-        "about",
-        "would",
-        "could",
-        "should",
-        "into",
-        "than",
-        "then",
-        "they",
-        "them",
-        "also",
-        "such",
-        "some",
-        "more",
-        "most",
-        "other",
-        "only",
-        "over",
-        "very",
-        "what",
-        "when",
-        "where",
-        "while",
-        "will",
-        "your",
-        "these",
-        "those",
-        "merchant",
-        "business",
-        "company",
-        "document",
-        "passage",
-        "text",
-    ]
-)
 
 
 def support(sentence: str, source: str) -> float:
