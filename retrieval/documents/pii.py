@@ -98,14 +98,17 @@ def _phones(text: str, region: str) -> list[tuple[int, int]]:
     return found
 
 
-def find_personal_data(text: str, people: Iterable[str] = (), region: str = PHONE_REGION) -> list[Found]:
-    """Every piece of personal data in ``text`` (overlaps resolved: the first kind found wins)."""
+def find_personal_data(
+    text: str, people: Iterable[str] = (), region: str = PHONE_REGION, *, patterns: bool = True
+) -> list[Found]:
+    """Every piece of personal data in ``text`` (overlaps resolved: the first kind found wins);
+    ``patterns=False`` looks for the named people only (text already redacted of the rest)."""
     spans: list[Found] = []
     for name in people:
         parts = [re.escape(name), *(re.escape(p) for p in name.split()[1:] if len(p) > 2)]
         for m in re.finditer(rf"\b(?:{'|'.join(parts)})\b", text):
             spans.append(Found("PERSON", m.group(0), m.start(), m.end()))
-    for kind, pattern in PATTERNS:
+    for kind, pattern in PATTERNS if patterns else ():
         if kind == "PHONE":
             spans += [Found(kind, text[a:b], a, b) for a, b in _phones(text, region)]
         for m in pattern.finditer(text):
@@ -119,9 +122,11 @@ def find_personal_data(text: str, people: Iterable[str] = (), region: str = PHON
     return sorted(taken, key=lambda f: f.start)
 
 
-def redact(text: str, people: Iterable[str] = (), region: str = PHONE_REGION) -> tuple[str, list[Redaction]]:
+def redact(
+    text: str, people: Iterable[str] = (), region: str = PHONE_REGION, *, patterns: bool = True
+) -> tuple[str, list[Redaction]]:
     """``text`` with personal data replaced by ``[KIND]``, and what was replaced (hashed)."""
-    found = find_personal_data(text, people, region)
+    found = find_personal_data(text, people, region, patterns=patterns)
     out, last = [], 0
     for f in found:
         out += [text[last : f.start], f"[{f.kind}]"]

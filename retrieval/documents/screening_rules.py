@@ -139,6 +139,8 @@ def _confusable_map() -> dict[str, str]:
 def skeleton(text: str) -> str:
     """``text`` with each look-alike character replaced by the ASCII letter it imitates (after NFKC),
     one character for one, so a span in the skeleton is the same span in ``text`` (UTS #39)."""
+    if text.isascii():  # nothing to fold: most documents, at C speed
+        return text
     table = _confusable_map()
     out = []
     for ch in text:
