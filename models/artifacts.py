@@ -4,7 +4,9 @@ Layout of a model directory::
 
     MODEL_DIR/CURRENT               name of the current version (switched atomically)
     MODEL_DIR/versions/v0001/       one training run, never overwritten
-        booster.ubj                 XGBoost's own binary format
+        booster.ubj                 XGBoost's own binary format (kinds xgboost and blend)
+        scorecard.json              bins, WoE, coefficients, points (kinds scorecard and blend)
+        blend.json                  the blend's weight and member calibrations (kind blend)
         calibrator.json             Platt parameters
         features.json               feature order, types, categories
         spec.yaml                   the dataset spec trained on
@@ -13,7 +15,9 @@ Layout of a model directory::
         model_card.md, plots/*.png  human-readable reports
         manifest.json               SHA-256 of every file above, training data hash, params
 
-Loading verifies every hash and refuses a model whose files were changed.
+Loading verifies every hash and refuses a model whose files were changed. The manifest's
+``model_kind`` (``xgboost`` when absent, as in models written before it existed) says which
+predictor files belong to the scoring set (:mod:`models.predictors`).
 """
 
 from __future__ import annotations
@@ -31,12 +35,33 @@ from models.errors import ArtifactError, UnderwriterError
 from models.features import FeatureEncoder
 from models.integrity import check_model_pin, check_signature
 from models.policy import Policy, load_policy
+from models.predictors import (
+    BlendPredictor,
+    BlendWeights,
+    BoosterPredictor,
+    Predictor,
+    ScorecardPredictor,
+)
+from models.scorecard import Scorecard
 from models.spec import DatasetSpec, load_spec
 from models.versioned import CURRENT, MANIFEST, VERSION_RE, current_version, file_problems, publish_version
 
 FORMAT = "underwriter-model"
 FORMAT_VERSION = 1
-SCORING_FILES = ("booster.ubj", "calibrator.json", "features.json", "spec.yaml", "policy.yaml")
+COMMON_SCORING_FILES = ("calibrator.json", "features.json", "spec.yaml", "policy.yaml")
+KIND_FILES = {
+    "xgboost": ("booster.ubj",),
+    "scorecard": ("scorecard.json",),
+    "blend": ("booster.ubj", "scorecard.json", "blend.json"),
+}
+SCORING_FILES = ("booster.ubj", *COMMON_SCORING_FILES)
+"""The scoring files of an ``xgboost`` model (the default kind)."""
+
+
+def scoring_files(kind: str) -> tuple[str, ...]:
+    if kind not in KIND_FILES:
+        raise ArtifactError(f"unknown model kind {kind!r}; this Underwriter reads {', '.join(KIND_FILES)}")
+    return (*KIND_FILES[kind], *COMMON_SCORING_FILES)
 
 
 @dataclass
@@ -47,7 +72,7 @@ class RiskModel:
     version: str
     model_id: str
     """SHA-256 over the scoring files: identifies exactly what produced a score."""
-    booster: xgb.Booster
+    predictor: Predictor
     calibrator: PlattCalibrator
     encoder: FeatureEncoder
     spec: DatasetSpec
@@ -58,9 +83,23 @@ class RiskModel:
     def label(self) -> str:
         return f"{self.spec.name}/{self.version}"
 
+    @property
+    def kind(self) -> str:
+        return self.predictor.kind
 
-def _model_id(hashes: dict[str, str]) -> str:
-    joined = "\n".join(f"{name}:{hashes[name]}" for name in SCORING_FILES)
+    @property
+    def booster(self) -> xgb.Booster:
+        """The booster of an ``xgboost`` model, or of a blend's tree member."""
+        if isinstance(self.predictor, BoosterPredictor):
+            return self.predictor.booster
+        if isinstance(self.predictor, BlendPredictor):
+            return self.predictor.booster.booster
+        raise AttributeError(f"a {self.kind} model has no booster")
+
+
+def _model_id(hashes: dict[str, str], kind: str = "xgboost") -> str:
+    names = SCORING_FILES if kind == "xgboost" else scoring_files(kind)
+    joined = "\n".join(f"{name}:{hashes[name]}" for name in names)
     return hashlib.sha256(joined.encode()).hexdigest()
 
 
@@ -93,7 +132,7 @@ def write_model_version(root: str | Path, files: dict[str, bytes], manifest: dic
             "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "xgboost_version": xgb.__version__,
             **manifest,
-            "model_id": _model_id(hashes),
+            "model_id": _model_id(hashes, manifest.get("model_kind", "xgboost")),
         }
 
     return publish_version(root, fill, body)
@@ -134,8 +173,9 @@ def verify(version_dir: Path) -> dict:
             f"this Underwriter reads version {FORMAT_VERSION}"
         )
     files = manifest.get("files") or {}
+    kind = str(manifest.get("model_kind", "xgboost"))
     problems = []
-    for name in SCORING_FILES:
+    for name in scoring_files(kind):
         if name not in files:
             problems.append(f"{name} is not listed in the manifest")
     for found in file_problems(version_dir, files):
@@ -144,7 +184,7 @@ def verify(version_dir: Path) -> dict:
         else:
             problems.append(f"{found.name} does not match its SHA-256 in the manifest (modified or corrupt)")
     check_signature(manifest, str(version_dir))
-    if not problems and manifest.get("model_id") != _model_id(files):
+    if not problems and manifest.get("model_id") != _model_id(files, kind):
         problems.append("model_id does not match the file hashes")
     if problems:
         raise ArtifactError(f"refusing to load model {version_dir}: " + "; ".join(problems))
@@ -156,20 +196,41 @@ def load_model(path: str | Path, nthread: int = 0) -> RiskModel:
     """Load and verify a model (root folder or version folder)."""
     version_dir = resolve_version_dir(path)
     manifest = verify(version_dir)
-    booster = xgb.Booster()
-    try:
-        booster.load_model(bytearray((version_dir / "booster.ubj").read_bytes()))
-    except xgb.core.XGBoostError as exc:
-        raise ArtifactError(f"{version_dir}/booster.ubj could not be read by XGBoost: {exc}") from None
-    booster.set_param({"nthread": nthread})
+    encoder = FeatureEncoder.from_dict(json.loads((version_dir / "features.json").read_text()))
     return RiskModel(
         path=version_dir,
         version=manifest["version"],
         model_id=manifest["model_id"],
-        booster=booster,
+        predictor=_load_predictor(version_dir, str(manifest.get("model_kind", "xgboost")), encoder, nthread),
         calibrator=PlattCalibrator.from_dict(json.loads((version_dir / "calibrator.json").read_text())),
-        encoder=FeatureEncoder.from_dict(json.loads((version_dir / "features.json").read_text())),
+        encoder=encoder,
         spec=load_spec(version_dir / "spec.yaml"),
         policy=load_policy(version_dir / "policy.yaml"),
         manifest=manifest,
     )
+
+
+def _load_predictor(version_dir: Path, kind: str, encoder: FeatureEncoder, nthread: int) -> Predictor:
+    def booster() -> BoosterPredictor:
+        loaded = xgb.Booster()
+        try:
+            loaded.load_model(bytearray((version_dir / "booster.ubj").read_bytes()))
+        except xgb.core.XGBoostError as exc:
+            raise ArtifactError(f"{version_dir}/booster.ubj could not be read by XGBoost: {exc}") from None
+        loaded.set_param({"nthread": nthread})
+        return BoosterPredictor(loaded, encoder)
+
+    def card() -> ScorecardPredictor:
+        try:
+            return ScorecardPredictor(
+                Scorecard.from_dict(json.loads((version_dir / "scorecard.json").read_text()))
+            )
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ArtifactError(f"{version_dir}/scorecard.json is not a scorecard: {exc}") from None
+
+    if kind == "xgboost":
+        return booster()
+    if kind == "scorecard":
+        return card()
+    weights = BlendWeights.from_dict(json.loads((version_dir / "blend.json").read_text()))
+    return BlendPredictor(booster(), card(), weights)

@@ -13,6 +13,7 @@ def model_card(result: TrainingResult, dataset: Dataset) -> str:
     return (
         _use_and_data(result, dataset)
         + _model(result, dataset)
+        + model_choice_section(result.metrics)
         + _test_metrics(result)
         + _limitations(result)
     )
@@ -25,8 +26,7 @@ def _use_and_data(result: TrainingResult, dataset: Dataset) -> str:
 ## Intended use
 Ranks {"merchants" if spec.name == "merchant_portfolio" else "applicants"} by probability of default (PD) to support, not replace, an
 underwriter's decision. Grades and bands come from policy `{result.policy.label}`; reason
-codes are the features whose exact TreeSHAP contribution raised the PD above the
-model's average. Not for use on populations unlike the training data, for pricing
+codes are {REASONS[result.predictor.kind]}. Not for use on populations unlike the training data, for pricing
 without a separate validation, or as the sole basis of an adverse decision.
 
 ## Data
@@ -39,6 +39,14 @@ without a separate validation, or as the sole basis of an adverse decision.
 """
 
 
+REASONS = {
+    "xgboost": "the features whose exact TreeSHAP contribution raised the PD above the\nmodel's average",
+    "scorecard": "the features whose attribute scored the most points below that feature's\nbest attribute",
+    "blend": "the features with the largest weighted sum of the two members' contributions\n"
+    "(TreeSHAP for the trees, points below the best attribute for the scorecard)",
+}
+
+
 def _model(result: TrainingResult, dataset: Dataset) -> str:
     spec, m = dataset.spec, result.metrics
     features = "\n".join(
@@ -46,14 +54,60 @@ def _model(result: TrainingResult, dataset: Dataset) -> str:
         + (f" (monotone {spec.monotone[f]:+d})" if spec.monotone.get(f) else "")
         for f in spec.features
     )
-    return f"""## Model
-XGBoost, {m["trees"]} trees of depth <= {result.params["max_depth"]}, early stopping on validation precision-recall AUC,
+    cal = f"(a = {result.calibrator.a:.4f}, b = {result.calibrator.b:.4f})"
+    if "model_choice" not in m:
+        what = f"""XGBoost, {m["trees"]} trees of depth <= {result.params["max_depth"]}, early stopping on validation precision-recall AUC,
 class weight {result.params["scale_pos_weight"]:.2f} on defaults, monotone constraints from the spec, then
-Platt calibration on the validation split (a = {result.calibrator.a:.4f}, b = {result.calibrator.b:.4f}).
+Platt calibration on the validation split {cal} (the `previous` recipe; no refit)."""
+    else:
+        shipped = m["shipped"]
+        what = f"""{KIND_NAMES[result.predictor.kind]}, chosen by rolling-origin validation over the training period
+(below), with Platt calibration on the chosen candidate's out-of-fold margins {cal}.
+**The shipped model** {"is the recipe refit on " + str(shipped["rows"]) + " labelled rows" + (" through " + shipped["through"] if shipped["through"] else "") + (" (the test period included)" if shipped["includes_test_period"] else "") if shipped["refit"] else "is the one measured on the test rows (`--no-refit`)"};
+the test figures below are the recipe's, fitted on the training period only."""
+    return f"""## Model
+{what}
 
 Features:
 {features}
 
+"""
+
+
+KIND_NAMES = {
+    "xgboost": "XGBoost (small-data settings, monotone constraints from the spec)",
+    "scorecard": "A points scorecard (optimal WoE bins, logistic regression; `scorecard.json` lists the points)",
+    "blend": "A blend of XGBoost and a points scorecard (weighted calibrated log-odds; `blend.json`)",
+}
+
+
+def model_choice_section(m: dict) -> str:
+    """The candidates' fold figures, and which one was chosen."""
+    choice = m.get("model_choice")
+    if not choice:
+        return ""
+    rows = []
+    for kind, fig in choice["candidates"].items():
+        cells = [
+            f"{fig[k]['mean']:.4f} [{fig[k]['low']:.4f}, {fig[k]['high']:.4f}]"
+            for k in ("auc", "brier", "log_loss")
+        ]
+        mark = " (chosen)" if kind == choice["chosen"] else ""
+        rows.append(
+            f"| {kind}{mark} | {' | '.join(cells)} | {', '.join(f'{v:.3f}' for v in fig['auc']['folds'])} |"
+        )
+    folds = "\n".join(
+        f"- {label} ({n} rows)" for label, n in zip(choice["folds"], choice["fold_rows"], strict=True)
+    )
+    text = m.get("text_feature")
+    text_line = f"\nText as a feature: {text['verdict']}\n" if text else ""
+    return f"""## Model choice (validation folds inside the training period; no test row)
+{folds}
+
+| candidate | AUC mean [90% interval] | Brier (uncalibrated) | log loss (uncalibrated) | AUC per fold |
+|---|---|---|---|---|
+{chr(10).join(rows)}
+{text_line}
 """
 
 
@@ -76,7 +130,7 @@ def _test_metrics(result: TrainingResult) -> str:
 | log loss (calibrated / raw) | {t["log_loss"]:.5f} / {t["log_loss_uncalibrated"]:.5f} |
 | expected calibration error | {t["ece"]:.5f} |
 | PSI of PD, train vs test | {m["psi_train_vs_test"]:.4f} |
-
+{_benchmark_row(t)}
 Calibration by grade (test):
 
 | grade | count | mean PD | observed default rate |
@@ -86,6 +140,13 @@ Calibration by grade (test):
 Plots: `plots/roc.png`, `plots/calibration.png`, `plots/score_distribution.png`.
 
 """
+
+
+def _benchmark_row(t: dict) -> str:
+    bench = t.get("benchmark")
+    if not bench:
+        return ""
+    return f"| AUC of `{bench['column']}` alone (the lender's own price or score) | {bench['auc']:.4f} |\n"
 
 
 def _limitations(result: TrainingResult) -> str:

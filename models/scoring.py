@@ -1,10 +1,11 @@
 """Score merchants: PD, grade, band, policy flags and reason codes.
 
-The PD is the calibrated probability of the booster's margin. Reason codes
-are the features whose exact TreeSHAP contribution (XGBoost's own,
-``pred_contribs``) pushed this merchant's margin *above the reference point*
-(the model's expected margin over its training data), largest first, at most
-``MAX_REASONS``. Their texts are fixed per feature in the dataset spec; no
+The PD is the calibrated probability of the model's margin. Reason codes
+are the features whose contribution pushed this merchant's margin *above the
+reference point*, largest first, at most ``MAX_REASONS``: for trees the exact
+TreeSHAP contribution (XGBoost's ``pred_contribs``) against the model's expected
+margin; for a scorecard the points below the feature's best attribute
+(:mod:`models.predictors`). Their texts are fixed per feature in the dataset spec; no
 LLM writes them. Categorical features are single columns, so each feature is
 one reason.
 """
@@ -16,8 +17,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import xgboost as xgb
-from tqdm import tqdm
 
 from models.artifacts import RiskModel
 from models.dataset import Dataset
@@ -25,7 +24,6 @@ from models.dataset import Dataset
 MAX_REASONS = 4
 MIN_CONTRIBUTION = 1e-6
 """Contributions at or below this (in log-odds) are not reasons: they did not push risk up."""
-CHUNK_ROWS = 20_000
 
 
 def reason_code(feature: str) -> str:
@@ -40,32 +38,14 @@ class ScoredBatch:
     unseen_categories: dict[str, int]
 
 
-def _dmatrix(model: RiskModel, x: np.ndarray, nthread: int) -> xgb.DMatrix:
-    return xgb.DMatrix(
-        x,
-        feature_names=model.encoder.feature_names,
-        feature_types=model.encoder.feature_types,
-        enable_categorical=True,
-        nthread=nthread,
-    )
-
-
 def margins(model: RiskModel, x: np.ndarray, nthread: int = 0) -> np.ndarray:
-    model.booster.set_param({"nthread": nthread})
-    return np.asarray(model.booster.inplace_predict(x, predict_type="margin"), dtype=np.float64)
+    return model.predictor.margin(x, nthread)
 
 
 def contributions(model: RiskModel, x: np.ndarray, nthread: int = 0, progress: bool = False) -> np.ndarray:
-    """Exact TreeSHAP contributions in margin space, in chunks to bound memory."""
-    model.booster.set_param({"nthread": nthread})
-    starts = range(0, len(x), CHUNK_ROWS)
-    parts = [
-        model.booster.predict(_dmatrix(model, x[i : i + CHUNK_ROWS], nthread), pred_contribs=True)
-        for i in tqdm(starts, desc="reason codes", unit="chunk", disable=not progress or len(starts) < 2)
-    ]
-    if not parts:
-        return np.zeros((0, x.shape[1] + 1), dtype=np.float64)
-    return np.vstack(parts).astype(np.float64)
+    """Additive margin contributions (features, then the reference point): exact TreeSHAP for trees,
+    log-odds below the best attribute for a scorecard, both scaled for a blend."""
+    return model.predictor.contributions(x, nthread, progress)
 
 
 def top_reasons(contrib: np.ndarray, max_reasons: int = MAX_REASONS) -> np.ndarray:

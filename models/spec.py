@@ -96,6 +96,9 @@ class DatasetSpec(BaseModel):
     """Feature -> a regex with one group that captures the value a document *states* for it
     (e.g. the monthly volume in a business description); a stated value off from the data by
     more than half is reported as a contradiction in the memo."""
+    benchmark: str | None = None
+    """A numeric feature that is the lender's own price or score (higher = riskier), e.g. the
+    interest rate: every training reports its AUC alone on the test rows beside the model's."""
     policy: str = "generic"
     """The shipped policy (or a path) used when training does not name one."""
     encoding: str = "utf-8"
@@ -113,6 +116,8 @@ class DatasetSpec(BaseModel):
         clash = sorted(reserved & set(features))
         if clash:
             problems.append(f"id/label columns must not be features: {clash}")
+        if self.benchmark is not None and self.benchmark not in self.numeric:
+            problems.append(f"benchmark {self.benchmark!r} must be one of the numeric features")
         for column, direction in self.monotone.items():
             if column not in self.numeric:
                 problems.append(f"monotone hint for {column!r}, which is not a numeric feature")

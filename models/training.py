@@ -1,15 +1,21 @@
-"""Train the tabular risk model: XGBoost, early stopping, calibration, metrics.
+"""Train the tabular risk model: splits, calibration, metrics, artifact files.
 
 Splits: with a date column the split is out of time (test = latest period,
-validation = the period before it); otherwise stratified random. The booster
-is fitted on the training part with early stopping on the validation part;
-the Platt calibrator is then fitted on the validation part; the test part is
-used for metrics only.
+validation = the period before it); otherwise stratified random. The test part
+is used for metrics only.
+
+Two recipes:
+
+- ``auto`` (the default, :mod:`models.recipe`): the model is chosen among XGBoost,
+  a scorecard and their blend by rolling-origin folds over the training period,
+  measured on the test period, then refit on every labelled row for deployment.
+- ``previous``: the recipe before model choice existed, kept for comparison and for
+  ``--model previous``: XGBoost fitted on the training part with early stopping on the
+  validation part, Platt calibration on the validation part, no refit.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass, field
 from datetime import date
 
@@ -24,6 +30,7 @@ from models.dataset import Dataset
 from models.errors import UnderwriterError
 from models.features import FeatureEncoder
 from models.policy import BANDS, Policy
+from models.predictors import BlendPredictor, BoosterPredictor, Predictor
 from models.spec import DatasetSpec
 
 
@@ -55,7 +62,7 @@ class Split:
 
 @dataclass
 class TrainingResult:
-    booster: xgb.Booster
+    predictor: Predictor
     calibrator: PlattCalibrator
     encoder: FeatureEncoder
     policy: Policy
@@ -134,6 +141,9 @@ class _Progress(xgb.callback.TrainingCallback):
         return model
 
 
+MODEL_CHOICES = ("auto", "xgboost", "scorecard", "blend", "previous")
+
+
 def train(
     dataset: Dataset,
     policy: Policy,
@@ -141,7 +151,47 @@ def train(
     *,
     test_from: date | None = None,
     progress: bool = False,
+    model: str = "auto",
+    refit: bool = True,
+    refit_until: date | None = None,
 ) -> TrainingResult:
+    """Train with the chosen recipe. ``model``: ``auto`` chooses among the candidates by the folds; a
+    candidate's name forces it (still tuned in the folds); ``previous`` is the earlier recipe."""
+    if model not in MODEL_CHOICES:
+        raise UnderwriterError(f"--model must be one of {', '.join(MODEL_CHOICES)}, not {model!r}")
+    if model == "previous":
+        if refit_until is not None:
+            raise UnderwriterError("--refit-until applies to the chosen-model recipe, not --model previous")
+        result = train_previous(dataset, policy, config, test_from=test_from, progress=progress)
+    else:
+        from models.recipe import train_chosen
+
+        candidates = None if model == "auto" else (model,)
+        result = train_chosen(
+            dataset, policy, config or TrainConfig(), test_from=test_from, candidates=candidates,
+            refit=refit, refit_until=refit_until, progress=progress,
+        )  # fmt: skip
+    column = dataset.spec.benchmark
+    if column is not None:
+        values = dataset.frame[column].iloc[result.split.test].to_numpy(dtype=np.float64)
+        known = ~np.isnan(values)
+        result.metrics["test"]["benchmark"] = {
+            "column": column,
+            "auc": round(metrics.auc(result.test_y[known], values[known]), 5),
+            "rows": int(known.sum()),
+        }
+    return result
+
+
+def train_previous(
+    dataset: Dataset,
+    policy: Policy,
+    config: TrainConfig | None = None,
+    *,
+    test_from: date | None = None,
+    progress: bool = False,
+) -> TrainingResult:
+    """The recipe before model choice: early stopping and calibration on the validation period."""
     config = config or TrainConfig()
     if dataset.labels is None:
         raise UnderwriterError(
@@ -178,7 +228,7 @@ def train(
 
     parts = {"train": split.train, "valid": split.valid, "test": split.test}
     return finish_training(
-        booster,
+        BoosterPredictor(booster, encoder),
         encoder,
         policy,
         split,
@@ -236,7 +286,7 @@ def booster_params(
 
 
 def finish_training(
-    booster: xgb.Booster,
+    predictor: Predictor,
     encoder: FeatureEncoder,
     policy: Policy,
     split: Split,
@@ -246,12 +296,16 @@ def finish_training(
     test_frame: pd.DataFrame,
     params: dict,
     skipped: int = 0,
+    calibrator: PlattCalibrator | None = None,
+    reference_margin: np.ndarray | None = None,
 ) -> TrainingResult:
-    """Calibrate on the validation margins and measure on the test margins: everything after the
-    booster, shared by the single-machine and the Spark trainer."""
+    """Calibrate on the validation margins (unless ``calibrator`` is given) and measure on the test
+    margins: everything after the fit, shared by every recipe and the Spark trainer.
+    ``reference_margin``: the shipped model's margins on its own training rows, for the PD
+    reference monitoring compares against (default: the ``train`` margins)."""
     m_train, m_valid, m_test = margins["train"], margins["valid"], margins["test"]
     y_train, y_valid, y_test = labels["train"], labels["valid"], labels["test"]
-    calibrator = PlattCalibrator.fit(m_valid, y_valid)
+    calibrator = calibrator or PlattCalibrator.fit(m_valid, y_valid)
     p_train, p_valid, p_test = calibrator(m_train), calibrator(m_valid), calibrator(m_test)
     test_grades, test_bands, _ = policy.apply(p_test, test_frame)
     test_summary = metrics.summary(y_test, p_test)
@@ -265,19 +319,21 @@ def finish_training(
             "test": len(split.test),
             "skipped_unlabelled": skipped,
         },
-        "trees": booster.num_boosted_rounds(),
+        "trees": _trees(predictor),
         "test": test_summary,
         "valid": metrics.summary(y_valid, p_valid),
         "train": metrics.summary(y_train, p_train),
         "psi_train_vs_test": round(metrics.psi(p_train, p_test), 5),
-        "train_pd_reference": metrics.psi_reference(p_train),
+        "train_pd_reference": metrics.psi_reference(
+            p_train if reference_margin is None else calibrator(reference_margin)
+        ),
         "calibration_by_grade": metrics.calibration_by_grade(
             y_test, p_test, test_grades, list(policy.grades)
         ),
         "band_mix_test": {b: int((test_bands == b).sum()) for b in BANDS},
     }
     return TrainingResult(
-        booster=booster,
+        predictor=predictor,
         calibrator=calibrator,
         encoder=encoder,
         policy=policy,
@@ -291,44 +347,10 @@ def finish_training(
     )
 
 
-def training_files(result: TrainingResult, dataset: Dataset) -> dict[str, bytes]:
-    """The artifact files of a training run (plots and model card included)."""
-    from models.model_card import model_card
-    from models.plots import calibration_plot, roc_plot, score_distribution_plot
-
-    return {
-        "booster.ubj": bytes(result.booster.save_raw("ubj")),
-        "calibrator.json": json.dumps(result.calibrator.to_dict(), indent=2).encode(),
-        "features.json": json.dumps(result.encoder.to_dict(), indent=2).encode(),
-        "spec.yaml": _spec_yaml(dataset).encode(),
-        "policy.yaml": result.policy.to_yaml().encode(),
-        "metrics.json": json.dumps(result.metrics, indent=2).encode(),
-        "model_card.md": model_card(result, dataset).encode(),
-        "plots/roc.png": roc_plot(result.test_y, result.test_pd),
-        "plots/calibration.png": calibration_plot(result.test_y, result.test_pd),
-        "plots/score_distribution.png": score_distribution_plot(
-            result.test_y, result.test_pd, result.train_pd
-        ),
-    }
-
-
-def _spec_yaml(dataset: Dataset) -> str:
-    import yaml
-
-    return yaml.safe_dump(dataset.spec.model_dump(mode="json", exclude_none=True), sort_keys=False)
-
-
-def training_manifest(result: TrainingResult, dataset: Dataset) -> dict:
-    return {
-        "dataset": {
-            "spec": dataset.spec.name,
-            "spec_version": dataset.spec.version,
-            "source": dataset.source,
-            "sha256": dataset.sha256,
-            "rows": len(dataset),
-        },
-        "policy": result.policy.label,
-        "params": result.params,
-        "trees": result.metrics["trees"],
-        "test_auc": result.metrics["test"]["auc"],
-    }
+def _trees(predictor: Predictor) -> int:
+    """Trees in the model (0 for a scorecard)."""
+    if isinstance(predictor, BoosterPredictor):
+        return predictor.booster.num_boosted_rounds()
+    if isinstance(predictor, BlendPredictor):
+        return predictor.booster.booster.num_boosted_rounds()
+    return 0

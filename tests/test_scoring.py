@@ -73,9 +73,9 @@ def test_unseen_category_is_counted_and_scored(model, trained, tmp_path):
 
 
 def test_chunked_contributions_equal_xgboosts_own(model, trained, monkeypatch):
-    import models.scoring
+    import models.predictors
 
-    monkeypatch.setattr(models.scoring, "CHUNK_ROWS", 7)
+    monkeypatch.setattr(models.predictors, "CHUNK_ROWS", 7)
     x, _ = model.encoder.transform(trained.dataset.frame.head(50))
     direct = model.booster.predict(
         xgb.DMatrix(

@@ -11,6 +11,7 @@ from assistant.cli.args import iso_date, positive
 from assistant.jobs.modeling import evaluate_model, score_file, train_model
 from assistant.settings import Settings
 from models.spec import load_spec, shipped_spec_names
+from models.training import MODEL_CHOICES
 
 COMMANDS = ("train", "score", "evaluate-model", "specs")
 
@@ -25,6 +26,22 @@ def add_parsers(commands: Any) -> None:
     tr.add_argument("--policy", help="policy file or shipped policy name (default: the spec's)")
     tr.add_argument(
         "--test-from", type=iso_date, help="out-of-time test set: rows dated on or after this day"
+    )
+    tr.add_argument(
+        "--model",
+        choices=list(MODEL_CHOICES),
+        default="auto",
+        help="auto (default): choose among xgboost, scorecard and their blend by rolling-origin folds over "
+        "the training period; a name forces that candidate; previous: the recipe before model choice",
+    )
+    tr.add_argument(
+        "--no-refit",
+        dest="refit",
+        action="store_false",
+        help="ship the model measured on the test rows instead of the recipe refit on every labelled row",
+    )
+    tr.add_argument(
+        "--refit-until", type=iso_date, help="refit on labelled rows dated on or before this day (default: all)"
     )
     tr.add_argument("--engine", choices=["local", "spark"], default="local", help="spark: xgboost.spark")
     tr.add_argument("--master", help="with --engine spark: the Spark master (default [spark] master)")
@@ -96,12 +113,25 @@ def _train(args: argparse.Namespace, settings: Settings, progress: bool) -> int:
         return 0
     outcome = train_model(
         settings, spec=args.spec, data=args.data, out=args.out, policy=args.policy, test_from=args.test_from,
-        progress=progress,
+        progress=progress, model=args.model, refit=args.refit, refit_until=args.refit_until,
     )  # fmt: skip
-    t = outcome.result.metrics["test"]
+    m = outcome.result.metrics
+    t = m["test"]
+    shipped = m.get("shipped")
+    what = f"{outcome.result.predictor.kind}" + (f", {m['trees']} trees" if m["trees"] else "")
     print(
-        f"trained {outcome.version_dir} ({outcome.result.metrics['trees']} trees, {outcome.seconds:.1f}s): "
+        f"trained {outcome.version_dir} ({what}, {outcome.seconds:.1f}s): "
         f"test AUC {t['auc']:.3f}, Brier {t['brier']:.4f} (raw {t['brier_uncalibrated']:.4f}), "
         f"ECE {t['ece']:.4f}; model card {outcome.version_dir / 'model_card.md'}"
     )
+    if "benchmark" in t:
+        b = t["benchmark"]
+        verdict = "beats" if t["auc"] > b["auc"] else "does NOT beat"
+        print(f"the model {verdict} {b['column']} alone on the test rows (AUC {b['auc']:.3f})")
+    if shipped and shipped["refit"]:
+        through = f" through {shipped['through']}" if shipped["through"] else ""
+        print(
+            f"shipped: the recipe refit on {shipped['rows']:,} labelled rows{through}; the test figures above "
+            "are the recipe's, measured before the refit (--no-refit ships the measured model)"
+        )
     return 0

@@ -23,7 +23,8 @@ from models.errors import UnderwriterError
 from models.policy import BANDS, load_policy
 from models.scoring import ScoredBatch, score_dataset
 from models.spec import load_spec
-from models.training import TrainingResult, train, training_files, training_manifest
+from models.training import TrainingResult, train
+from models.training_files import training_files, training_manifest
 
 
 @dataclass
@@ -43,6 +44,9 @@ def train_model(
     policy: str | Path | None = None,
     test_from: date | None = None,
     progress: bool = True,
+    model: str = "auto",
+    refit: bool = True,
+    refit_until: date | None = None,
 ) -> TrainOutcome:
     started = time.perf_counter()
     dataset_spec = load_spec(spec)
@@ -54,6 +58,9 @@ def train_model(
         settings.training.to_config(settings.threads),
         test_from=test_from,
         progress=progress,
+        model=model,
+        refit=refit,
+        refit_until=refit_until,
     )
     version_dir = write_model_version(
         out, training_files(result, dataset), training_manifest(result, dataset)

@@ -38,6 +38,7 @@ from models.dataset import Dataset, parse_features
 from models.errors import UnderwriterError
 from models.features import MAX_CATEGORIES, OTHER, FeatureEncoder
 from models.policy import Policy, load_policy
+from models.predictors import BoosterPredictor
 from models.spec import DatasetSpec, canonical_value, load_spec
 from models.training import (
     Split,
@@ -45,9 +46,8 @@ from models.training import (
     TrainingResult,
     booster_params,
     finish_training,
-    training_files,
-    training_manifest,
 )
+from models.training_files import training_files, training_manifest
 from models.versioned import MANIFEST
 
 
@@ -293,7 +293,7 @@ def _finish(
         f"to {_day(cut)}, test from {_day(cut)} (Spark, {workers} workers)",
     )
     return finish_training(
-        fitted.booster,
+        BoosterPredictor(fitted.booster, fitted.encoder),
         fitted.encoder,
         policy,
         split,

@@ -1,0 +1,148 @@
+"""The default training recipe: choose by time-ordered folds, measure out of time, refit to ship.
+
+1. The training period is every row before the test period (the split of
+   :func:`models.training.make_split`). Category codes are fitted on it.
+2. Rolling-origin folds over the training period (stratified folds without a date) score the
+   candidates and choose one, with its settings and tree count (:mod:`models.model_choice`).
+   A Platt calibrator is fitted on the chosen candidate's out-of-fold margins.
+3. The *recipe* (the chosen candidate and settings) is fitted on the whole training period and
+   measured on the test period: these are the test figures ``train`` reports.
+4. The *shipped* model is the same recipe refit on every labelled row up to ``refit_until``
+   (default: every labelled row, so the most recent vintage is used), with the same tree count
+   and calibrator: nothing about it is chosen on the test rows. ``refit=False`` ships the model
+   measured in step 3 instead.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import date
+
+import numpy as np
+
+from models.dataset import Dataset
+from models.errors import UnderwriterError
+from models.features import FeatureEncoder
+from models.folds import stratified_folds, time_folds, usable
+from models.model_choice import CANDIDATES, Choice, Matrix, choose_model, fit_recipe
+from models.policy import Policy
+from models.training import Split, TrainConfig, TrainingResult, finish_training, make_split
+
+MIN_FOLDS = 2
+
+
+def training_folds(dataset: Dataset, split: Split, seed: int) -> list:
+    """The validation folds of the training period (never the test rows)."""
+    assert dataset.labels is not None
+    y = dataset.labels.astype(int)
+    period = np.sort(np.concatenate([split.train, split.valid]))
+    if dataset.dates is not None:
+        folds = time_folds(dataset.dates.to_numpy(dtype="datetime64[D]"), period)
+    else:
+        folds = stratified_folds(y, period, seed=seed)
+    folds = usable(folds, y)
+    if len(folds) < MIN_FOLDS:
+        raise UnderwriterError(
+            f"the training period ({len(period)} rows, {int(y[period].sum())} defaults) is too small for "
+            f"{MIN_FOLDS} validation folds with defaults in each; use more data or --model previous"
+        )
+    return folds
+
+
+def refit_rows(dataset: Dataset, refit_until: date | None) -> np.ndarray:
+    """Every labelled row, or those dated on or before ``refit_until``."""
+    if refit_until is None:
+        return np.arange(len(dataset))
+    if dataset.dates is None:
+        raise UnderwriterError(f"--refit-until needs a date column, and spec {dataset.spec.name!r} has none")
+    days = dataset.dates.to_numpy(dtype="datetime64[D]")
+    return np.flatnonzero(days <= np.datetime64(refit_until))
+
+
+def train_chosen(
+    dataset: Dataset,
+    policy: Policy,
+    config: TrainConfig,
+    *,
+    test_from: date | None = None,
+    candidates: tuple[str, ...] | None = None,
+    refit: bool = True,
+    refit_until: date | None = None,
+    progress: bool = False,
+) -> TrainingResult:
+    if dataset.labels is None:
+        raise UnderwriterError(
+            f"{dataset.source} has no label column {dataset.spec.label.column!r}; cannot train"
+        )
+    policy.check_columns(dataset.spec)
+    y = dataset.labels.astype(int)
+    split = make_split(dataset, config, test_from)
+    period = np.sort(np.concatenate([split.train, split.valid]))
+    folds = training_folds(dataset, split, config.seed)
+    encoder = FeatureEncoder.fit(dataset.spec, dataset.frame.iloc[period])
+    data = Matrix(encoder.transform(dataset.frame)[0], y, dataset.spec, encoder, config.seed, config.nthread)
+    choice = choose_model(data, folds, candidates or CANDIDATES)
+    measured = fit_recipe(data, period, choice.recipe)
+    shipped, shipped_encoder, shipped_rows = measured, encoder, period
+    if refit:
+        shipped_rows = refit_rows(dataset, refit_until)
+        _check_refit_rows(y[shipped_rows], refit_until)
+        shipped_encoder = FeatureEncoder.fit(dataset.spec, dataset.frame.iloc[shipped_rows])
+        refit_data = Matrix(
+            shipped_encoder.transform(dataset.frame)[0], y, dataset.spec, shipped_encoder, config.seed,
+            config.nthread,
+        )  # fmt: skip
+        shipped = fit_recipe(refit_data, shipped_rows, choice.recipe)
+        reference = shipped.margin(refit_data.x[shipped_rows], config.nthread)
+    else:
+        reference = measured.margin(data.x[period], config.nthread)
+    result = finish_training(
+        shipped, shipped_encoder, policy, split,
+        margins={"train": measured.margin(data.x[period], config.nthread), "valid": choice.oof_margin,
+                 "test": measured.margin(data.x[split.test], config.nthread)},
+        labels={"train": y[period], "valid": choice.oof_y, "test": y[split.test]},
+        test_frame=dataset.frame.iloc[split.test].reset_index(drop=True),
+        params={**choice.recipe.xgb_params, "config": asdict(config)},
+        skipped=dataset.skipped_unlabelled, calibrator=choice.calibrator, reference_margin=reference,
+    )  # fmt: skip
+    result.metrics["model_choice"] = choice_report(choice, folds)
+    result.metrics["shipped"] = shipped_report(dataset, shipped_rows, refit, result)
+    return result
+
+
+def _check_refit_rows(y: np.ndarray, refit_until: date | None) -> None:
+    if len(np.unique(y)) < 2:
+        raise UnderwriterError(
+            f"the refit rows (through {refit_until}) hold {len(y)} rows and not both defaults and "
+            "non-defaults; choose a later --refit-until"
+        )
+
+
+def choice_report(choice: Choice, folds: list) -> dict:
+    return {
+        "chosen": choice.recipe.kind,
+        "folds": [f.label for f in folds],
+        "fold_rows": [len(f.valid) for f in folds],
+        "candidates": choice.figures,
+        "calibration": {"method": "platt on out-of-fold margins", "a": choice.calibrator.a,
+                        "b": choice.calibrator.b},
+    }  # fmt: skip
+
+
+def shipped_report(dataset: Dataset, rows: np.ndarray, refit: bool, result: TrainingResult) -> dict:
+    through = None
+    if dataset.dates is not None and len(rows):
+        through = str(dataset.dates.iloc[rows].max().date())
+    return {
+        "refit": refit,
+        "kind": result.predictor.kind,
+        "rows": len(rows),
+        "through": through,
+        "includes_test_period": bool(refit and np.isin(result.split.test, rows).any()),
+        "note": (
+            "the shipped model is the chosen recipe refit on these rows; the test figures are the "
+            "recipe's, measured before the refit"
+            if refit
+            else "the shipped model is the one measured on the test rows (--no-refit)"
+        ),
+    }

@@ -1,0 +1,67 @@
+"""The files and manifest of a training run: the model's own kind files, reports and plots."""
+
+from __future__ import annotations
+
+import json
+
+from models.dataset import Dataset
+from models.predictors import BlendPredictor, BoosterPredictor, Predictor, ScorecardPredictor
+from models.training import TrainingResult
+
+
+def training_files(result: TrainingResult, dataset: Dataset) -> dict[str, bytes]:
+    """The artifact files of a training run (plots and model card included)."""
+    from models.model_card import model_card
+    from models.plots import calibration_plot, roc_plot, score_distribution_plot
+
+    return {
+        **predictor_files(result.predictor),
+        "calibrator.json": json.dumps(result.calibrator.to_dict(), indent=2).encode(),
+        "features.json": json.dumps(result.encoder.to_dict(), indent=2).encode(),
+        "spec.yaml": _spec_yaml(dataset).encode(),
+        "policy.yaml": result.policy.to_yaml().encode(),
+        "metrics.json": json.dumps(result.metrics, indent=2).encode(),
+        "model_card.md": model_card(result, dataset).encode(),
+        "plots/roc.png": roc_plot(result.test_y, result.test_pd),
+        "plots/calibration.png": calibration_plot(result.test_y, result.test_pd),
+        "plots/score_distribution.png": score_distribution_plot(
+            result.test_y, result.test_pd, result.train_pd
+        ),
+    }
+
+
+def predictor_files(predictor: Predictor) -> dict[str, bytes]:
+    """The files of the model's own kind (see ``models.artifacts.KIND_FILES``)."""
+    files: dict[str, bytes] = {}
+    booster = predictor if isinstance(predictor, BoosterPredictor) else getattr(predictor, "booster", None)
+    if isinstance(booster, BoosterPredictor):
+        files["booster.ubj"] = bytes(booster.booster.save_raw("ubj"))
+    card = predictor if isinstance(predictor, ScorecardPredictor) else getattr(predictor, "card", None)
+    if isinstance(card, ScorecardPredictor):
+        files["scorecard.json"] = json.dumps(card.card.to_dict(), indent=1).encode()
+    if isinstance(predictor, BlendPredictor):
+        files["blend.json"] = json.dumps(predictor.weights.to_dict(), indent=2).encode()
+    return files
+
+
+def _spec_yaml(dataset: Dataset) -> str:
+    import yaml
+
+    return yaml.safe_dump(dataset.spec.model_dump(mode="json", exclude_none=True), sort_keys=False)
+
+
+def training_manifest(result: TrainingResult, dataset: Dataset) -> dict:
+    return {
+        "dataset": {
+            "spec": dataset.spec.name,
+            "spec_version": dataset.spec.version,
+            "source": dataset.source,
+            "sha256": dataset.sha256,
+            "rows": len(dataset),
+        },
+        "policy": result.policy.label,
+        "model_kind": result.predictor.kind,
+        "params": result.params,
+        "trees": result.metrics["trees"],
+        "test_auc": result.metrics["test"]["auc"],
+    }
