@@ -66,7 +66,9 @@ class Recipe:
 class Choice:
     recipe: Recipe
     calibrator: PlattCalibrator
-    """Platt scaling fitted on the chosen candidate's out-of-fold margins (no test row)."""
+    """Platt scaling on the chosen candidate's out-of-fold margins: with dates, the last fold's only
+    (the period closest to the one the model will score, so the PD level follows the latest default
+    rate); without, every fold's."""
     oof_margin: np.ndarray
     oof_y: np.ndarray
     figures: dict[str, dict]
@@ -181,7 +183,13 @@ def _point_label(point: dict) -> str:
     return ", ".join(f"{k}={v:g}" for k, v in point.items())
 
 
-def choose_model(data: Matrix, folds: list[Fold], candidates: tuple[str, ...] = CANDIDATES) -> Choice:
+def choose_model(
+    data: Matrix,
+    folds: list[Fold],
+    candidates: tuple[str, ...] = CANDIDATES,
+    *,
+    latest_calibration: bool = False,
+) -> Choice:
     """Score every candidate in the folds and choose (see the module's docstring)."""
     ys = [data.y[f.valid] for f in folds]
     margins: dict[str, list[np.ndarray]] = {}
@@ -213,7 +221,11 @@ def choose_model(data: Matrix, folds: list[Fold], candidates: tuple[str, ...] = 
     oof_margin, oof_y = np.concatenate(margins[chosen]), np.concatenate(ys)
     return Choice(
         recipe=recipes[chosen],
-        calibrator=PlattCalibrator.fit(oof_margin, oof_y),
+        calibrator=(
+            PlattCalibrator.fit(margins[chosen][-1], ys[-1])
+            if latest_calibration
+            else PlattCalibrator.fit(oof_margin, oof_y)
+        ),
         oof_margin=oof_margin,
         oof_y=oof_y,
         figures=figures,

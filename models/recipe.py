@@ -4,7 +4,8 @@
    :func:`models.training.make_split`). Category codes are fitted on it.
 2. Rolling-origin folds over the training period (stratified folds without a date) score the
    candidates and choose one, with its settings and tree count (:mod:`models.model_choice`).
-   A Platt calibrator is fitted on the chosen candidate's out-of-fold margins.
+   A Platt calibrator is fitted on the chosen candidate's out-of-fold margins (with dates, the
+   latest fold's: the PD level should follow the most recent default rate).
 3. The *recipe* (the chosen candidate and settings) is fitted on the whole training period and
    measured on the test period: these are the test figures ``train`` reports.
 4. The *shipped* model is the same recipe refit on every labelled row up to ``refit_until``
@@ -81,7 +82,7 @@ def train_chosen(
     folds = training_folds(dataset, split, config.seed)
     encoder = FeatureEncoder.fit(dataset.spec, dataset.frame.iloc[period])
     data = Matrix(encoder.transform(dataset.frame)[0], y, dataset.spec, encoder, config.seed, config.nthread)
-    choice = choose_model(data, folds, candidates or CANDIDATES)
+    choice = choose_model(data, folds, candidates or CANDIDATES, latest_calibration=dataset.dates is not None)
     measured = fit_recipe(data, period, choice.recipe)
     shipped, shipped_encoder, shipped_rows = measured, encoder, period
     if refit:
@@ -124,8 +125,8 @@ def choice_report(choice: Choice, folds: list) -> dict:
         "folds": [f.label for f in folds],
         "fold_rows": [len(f.valid) for f in folds],
         "candidates": choice.figures,
-        "calibration": {"method": "platt on out-of-fold margins", "a": choice.calibrator.a,
-                        "b": choice.calibrator.b},
+        "calibration": {"method": "platt on out-of-fold margins (the last fold's where folds are by date)",
+                        "a": choice.calibrator.a, "b": choice.calibrator.b},
     }  # fmt: skip
 
 

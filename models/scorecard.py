@@ -189,7 +189,7 @@ def fit_scorecard(
         warnings.simplefilter("ignore")
         process.fit(frame, y)
         woe = process.transform(frame, metric="woe", metric_missing="empirical").to_numpy(dtype=np.float64)
-    tables = [process.get_binned_variable(name).binning_table.build() for name in encoder.feature_names]
+        tables = [process.get_binned_variable(name).binning_table.build() for name in encoder.feature_names]
     information = np.array([float(t["IV"].iloc[-1]) for t in tables])
     selected = information >= min_information_value
     if not selected.any():
