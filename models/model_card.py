@@ -58,7 +58,7 @@ def _model(result: TrainingResult, dataset: Dataset) -> str:
     if "model_choice" not in m:
         what = f"""XGBoost, {m["trees"]} trees of depth <= {result.params["max_depth"]}, early stopping on validation precision-recall AUC,
 class weight {result.params["scale_pos_weight"]:.2f} on defaults, monotone constraints from the spec, then
-Platt calibration on the validation split {cal} (the `previous` recipe; no refit)."""
+Platt calibration on the validation split {cal}. {_refit_sentence(m.get("shipped"))}"""
     else:
         shipped = m["shipped"]
         what = f"""{KIND_NAMES[result.predictor.kind]}, chosen by rolling-origin validation over the training period
@@ -72,6 +72,15 @@ Features:
 {features}
 
 """
+
+
+def _refit_sentence(shipped: dict | None) -> str:
+    if not shipped or not shipped["refit"]:
+        return "The shipped model is the one measured on the test rows (no refit)."
+    return (
+        f"**The shipped model** is refit with the same settings and tree count on {shipped['rows']} labelled "
+        "rows (the test period included); the test figures below are the measured model's."
+    )
 
 
 KIND_NAMES = {

@@ -25,6 +25,7 @@ from assistant.jobs.batch_score import score_locally
 from assistant.spark.score import score_with_spark
 from assistant.spark.session import spark_session
 from assistant.workspace import Workspace
+from models.errors import UnderwriterError
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[1]
@@ -238,9 +239,18 @@ def test_distributed_training_writes_the_trainers_artifact(
     model = load_model(tmp_path / "model")  # the manifest's hashes verify
     assert model.spec.name == "merchant_portfolio" and model.booster.num_boosted_rounds() == report["trees"]
     single_dir = trained.version_dir
-    assert {p.relative_to(version) for p in version.rglob("*") if p.is_file()} == {
-        p.relative_to(single_dir) for p in single_dir.rglob("*") if p.is_file()
-    }
+    kind_files = {"booster.ubj", "scorecard.json", "blend.json"}
+    ours_files, their_files = (
+        {str(p.relative_to(d)) for p in d.rglob("*") if p.is_file()} - kind_files
+        for d in (version, single_dir)
+    )
+    assert ours_files == their_files and (version / "booster.ubj").is_file()
+    shipped = json.loads((version / "metrics.json").read_text())["shipped"]
+    assert (
+        shipped["refit"]
+        and shipped["rows"] == report["rows"] - report["rejected"] - report["skipped_unlabelled"]
+    )
+    assert "refit with the same settings" in (version / "model_card.md").read_text()
     ours, theirs = (json.loads((d / "metrics.json").read_text()) for d in (version, single_dir))
     assert (
         "Spark, 2 workers" in ours["split"]
@@ -272,3 +282,13 @@ def test_spark_reads_every_file_the_local_path_reads(spark, settings: Settings, 
     assert on_spark.rows_scored == local.rows_scored == 903 and on_spark.rows_rejected == local.rows_rejected
     a, b = _scores(tmp_path / "spark"), _scores(tmp_path / "local")
     pd.testing.assert_frame_equal(a[sorted(a.columns)], b[sorted(b.columns)])
+
+
+def test_spark_refuses_the_candidates_it_does_not_train(settings: Settings, portfolio, tmp_path: Path) -> None:
+    from assistant.spark.train import train_with_spark
+
+    for model in ("scorecard", "blend"):
+        with pytest.raises(UnderwriterError, match="run with --engine local"):
+            train_with_spark(settings, spec="merchant_portfolio", data=portfolio.merchants,
+                             out=tmp_path / model, model=model)  # fmt: skip
+        assert not (tmp_path / model).exists()

@@ -41,7 +41,9 @@ def add_parsers(commands: Any) -> None:
         help="ship the model measured on the test rows instead of the recipe refit on every labelled row",
     )
     tr.add_argument(
-        "--refit-until", type=iso_date, help="refit on labelled rows dated on or before this day (default: all)"
+        "--refit-until",
+        type=iso_date,
+        help="refit on labelled rows dated on or before this day (default: all)",
     )
     tr.add_argument("--engine", choices=["local", "spark"], default="local", help="spark: xgboost.spark")
     tr.add_argument("--master", help="with --engine spark: the Spark master (default [spark] master)")
@@ -102,7 +104,8 @@ def _train(args: argparse.Namespace, settings: Settings, progress: bool) -> int:
 
         version_dir, spark_training = train_with_spark(
             settings, spec=args.spec, data=args.data, out=args.out, policy=args.policy, test_from=args.test_from,
-            master=args.master, num_workers=args.workers,
+            master=args.master, num_workers=args.workers, model=args.model, refit=args.refit,
+            refit_until=args.refit_until,
         )  # fmt: skip
         t = spark_training["test"]
         print(

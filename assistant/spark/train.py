@@ -50,6 +50,8 @@ from models.training import (
 from models.training_files import training_files, training_manifest
 from models.versioned import MANIFEST
 
+SPARK_MODELS = ("auto", "xgboost", "previous")
+
 
 def _parse_partition(spec_json: str) -> Any:
     def run(frames: Any) -> Any:
@@ -134,10 +136,23 @@ def train_with_spark(
     master: str | None = None,
     num_workers: int | None = None,
     spark: Any | None = None,
+    model: str = "auto",
+    refit: bool = True,
+    refit_until: date | None = None,
 ) -> tuple[Path, dict[str, Any]]:
-    """Train on Spark; write a model version in the trainer's format. Returns (version folder, report)."""
+    """Train on Spark; write a model version in the trainer's format. Returns (version folder, report).
+
+    Spark trains the ``xgboost`` candidate (``model`` ``auto`` or ``xgboost``) and refits it on every
+    labelled row, or the ``previous`` recipe (no refit). The scorecard, the blend and the choice among
+    them by rolling-origin folds run with ``--engine local``: it is refused here, not ignored."""
     started = time.perf_counter()
     data = Path(data)
+    if model not in SPARK_MODELS:
+        raise UnderwriterError(
+            f"--engine spark trains {', '.join(SPARK_MODELS)} models; the scorecard, the blend and the "
+            "choice among candidates by rolling-origin folds run with --engine local"
+        )
+    refit = refit and model != "previous"
     dataset_spec = load_spec(spec)
     if dataset_spec.date is None:
         raise UnderwriterError(
@@ -151,11 +166,18 @@ def train_with_spark(
     workers = num_workers or session.sparkContext.defaultParallelism
     try:
         prepared = _prepare(session, data, dataset_spec, config, test_from)
-        fitted = _fit(prepared, dataset_spec, config, workers)
+        fitted = _fit(prepared, dataset_spec, config, workers, refit, refit_until)
     finally:
         if own_session:
             session.stop()
     result = _finish(fitted, prepared, dataset_spec, chosen_policy, config, workers)
+    result.metrics["shipped"] = {
+        "refit": refit, "kind": "xgboost",
+        "rows": len(fitted.refit_margins) if fitted.refit_margins is not None else len(result.split.train),
+        "through": str(refit_until) if refit_until else None, "includes_test_period": refit,
+        "note": "Spark: the xgboost candidate with early stopping on the validation period"
+        + (", refit on every labelled row with that tree count" if refit else " (no refit)"),
+    }  # fmt: skip
     digest = input_sha256(data)
     labelled = prepared.total - prepared.rejected - prepared.skipped
     dataset = Dataset(
@@ -225,11 +247,18 @@ class _Fitted:
     margins: pd.DataFrame
     """Each labelled row's margin, with its role and label, in row order."""
     test_rows: pd.DataFrame
+    shipped: Any
+    """The refit booster, or the measured one without refit."""
+    refit_margins: np.ndarray | None
 
 
-def _fit(prepared: _Prepared, spec: DatasetSpec, config: TrainConfig, workers: int) -> _Fitted:
+def _fit(
+    prepared: _Prepared, spec: DatasetSpec, config: TrainConfig, workers: int, refit: bool,
+    refit_until: date | None,
+) -> _Fitted:  # fmt: skip
     """Category codes from the training rows, ``SparkXGBClassifier`` with early stopping on the validation
-    rows, then every row's margin computed on the executors."""
+    rows, every row's margin computed on the executors; then, with ``refit``, the same settings and tree
+    count fitted again on every labelled row (through ``refit_until``): the model that ships."""
     from pyspark.sql import functions as F  # noqa: N812 - Spark's own convention
     from xgboost.spark import SparkXGBClassifier
 
@@ -261,17 +290,34 @@ def _fit(prepared: _Prepared, spec: DatasetSpec, config: TrainConfig, workers: i
     booster = classifier.fit(fit_rows).get_booster()
     best = booster.best_iteration if booster.best_iteration is not None else booster.num_boosted_rounds() - 1
     booster = booster[: best + 1]
-    margins = encoded.mapInPandas(
-        _margin_partition(bytes(booster.save_raw("ubj")), encoder.feature_names, encoder.feature_types),
-        schema="row long, role int, label int, margin double",
-    )
+    margins = _margins(encoded, booster, encoder)
     test_rows = usable.filter(F.col("role") == 2).select("row", *spec.features)
+    shipped, refit_margins = booster, None
+    if refit:  # the same settings and tree count on every labelled row up to the refit day
+        chosen = {k: v for k, v in params.items() if k not in {"nthread", "objective"}}
+        refit_rows = encoded
+        if refit_until is not None:
+            day = (refit_until - date(1970, 1, 1)).days
+            refit_rows = encoded.join(usable.filter(F.col("epoch") <= day).select("row"), "row")
+        shipped = SparkXGBClassifier(
+            features_col=encoder.feature_names, label_col="label", num_workers=workers, n_estimators=best + 1,
+            feature_types=encoder.feature_types, **chosen,
+        ).fit(refit_rows).get_booster()  # fmt: skip
+        refit_margins = _margins(refit_rows, shipped, encoder)["margin"].to_numpy()
     return _Fitted(
-        booster,
-        encoder,
-        params,
-        margins.toPandas().sort_values("row"),
-        test_rows.toPandas().sort_values("row"),
+        booster, encoder, params, margins, test_rows.toPandas().sort_values("row"), shipped, refit_margins
+    )
+
+
+def _margins(encoded: Any, booster: Any, encoder: FeatureEncoder) -> Any:
+    """Every row's margin, computed on the executors; collected in row order."""
+    return (
+        encoded.mapInPandas(
+            _margin_partition(bytes(booster.save_raw("ubj")), encoder.feature_names, encoder.feature_types),
+            schema="row long, role int, label int, margin double",
+        )
+        .toPandas()
+        .sort_values("row")
     )
 
 
@@ -293,7 +339,7 @@ def _finish(
         f"to {_day(cut)}, test from {_day(cut)} (Spark, {workers} workers)",
     )
     return finish_training(
-        BoosterPredictor(fitted.booster, fitted.encoder),
+        BoosterPredictor(fitted.shipped, fitted.encoder),
         fitted.encoder,
         policy,
         split,
@@ -302,6 +348,7 @@ def _finish(
         test_frame=fitted.test_rows.drop(columns="row").reset_index(drop=True),
         params={**fitted.params, "engine": f"xgboost.spark, {workers} workers", "config": asdict(config)},
         skipped=prepared.skipped,
+        reference_margin=fitted.refit_margins,
     )
 
 
