@@ -74,6 +74,8 @@ class Choice:
     figures: dict[str, dict]
     """Candidate -> fold figures (see :func:`models.folds.fold_figures`) and its settings."""
     fold_labels: list[str]
+    fold_margins: list[np.ndarray] = field(default_factory=list)
+    """The chosen candidate's margins on each fold's validation rows."""
 
 
 @dataclass
@@ -230,6 +232,7 @@ def choose_model(
         oof_y=oof_y,
         figures=figures,
         fold_labels=[f.label for f in folds],
+        fold_margins=margins[chosen],
     )
 
 
