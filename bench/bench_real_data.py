@@ -91,11 +91,10 @@ def paired_test_gain(y: np.ndarray, ours: np.ndarray, theirs: np.ndarray, draws:
 
 
 def text_lift_for(dataset: Dataset, test_from: date | None) -> dict:
-    from models.backends.embedders import load_embedder
     from models.features import FeatureEncoder
     from models.model_choice import Matrix, choose_model
     from models.recipe import training_folds
-    from models.text_signal import joined_texts, text_lift
+    from models.text_signal import embed_texts, joined_texts, text_lift
 
     config = TrainConfig(nthread=2)
     split = make_split(dataset, config, test_from)
@@ -108,8 +107,9 @@ def text_lift_for(dataset: Dataset, test_from: date | None) -> dict:
                           latest_calibration=dataset.dates is not None)  # fmt: skip
     started = time.perf_counter()
     texts = joined_texts(dataset.frame, dataset.spec.text)
-    embeddings = load_embedder("minilm", threads=2).embed(texts, progress=True)
-    lift = text_lift(embeddings, y, folds, choice.fold_margins)
+    embeddings = embed_texts(texts, progress=True)
+    lift = text_lift(embeddings, texts, y, folds, choice.fold_margins)
+    lift.pop("stacked")
     return {**lift, "columns": dataset.spec.text, "embedder": "minilm", "base": choice.recipe.kind,
             "embed_seconds": round(time.perf_counter() - started, 1)}  # fmt: skip
 
@@ -126,7 +126,7 @@ def run_dataset(name: str, path: Path, test_from: date | None, text: bool) -> di
     chosen_kind = ""
     for recipe in RECIPES:
         started = time.perf_counter()
-        result = train(dataset, policy, config, test_from=test_from, model=recipe, refit=False)
+        result = train(dataset, policy, config, test_from=test_from, model=recipe, refit=False, text="off")
         label = "chosen" if recipe == "auto" else recipe
         rows[label] = {**figures(y_test, result.test_pd), "seconds": round(time.perf_counter() - started, 1)}
         test_pd[label] = result.test_pd

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -41,6 +41,7 @@ from models.predictors import (
     BoosterPredictor,
     Predictor,
     ScorecardPredictor,
+    TextStackedPredictor,
 )
 from models.scorecard import Scorecard
 from models.spec import DatasetSpec, load_spec
@@ -90,10 +91,13 @@ class RiskModel:
     @property
     def booster(self) -> xgb.Booster:
         """The booster of an ``xgboost`` model, or of a blend's tree member."""
-        if isinstance(self.predictor, BoosterPredictor):
-            return self.predictor.booster
-        if isinstance(self.predictor, BlendPredictor):
-            return self.predictor.booster.booster
+        predictor = (
+            self.predictor.inner if isinstance(self.predictor, TextStackedPredictor) else self.predictor
+        )
+        if isinstance(predictor, BoosterPredictor):
+            return predictor.booster
+        if isinstance(predictor, BlendPredictor):
+            return predictor.booster.booster
         raise AttributeError(f"a {self.kind} model has no booster")
 
 
@@ -201,7 +205,10 @@ def load_model(path: str | Path, nthread: int = 0) -> RiskModel:
         path=version_dir,
         version=manifest["version"],
         model_id=manifest["model_id"],
-        predictor=_load_predictor(version_dir, str(manifest.get("model_kind", "xgboost")), encoder, nthread),
+        predictor=_with_text(
+            _load_predictor(version_dir, str(manifest.get("model_kind", "xgboost")), encoder, nthread),
+            encoder,
+        ),
         calibrator=PlattCalibrator.from_dict(json.loads((version_dir / "calibrator.json").read_text())),
         encoder=encoder,
         spec=load_spec(version_dir / "spec.yaml"),
@@ -210,7 +217,14 @@ def load_model(path: str | Path, nthread: int = 0) -> RiskModel:
     )
 
 
+def _with_text(predictor: Predictor, encoder: FeatureEncoder) -> Predictor:
+    """Stack the text score on the model when its encoder carries one (``models.text_signal``)."""
+    return TextStackedPredictor(predictor, encoder.text.beta, encoder.text) if encoder.text else predictor
+
+
 def _load_predictor(version_dir: Path, kind: str, encoder: FeatureEncoder, nthread: int) -> Predictor:
+    encoder = replace(encoder, text=None)  # the members read the columns before the text score
+
     def booster() -> BoosterPredictor:
         loaded = xgb.Booster()
         try:

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from models.spec import DatasetSpec
+from models.text_signal import TEXT_FEATURE, TextScore
 
 OTHER = "__other__"
 MAX_CATEGORIES = 64
@@ -25,6 +26,9 @@ class FeatureEncoder:
     numeric: list[str]
     categories: dict[str, list[str]] = field(default_factory=dict)
     """Categorical column -> known values in code order; the last is ``__other__``."""
+    text: TextScore | None = None
+    """The borrower's-text score, a last numeric column ``text_score``, when training kept it
+    (:mod:`models.text_signal`)."""
 
     @classmethod
     def fit(
@@ -39,11 +43,11 @@ class FeatureEncoder:
 
     @property
     def feature_names(self) -> list[str]:
-        return [*self.numeric, *self.categories]
+        return [*self.numeric, *self.categories, *([TEXT_FEATURE] if self.text else [])]
 
     @property
     def feature_types(self) -> list[str]:
-        return ["q"] * len(self.numeric) + ["c"] * len(self.categories)
+        return ["q"] * len(self.numeric) + ["c"] * len(self.categories) + (["q"] if self.text else [])
 
     def transform(self, frame: pd.DataFrame) -> tuple[np.ndarray, dict[str, int]]:
         """Return the float32 matrix and, per categorical column, how many values were unseen."""
@@ -64,14 +68,21 @@ class FeatureEncoder:
             matrix[:, len(self.numeric) + k] = column_codes
             if unseen_mask.any():
                 unseen[column] = int(unseen_mask.sum())
+        if self.text is not None:
+            matrix[:, -1] = self.text.logit(frame)
         return matrix, unseen
 
     def to_dict(self) -> dict:
-        return {"numeric": self.numeric, "categories": self.categories}
+        return {
+            "numeric": self.numeric,
+            "categories": self.categories,
+            **({"text": self.text.to_dict()} if self.text else {}),
+        }
 
     @classmethod
     def from_dict(cls, data: dict) -> FeatureEncoder:
         return cls(
             numeric=list(data["numeric"]),
             categories={k: list(v) for k, v in data["categories"].items()},
+            text=TextScore.from_dict(data["text"]) if data.get("text") else None,
         )

@@ -23,6 +23,7 @@ from tqdm import tqdm
 
 from models.features import FeatureEncoder
 from models.scorecard import Scorecard
+from models.text_signal import TextScore
 
 CHUNK_ROWS = 20_000
 KINDS = ("xgboost", "scorecard", "blend")
@@ -120,3 +121,33 @@ class BlendPredictor:
         )
         out[:, -1] += self.combine(np.zeros(1), np.zeros(1), offsets=True)[0]
         return out
+
+
+@dataclass
+class TextStackedPredictor:
+    """A model of any kind plus ``beta`` times the text score, the encoder's last column. Rows with no
+    text (NaN) get nothing from it; its contribution is its own column, against a reference of 0."""
+
+    inner: Predictor
+    beta: float
+    score: TextScore | None = None
+    """The text model behind the column (kept with the encoder; here for training's bookkeeping)."""
+
+    @property
+    def kind(self) -> str:
+        return self.inner.kind
+
+    def _text(self, x: np.ndarray) -> np.ndarray:
+        return self.beta * np.nan_to_num(x[:, -1].astype(np.float64), nan=0.0)
+
+    def margin(self, x: np.ndarray, nthread: int = 0) -> np.ndarray:
+        return self.inner.margin(np.ascontiguousarray(x[:, :-1]), nthread) + self._text(x)
+
+    def contributions(self, x: np.ndarray, nthread: int = 0, progress: bool = False) -> np.ndarray:
+        inner = self.inner.contributions(np.ascontiguousarray(x[:, :-1]), nthread, progress)
+        return np.hstack([inner[:, :-1], self._text(x)[:, None], inner[:, -1:]])
+
+
+def base_predictor(predictor: Predictor) -> Predictor:
+    """The model under a stacked text score (the predictor itself when it has none)."""
+    return predictor.inner if isinstance(predictor, TextStackedPredictor) else predictor

@@ -27,6 +27,7 @@ from models.features import FeatureEncoder
 from models.folds import stratified_folds, time_folds, usable
 from models.model_choice import CANDIDATES, Choice, Matrix, choose_model, fit_recipe
 from models.policy import Policy
+from models.text_evidence import TextEvidence
 from models.training import Split, TrainConfig, TrainingResult, finish_training, make_split
 
 MIN_FOLDS = 2
@@ -69,6 +70,7 @@ def train_chosen(
     candidates: tuple[str, ...] | None = None,
     refit: bool = True,
     refit_until: date | None = None,
+    text: str = "auto",
     progress: bool = False,
 ) -> TrainingResult:
     if dataset.labels is None:
@@ -83,30 +85,45 @@ def train_chosen(
     encoder = FeatureEncoder.fit(dataset.spec, dataset.frame.iloc[period])
     data = Matrix(encoder.transform(dataset.frame)[0], y, dataset.spec, encoder, config.seed, config.nthread)
     choice = choose_model(data, folds, candidates or CANDIDATES, latest_calibration=dataset.dates is not None)
-    measured = fit_recipe(data, period, choice.recipe)
-    shipped, shipped_encoder, shipped_rows = measured, encoder, period
+    evidence = TextEvidence.gather(dataset, y, folds, choice, text, progress)
+    measured = evidence.stack(fit_recipe(data, period, choice.recipe), period)
+    x_measured = evidence.with_column(data.x, measured)
+    shipped, shipped_encoder, shipped_rows, x_shipped = (
+        measured,
+        evidence.encoder(encoder, measured),
+        period,
+        x_measured,
+    )
     if refit:
         shipped_rows = refit_rows(dataset, refit_until)
         _check_refit_rows(y[shipped_rows], refit_until)
-        shipped_encoder = FeatureEncoder.fit(dataset.spec, dataset.frame.iloc[shipped_rows])
+        base_encoder = FeatureEncoder.fit(dataset.spec, dataset.frame.iloc[shipped_rows])
         refit_data = Matrix(
-            shipped_encoder.transform(dataset.frame)[0], y, dataset.spec, shipped_encoder, config.seed,
+            base_encoder.transform(dataset.frame)[0],
+            y,
+            dataset.spec,
+            base_encoder,
+            config.seed,
             config.nthread,
-        )  # fmt: skip
-        shipped = fit_recipe(refit_data, shipped_rows, choice.recipe)
-        reference = shipped.margin(refit_data.x[shipped_rows], config.nthread)
-    else:
-        reference = measured.margin(data.x[period], config.nthread)
+        )
+        shipped = evidence.stack(fit_recipe(refit_data, shipped_rows, choice.recipe), shipped_rows)
+        shipped_encoder, x_shipped = (
+            evidence.encoder(base_encoder, shipped),
+            evidence.with_column(refit_data.x, shipped),
+        )
     result = finish_training(
         shipped, shipped_encoder, policy, split,
-        margins={"train": measured.margin(data.x[period], config.nthread), "valid": choice.oof_margin,
-                 "test": measured.margin(data.x[split.test], config.nthread)},
+        margins={"train": measured.margin(x_measured[period], config.nthread), "valid": choice.oof_margin,
+                 "test": measured.margin(x_measured[split.test], config.nthread)},
         labels={"train": y[period], "valid": choice.oof_y, "test": y[split.test]},
         test_frame=dataset.frame.iloc[split.test].reset_index(drop=True),
         params={**choice.recipe.xgb_params, "config": asdict(config)},
-        skipped=dataset.skipped_unlabelled, calibrator=choice.calibrator, reference_margin=reference,
+        skipped=dataset.skipped_unlabelled, calibrator=choice.calibrator,
+        reference_margin=shipped.margin(x_shipped[shipped_rows], config.nthread),
     )  # fmt: skip
     result.metrics["model_choice"] = choice_report(choice, folds)
+    if evidence.report is not None:
+        result.metrics["text_feature"] = evidence.report
     result.metrics["shipped"] = shipped_report(dataset, shipped_rows, refit, result)
     return result
 

@@ -30,7 +30,7 @@ from models.dataset import Dataset
 from models.errors import UnderwriterError
 from models.features import FeatureEncoder
 from models.policy import BANDS, Policy
-from models.predictors import BlendPredictor, BoosterPredictor, Predictor
+from models.predictors import BlendPredictor, BoosterPredictor, Predictor, base_predictor
 from models.spec import DatasetSpec
 
 
@@ -154,6 +154,7 @@ def train(
     model: str = "auto",
     refit: bool = True,
     refit_until: date | None = None,
+    text: str = "auto",
 ) -> TrainingResult:
     """Train with the chosen recipe. ``model``: ``auto`` chooses among the candidates by the folds; a
     candidate's name forces it (still tuned in the folds); ``previous`` is the earlier recipe."""
@@ -169,7 +170,7 @@ def train(
         candidates = None if model == "auto" else (model,)
         result = train_chosen(
             dataset, policy, config or TrainConfig(), test_from=test_from, candidates=candidates,
-            refit=refit, refit_until=refit_until, progress=progress,
+            refit=refit, refit_until=refit_until, text=text, progress=progress,
         )  # fmt: skip
     column = dataset.spec.benchmark
     if column is not None:
@@ -349,6 +350,7 @@ def finish_training(
 
 def _trees(predictor: Predictor) -> int:
     """Trees in the model (0 for a scorecard)."""
+    predictor = base_predictor(predictor)
     if isinstance(predictor, BoosterPredictor):
         return predictor.booster.num_boosted_rounds()
     if isinstance(predictor, BlendPredictor):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from models.dataset import Dataset
-from models.predictors import BlendPredictor, BoosterPredictor, Predictor, ScorecardPredictor
+from models.predictors import BlendPredictor, BoosterPredictor, Predictor, ScorecardPredictor, base_predictor
 from models.training import TrainingResult
 
 
@@ -33,6 +33,7 @@ def training_files(result: TrainingResult, dataset: Dataset) -> dict[str, bytes]
 def predictor_files(predictor: Predictor) -> dict[str, bytes]:
     """The files of the model's own kind (see ``models.artifacts.KIND_FILES``)."""
     files: dict[str, bytes] = {}
+    predictor = base_predictor(predictor)  # a text score travels in features.json
     booster = predictor if isinstance(predictor, BoosterPredictor) else getattr(predictor, "booster", None)
     if isinstance(booster, BoosterPredictor):
         files["booster.ubj"] = bytes(booster.booster.save_raw("ubj"))

@@ -14,13 +14,14 @@ import pytest
 from assistant.jobs.modeling import score_file, train_model
 from models.artifacts import load_model
 from models.dataset import load_dataset
-from models.errors import ArtifactError, UnderwriterError
+from models.errors import ArtifactError, DatasetError, UnderwriterError
 from models.features import FeatureEncoder
 from models.policy import load_policy
 from models.recipe import training_folds
 from models.scorecard import Scorecard, _frame, fit_scorecard
 from models.scoring import contributions, margins
 from models.spec import load_spec
+from models.text_signal import TEXT_FEATURE
 from models.training import TrainConfig, make_split, train
 from tests.conftest import LENDING_CLUB, require_file
 
@@ -50,10 +51,11 @@ def test_test_rows_never_enter_fold_training_tuning_or_calibration(lending_club)
     for fold in folds:
         assert not set(fold.train) & set(split.test) and not set(fold.valid) & set(split.test)
     policy = load_policy("generic")
-    original = train(lending_club, policy, config, test_from=date(2010, 1, 1), refit=False)
+    original = train(lending_club, policy, config, test_from=date(2010, 1, 1), refit=False, text="off")
     scrambled = train(
-        _scrambled_test_period(lending_club, split), policy, config, test_from=date(2010, 1, 1), refit=False
-    )
+        _scrambled_test_period(lending_club, split), policy, config, test_from=date(2010, 1, 1), refit=False,
+        text="off",
+    )  # fmt: skip
     # every choice (candidate, grid point, tree count, blend weight, screen, calibration) is the same
     assert scrambled.metrics["model_choice"] == original.metrics["model_choice"]
     assert scrambled.metrics["valid"] == original.metrics["valid"]
@@ -75,6 +77,10 @@ def test_rolling_origin_folds_only_look_forward(lending_club):
 
 def test_lending_club_report_names_the_candidates_and_the_refit(lending_club):
     result = train(lending_club, load_policy("generic"), TrainConfig(nthread=2), test_from=date(2010, 1, 1))
+    # the borrowers' own words were measured in the folds, and did not earn a place (issue 16's finding)
+    text = result.metrics["text_feature"]
+    assert text["columns"] == ["desc_clean", "title", "emp_title"] and text["kept"] is False
+    assert "not kept" in text["verdict"] and TEXT_FEATURE not in result.encoder.feature_names
     choice = result.metrics["model_choice"]
     assert set(choice["candidates"]) == {"xgboost", "scorecard", "blend"}
     for figures in choice["candidates"].values():
@@ -171,7 +177,52 @@ def test_bad_refit_requests_get_clear_errors(portfolio, settings, lending_club):
                     progress=False, refit_until=date(2020, 1, 1))  # fmt: skip
     with pytest.raises(UnderwriterError, match="choose a later --refit-until"):
         train(lending_club, load_policy("generic"), TrainConfig(nthread=2), test_from=date(2010, 1, 1),
-              refit_until=date(2007, 7, 1))  # fmt: skip
+              refit_until=date(2007, 7, 1), text="off")  # fmt: skip
     with pytest.raises(UnderwriterError, match="--model must be one of"):
         train(lending_club, load_policy("generic"), model="forest")
     assert not (settings.workspace / "g").exists()
+
+
+RISKY = ("cash is tight and suppliers are chasing us for late payments", "we lost our biggest client this spring",
+         "the bank cut our credit line and rent is overdue")  # fmt: skip
+STEADY = ("steady repeat customers and growing orders", "we have twelve years of profitable trading",
+          "long-standing contracts renew every year")  # fmt: skip
+
+
+def test_text_that_carries_signal_is_kept_shipped_and_explained(portfolio, settings, tmp_path):
+    """Force the behaviour the shipped datasets never show: a text column that predicts default."""
+    import yaml
+
+    frame = pd.read_csv(portfolio.merchants)
+    spec = load_spec("merchant_portfolio")
+    rng = np.random.default_rng(3)
+    label = frame[spec.label.column]
+    risky = (label == 1).to_numpy() ^ (rng.random(len(frame)) < 0.25)  # 25% noise
+    frame["owner_note"] = [rng.choice(RISKY) if r else rng.choice(STEADY) for r in risky]
+    frame.loc[frame.index[::10], "owner_note"] = None  # some merchants wrote nothing
+    data = tmp_path / "with_text.csv"
+    frame.to_csv(data, index=False)
+    spec_file = tmp_path / "spec.yaml"
+    spec_file.write_text(
+        yaml.safe_dump({**spec.model_dump(mode="json", exclude_none=True), "text": ["owner_note"]})
+    )
+    outcome = train_model(settings, spec=spec_file, data=data, out=settings.workspace / "t", progress=False)
+    report = outcome.result.metrics["text_feature"]
+    assert report["kept"] and report["gain_auc"]["low"] > 0, report
+    model = load_model(outcome.version_dir)
+    assert model.encoder.feature_names[-1] == TEXT_FEATURE and model.encoder.text is not None
+    x, _ = model.encoder.transform(frame.head(200))
+    np.testing.assert_allclose(contributions(model, x).sum(axis=1), margins(model, x), atol=1e-4)
+    scored = score_file(settings, model=outcome.version_dir, data=data, out=tmp_path / "s.csv", force=False,
+                        reasons="all").batch.frame  # fmt: skip
+    assert scored["reason_codes"].str.contains("TEXT_SCORE").any()
+    # a merchant who wrote nothing gets nothing from the text, either way
+    ids = scored["id"].astype(str)
+    silent = set(frame.loc[frame["owner_note"].isna(), "merchant_id"].astype(str))
+    assert not scored[ids.isin(silent)]["reason_codes"].str.contains("TEXT_SCORE").any()
+    # a file without the spec's text column is refused by name, not scored without it
+    frame.drop(columns="owner_note").head(50).to_csv(tmp_path / "no_text.csv", index=False)
+    with pytest.raises(DatasetError, match="missing column.*owner_note"):
+        score_file(settings, model=outcome.version_dir, data=tmp_path / "no_text.csv", out=tmp_path / "n.csv",
+                   force=False, reasons="all")  # fmt: skip
+    assert "Text as a feature: the text score adds" in (outcome.version_dir / "model_card.md").read_text()

@@ -45,6 +45,13 @@ def add_parsers(commands: Any) -> None:
         type=iso_date,
         help="refit on labelled rows dated on or before this day (default: all)",
     )
+    tr.add_argument(
+        "--text",
+        choices=["auto", "on", "off"],
+        default="auto",
+        help="the spec's text columns as a stacked score, kept only when the folds show a gain: auto (default) "
+        "tries them on files of up to 5,000 rows, on always, off never",
+    )
     tr.add_argument("--engine", choices=["local", "spark"], default="local", help="spark: xgboost.spark")
     tr.add_argument("--master", help="with --engine spark: the Spark master (default [spark] master)")
     tr.add_argument(
@@ -116,7 +123,7 @@ def _train(args: argparse.Namespace, settings: Settings, progress: bool) -> int:
         return 0
     outcome = train_model(
         settings, spec=args.spec, data=args.data, out=args.out, policy=args.policy, test_from=args.test_from,
-        progress=progress, model=args.model, refit=args.refit, refit_until=args.refit_until,
+        progress=progress, model=args.model, refit=args.refit, refit_until=args.refit_until, text=args.text,
     )  # fmt: skip
     m = outcome.result.metrics
     t = m["test"]
@@ -131,6 +138,8 @@ def _train(args: argparse.Namespace, settings: Settings, progress: bool) -> int:
         b = t["benchmark"]
         verdict = "beats" if t["auc"] > b["auc"] else "does NOT beat"
         print(f"the model {verdict} {b['column']} alone on the test rows (AUC {b['auc']:.3f})")
+    if "text_feature" in m:
+        print(f"text ({', '.join(m['text_feature']['columns'])}): {m['text_feature']['verdict']}")
     if shipped and shipped["refit"]:
         through = f" through {shipped['through']}" if shipped["through"] else ""
         print(

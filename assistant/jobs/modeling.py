@@ -47,6 +47,7 @@ def train_model(
     model: str = "auto",
     refit: bool = True,
     refit_until: date | None = None,
+    text: str = "auto",
 ) -> TrainOutcome:
     started = time.perf_counter()
     dataset_spec = load_spec(spec)
@@ -61,6 +62,7 @@ def train_model(
         model=model,
         refit=refit,
         refit_until=refit_until,
+        text=text,
     )
     version_dir = write_model_version(
         out, training_files(result, dataset), training_manifest(result, dataset)
