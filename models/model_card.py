@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from models.scorecard import BASE_ODDS, BASE_POINTS, PDO
+
 if TYPE_CHECKING:
     from models.dataset import Dataset
     from models.training import TrainingResult
@@ -14,6 +16,7 @@ def model_card(result: TrainingResult, dataset: Dataset) -> str:
         _use_and_data(result, dataset)
         + _model(result, dataset)
         + model_choice_section(result.metrics)
+        + _points_section(result)
         + _test_metrics(result)
         + _limitations(result)
     )
@@ -148,6 +151,30 @@ Calibration by grade (test):
 
 Plots: `plots/roc.png`, `plots/calibration.png`, `plots/score_distribution.png`.
 
+"""
+
+
+def _points_section(result: TrainingResult) -> str:
+    """The scorecard's points per attribute (a scorecard or a blend's scorecard member)."""
+    from models.predictors import BlendPredictor, ScorecardPredictor, base_predictor
+
+    predictor = base_predictor(result.predictor)
+    card = predictor.card if isinstance(predictor, BlendPredictor | ScorecardPredictor) else None
+    if card is None:
+        return ""
+    scorecard = card.card if isinstance(card, ScorecardPredictor) else card
+    used = {f.name for f in scorecard.features if f.coefficient != 0}
+    rows = [r for r in scorecard.points_table() if r["feature"] in used]
+    dropped = sorted({f.name for f in scorecard.features} - used)
+    lines = "\n".join(
+        f"| `{r['feature']}` | {r['bin']} | {r['woe']:+.3f} | {r['points']:.1f} |" for r in rows
+    )
+    note = f"\nScreened out (information value too low, 0 points): {', '.join(dropped)}.\n" if dropped else ""
+    return f"""## Scorecard points (higher is safer; {BASE_POINTS:.0f} points = odds {BASE_ODDS:.0f}:1, {PDO:.0f} points double them)
+| feature | attribute | WoE | points |
+|---|---|---|---|
+{lines}
+{note}
 """
 
 

@@ -30,7 +30,8 @@ KINDS = ("xgboost", "scorecard", "blend")
 
 
 class Predictor(Protocol):
-    kind: str
+    @property
+    def kind(self) -> str: ...
 
     def margin(self, x: np.ndarray, nthread: int = 0) -> np.ndarray: ...
 

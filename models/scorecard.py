@@ -18,6 +18,7 @@ from __future__ import annotations
 import itertools
 import math
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -167,7 +168,7 @@ def fit_scorecard(
     x: np.ndarray,
     y: np.ndarray,
     encoder: FeatureEncoder,
-    monotone: dict[str, int],
+    monotone: Mapping[str, int],
     c: float = 1.0,
     min_information_value: float = MIN_INFORMATION_VALUE,
 ) -> Scorecard:

@@ -222,7 +222,7 @@ def test_text_that_carries_signal_is_kept_shipped_and_explained(portfolio, setti
     assert not scored[ids.isin(silent)]["reason_codes"].str.contains("TEXT_SCORE").any()
     # a file without the spec's text column is refused by name, not scored without it
     frame.drop(columns="owner_note").head(50).to_csv(tmp_path / "no_text.csv", index=False)
-    with pytest.raises(DatasetError, match="missing column.*owner_note"):
+    with pytest.raises(DatasetError, match=r"missing column.*owner_note"):
         score_file(settings, model=outcome.version_dir, data=tmp_path / "no_text.csv", out=tmp_path / "n.csv",
                    force=False, reasons="all")  # fmt: skip
     assert "Text as a feature: the text score adds" in (outcome.version_dir / "model_card.md").read_text()

@@ -284,7 +284,9 @@ def test_spark_reads_every_file_the_local_path_reads(spark, settings: Settings, 
     pd.testing.assert_frame_equal(a[sorted(a.columns)], b[sorted(b.columns)])
 
 
-def test_spark_refuses_the_candidates_it_does_not_train(settings: Settings, portfolio, tmp_path: Path) -> None:
+def test_spark_refuses_the_candidates_it_does_not_train(
+    settings: Settings, portfolio, tmp_path: Path
+) -> None:
     from assistant.spark.train import train_with_spark
 
     for model in ("scorecard", "blend"):
