@@ -27,6 +27,7 @@ from models.features import FeatureEncoder
 from models.folds import stratified_folds, time_folds, usable
 from models.model_choice import CANDIDATES, Choice, Matrix, choose_model, fit_recipe
 from models.policy import Policy
+from models.predictors import Predictor
 from models.text_evidence import TextEvidence
 from models.training import Split, TrainConfig, TrainingResult, finish_training, make_split
 
@@ -89,28 +90,10 @@ def train_chosen(
     measured = evidence.stack(fit_recipe(data, period, choice.recipe), period)
     x_measured = evidence.with_column(data.x, measured)
     shipped, shipped_encoder, shipped_rows, x_shipped = (
-        measured,
-        evidence.encoder(encoder, measured),
-        period,
-        x_measured,
+        _refit(dataset, config, choice, evidence, refit_until)
+        if refit
+        else (measured, evidence.encoder(encoder, measured), period, x_measured)
     )
-    if refit:
-        shipped_rows = refit_rows(dataset, refit_until)
-        _check_refit_rows(y[shipped_rows], refit_until)
-        base_encoder = FeatureEncoder.fit(dataset.spec, dataset.frame.iloc[shipped_rows])
-        refit_data = Matrix(
-            base_encoder.transform(dataset.frame)[0],
-            y,
-            dataset.spec,
-            base_encoder,
-            config.seed,
-            config.nthread,
-        )
-        shipped = evidence.stack(fit_recipe(refit_data, shipped_rows, choice.recipe), shipped_rows)
-        shipped_encoder, x_shipped = (
-            evidence.encoder(base_encoder, shipped),
-            evidence.with_column(refit_data.x, shipped),
-        )
     result = finish_training(
         shipped, shipped_encoder, policy, split,
         margins={"train": measured.margin(x_measured[period], config.nthread), "valid": choice.oof_margin,
@@ -126,6 +109,21 @@ def train_chosen(
         result.metrics["text_feature"] = evidence.report
     result.metrics["shipped"] = shipped_report(dataset, shipped_rows, refit, result)
     return result
+
+
+def _refit(
+    dataset: Dataset, config: TrainConfig, choice: Choice, evidence: TextEvidence, refit_until: date | None
+) -> tuple[Predictor, FeatureEncoder, np.ndarray, np.ndarray]:
+    """The chosen recipe fitted again on every labelled row (through ``refit_until``): the shipped model,
+    its encoder (categories from those rows), the rows, and the matrix it reads."""
+    assert dataset.labels is not None
+    y = dataset.labels.astype(int)
+    rows = refit_rows(dataset, refit_until)
+    _check_refit_rows(y[rows], refit_until)
+    encoder = FeatureEncoder.fit(dataset.spec, dataset.frame.iloc[rows])
+    data = Matrix(encoder.transform(dataset.frame)[0], y, dataset.spec, encoder, config.seed, config.nthread)
+    shipped = evidence.stack(fit_recipe(data, rows, choice.recipe), rows)
+    return shipped, evidence.encoder(encoder, shipped), rows, evidence.with_column(data.x, shipped)
 
 
 def _check_refit_rows(y: np.ndarray, refit_until: date | None) -> None:

@@ -147,19 +147,9 @@ def train_with_spark(
     them by rolling-origin folds run with ``--engine local``: it is refused here, not ignored."""
     started = time.perf_counter()
     data = Path(data)
-    if model not in SPARK_MODELS:
-        raise UnderwriterError(
-            f"--engine spark trains {', '.join(SPARK_MODELS)} models; the scorecard, the blend and the "
-            "choice among candidates by rolling-origin folds run with --engine local"
-        )
+    _check_model(model)
     refit = refit and model != "previous"
-    dataset_spec = load_spec(spec)
-    if dataset_spec.date is None:
-        raise UnderwriterError(
-            f"spec {dataset_spec.name!r} has no date column; Spark training splits out of time"
-        )
-    chosen_policy = load_policy(policy or dataset_spec.policy)
-    chosen_policy.check_columns(dataset_spec)
+    dataset_spec, chosen_policy = _spec_and_policy(spec, policy)
     config = settings.training.to_config(1)
     own_session = spark is None
     session = spark or spark_session(master or settings.spark.master, conf=dict(settings.spark.conf))
@@ -171,13 +161,7 @@ def train_with_spark(
         if own_session:
             session.stop()
     result = _finish(fitted, prepared, dataset_spec, chosen_policy, config, workers)
-    result.metrics["shipped"] = {
-        "refit": refit, "kind": "xgboost",
-        "rows": len(fitted.refit_margins) if fitted.refit_margins is not None else len(result.split.train),
-        "through": str(refit_until) if refit_until else None, "includes_test_period": refit,
-        "note": "Spark: the xgboost candidate with early stopping on the validation period"
-        + (", refit on every labelled row with that tree count" if refit else " (no refit)"),
-    }  # fmt: skip
+    result.metrics["shipped"] = _shipped_report(fitted, result, refit, refit_until)
     digest = input_sha256(data)
     labelled = prepared.total - prepared.rejected - prepared.skipped
     dataset = Dataset(
@@ -198,6 +182,35 @@ def train_with_spark(
               "trees": result.metrics["trees"], "test": result.metrics["test"],
               "seconds": time.perf_counter() - started, "workers": workers}  # fmt: skip
     return version_dir, report
+
+
+def _spec_and_policy(spec: str | Path, policy: str | Path | None) -> tuple[DatasetSpec, Policy]:
+    dataset_spec = load_spec(spec)
+    if dataset_spec.date is None:
+        raise UnderwriterError(
+            f"spec {dataset_spec.name!r} has no date column; Spark training splits out of time"
+        )
+    chosen_policy = load_policy(policy or dataset_spec.policy)
+    chosen_policy.check_columns(dataset_spec)
+    return dataset_spec, chosen_policy
+
+
+def _check_model(model: str) -> None:
+    if model not in SPARK_MODELS:
+        raise UnderwriterError(
+            f"--engine spark trains {', '.join(SPARK_MODELS)} models; the scorecard, the blend and the "
+            "choice among candidates by rolling-origin folds run with --engine local"
+        )
+
+
+def _shipped_report(fitted: _Fitted, result: TrainingResult, refit: bool, refit_until: date | None) -> dict:
+    return {
+        "refit": refit, "kind": "xgboost",
+        "rows": len(fitted.refit_margins) if fitted.refit_margins is not None else len(result.split.train),
+        "through": str(refit_until) if refit_until else None, "includes_test_period": refit,
+        "note": "Spark: the xgboost candidate with early stopping on the validation period"
+        + (", refit on every labelled row with that tree count" if refit else " (no refit)"),
+    }  # fmt: skip
 
 
 @dataclass
