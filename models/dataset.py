@@ -112,11 +112,21 @@ def _read_table(path: Path, data: bytes, encoding: str) -> pd.DataFrame:
         raise DatasetError(source, [Problem(source, "no header row")]) from None
 
 
+MISSING_MARKERS = frozenset(
+    {"", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN", "<NA>",
+     "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null"}
+)  # fmt: skip
+"""pandas' default ``na_values``: what ``read_csv`` reads as missing."""
+
+
 def parse_features(raw: pd.DataFrame, spec: DatasetSpec) -> tuple[pd.DataFrame, dict[str, pd.Series]]:
     """The spec's typed feature (and text) columns from raw cells, and per numeric column the rows
     whose value is present but not a finite number (those cells become missing).
 
-    One rule for every path that reads records: a whole file here, a partition of a Spark job."""
+    One rule for every path that reads records: a whole file here, a partition of a Spark job.
+    Cells that read as missing to pandas' CSV reader ("n/a", "NULL", "#N/A", ...) are missing on
+    every path, so a Spark job (whose reader keeps them as text) scores exactly as a local run."""
+    raw = raw.mask(raw.isin(MISSING_MARKERS))
     frame = pd.DataFrame(index=raw.index)
     bad_values: dict[str, pd.Series] = {}
     for column in spec.numeric:

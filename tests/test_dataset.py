@@ -162,3 +162,19 @@ def test_training_with_a_utf8_sig_spec_gives_a_model_not_a_traceback(tmp_path: P
     )  # fmt: skip
     assert result.returncode == 0, result.stderr[-2000:]
     assert "Traceback" not in result.stderr
+
+
+def test_missing_markers_read_as_missing_on_every_path():
+    """Spark's CSV reader keeps "n/a" as text where pandas reads it as missing (Lending Club's emp_length
+    has 12): the shared rule makes both missing, so a scorecard bins them alike."""
+    from models.dataset import parse_features
+    from models.spec import load_spec
+
+    spec = load_spec("lending_club")
+    raw = pd.DataFrame({c: ["1"] * 4 for c in spec.numeric} | {c: ["x"] * 4 for c in spec.categorical}
+                       | {c: [""] * 4 for c in spec.text})  # fmt: skip
+    raw["emp_length"] = ["n/a", "NULL", "#N/A", "10+ years"]
+    raw["dti"] = ["NA", "null", "", "3.5"]
+    typed, bad = parse_features(raw, spec)
+    assert typed["emp_length"].isna().tolist() == [True, True, True, False]
+    assert typed["dti"].isna().tolist() == [True, True, True, False] and "dti" not in bad

@@ -226,3 +226,15 @@ def test_text_that_carries_signal_is_kept_shipped_and_explained(portfolio, setti
         score_file(settings, model=outcome.version_dir, data=tmp_path / "no_text.csv", out=tmp_path / "n.csv",
                    force=False, reasons="all")  # fmt: skip
     assert "Text as a feature: the text score adds" in (outcome.version_dir / "model_card.md").read_text()
+
+
+def test_a_benchmark_column_must_be_a_numeric_feature(tmp_path):
+    import yaml
+
+    from models.errors import SpecError
+
+    spec = load_spec("lending_club").model_dump(mode="json", exclude_none=True)
+    path = tmp_path / "spec.yaml"
+    path.write_text(yaml.safe_dump({**spec, "benchmark": "addr_state"}))
+    with pytest.raises(SpecError, match="benchmark 'addr_state' must be one of the numeric features"):
+        load_spec(path)

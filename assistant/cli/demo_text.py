@@ -26,9 +26,15 @@ def demo_summary(report: DemoReport, reasons_shown: int = 2) -> str:
         f"{meta['documents']:,} documents",
         f"           historical 12-month default rate {meta['default_rate_historical']:.1%}; "
         f"{meta['documents_with_injection']} documents carry planted prompt injections",
-        f"Model      {model.label} ({'trained now' if report.trained_now else 'existing'}), {m['trees']} trees, "
-        f"policy {model.policy.label}",
-        f"           {m['split']}",
+        f"Model      {model.label} ({'trained now' if report.trained_now else 'existing'}), {model.kind}"
+        + (f", {m['trees']} trees" if m.get("trees") else "")
+        + f", policy {model.policy.label}",
+        f"           {m['split']}"
+        + (
+            f"; shipped refit on {m['shipped']['rows']:,} labelled rows"
+            if m.get("shipped", {}).get("refit")
+            else ""
+        ),
         f"Test       AUC {t['auc']:.3f}  Gini {t['gini']:.3f}  KS {t['ks']:.3f}  "
         f"Brier {t['brier']:.4f} (raw {t['brier_uncalibrated']:.4f})  ECE {t['ece']:.4f}  "
         f"PSI {m['psi_train_vs_test']:.3f}",
