@@ -37,7 +37,7 @@ without a separate validation, or as the sole basis of an adverse decision.
 - Source: {spec.source or dataset.source}
 - File: `{dataset.source}` (SHA-256 `{dataset.sha256[:16]}…`), {len(dataset)} labelled rows
   ({m["rows"]["skipped_unlabelled"]} unlabelled rows skipped)
-- Split: {m["split"]}; rows train / validation / test = {m["rows"]["train"]} / {m["rows"]["valid"]} / {m["rows"]["test"]}
+- Split: {m["split"]}; rows {"training period / fold validation" if "model_choice" in m else "train / validation"} / test = {m["rows"]["train"]} / {m["rows"]["valid"]} / {m["rows"]["test"]}
 
 """
 

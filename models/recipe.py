@@ -104,6 +104,8 @@ def train_chosen(
         skipped=dataset.skipped_unlabelled, calibrator=choice.calibrator,
         reference_margin=shipped.margin(x_shipped[shipped_rows], config.nthread),
     )  # fmt: skip
+    result.metrics["split"] = _split_description(dataset, split, folds)
+    result.metrics["rows"].update(train=len(period), valid=len(choice.oof_y))
     result.metrics["model_choice"] = choice_report(choice, folds)
     if evidence.report is not None:
         result.metrics["text_feature"] = evidence.report
@@ -124,6 +126,17 @@ def _refit(
     data = Matrix(encoder.transform(dataset.frame)[0], y, dataset.spec, encoder, config.seed, config.nthread)
     shipped = evidence.stack(fit_recipe(data, rows, choice.recipe), rows)
     return shipped, evidence.encoder(encoder, shipped), rows, evidence.with_column(data.x, shipped)
+
+
+def _split_description(dataset: Dataset, split: Split, folds: list) -> str:
+    """The split as this recipe uses it: a training period with folds inside it, then the test rows."""
+    n = len(split.train) + len(split.valid)
+    kind = "rolling-origin" if dataset.dates is not None else "stratified"
+    head = split.description.split(":")[0] if dataset.dates is not None else "stratified random"
+    test = (
+        split.description.rsplit(", ", 1)[-1] if dataset.dates is not None else f"{len(split.test)} test rows"
+    )
+    return f"{head}: training period of {n} rows with {len(folds)} {kind} validation folds inside it, {test}"
 
 
 def _check_refit_rows(y: np.ndarray, refit_until: date | None) -> None:
