@@ -29,7 +29,7 @@ from models.model_choice import CANDIDATES, Choice, Matrix, choose_model, fit_re
 from models.policy import Policy
 from models.predictors import Predictor
 from models.text_evidence import TextEvidence
-from models.training import Split, TrainConfig, TrainingResult, finish_training, make_split
+from models.training import Split, TrainConfig, TrainingResult, finish_training, make_split, training_labels
 
 MIN_FOLDS = 2
 
@@ -74,12 +74,7 @@ def train_chosen(
     text: str = "auto",
     progress: bool = False,
 ) -> TrainingResult:
-    if dataset.labels is None:
-        raise UnderwriterError(
-            f"{dataset.source} has no label column {dataset.spec.label.column!r}; cannot train"
-        )
-    policy.check_columns(dataset.spec)
-    y = dataset.labels.astype(int)
+    y = training_labels(dataset, policy)
     split = make_split(dataset, config, test_from)
     period = np.sort(np.concatenate([split.train, split.valid]))
     folds = training_folds(dataset, split, config.seed)

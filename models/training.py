@@ -141,6 +141,16 @@ class _Progress(xgb.callback.TrainingCallback):
         return model
 
 
+def training_labels(dataset: Dataset, policy: Policy) -> np.ndarray:
+    """The 0/1 labels of a dataset fit to train on under ``policy`` (clear errors otherwise)."""
+    if dataset.labels is None:
+        raise UnderwriterError(
+            f"{dataset.source} has no label column {dataset.spec.label.column!r}; cannot train"
+        )
+    policy.check_columns(dataset.spec)
+    return dataset.labels.astype(int)
+
+
 MODEL_CHOICES = ("auto", "xgboost", "scorecard", "blend", "previous")
 
 
@@ -194,12 +204,7 @@ def train_previous(
 ) -> TrainingResult:
     """The recipe before model choice: early stopping and calibration on the validation period."""
     config = config or TrainConfig()
-    if dataset.labels is None:
-        raise UnderwriterError(
-            f"{dataset.source} has no label column {dataset.spec.label.column!r}; cannot train"
-        )
-    policy.check_columns(dataset.spec)
-    y = dataset.labels.astype(int)
+    y = training_labels(dataset, policy)
     split = make_split(dataset, config, test_from)
     encoder = FeatureEncoder.fit(dataset.spec, dataset.frame.iloc[split.train])
     x, _ = encoder.transform(dataset.frame)
