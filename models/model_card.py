@@ -149,7 +149,7 @@ Calibration by grade (test):
 |---|---|---|---|
 {grades}
 
-Plots: `plots/roc.png`, `plots/calibration.png`, `plots/score_distribution.png`.
+Plots: `plots/roc.png`, `plots/calibration.png`, `plots/score_distribution.png`{", `plots/model_choice.png` (the candidates' fold AUC)" if "model_choice" in m else ""}.
 
 """
 

@@ -12,9 +12,20 @@ from models.training import TrainingResult
 def training_files(result: TrainingResult, dataset: Dataset) -> dict[str, bytes]:
     """The artifact files of a training run (plots and model card included)."""
     from models.model_card import model_card
-    from models.plots import calibration_plot, roc_plot, score_distribution_plot
+    from models.plots import calibration_plot, model_choice_plot, roc_plot, score_distribution_plot
 
+    m = result.metrics
+    choice = (
+        {
+            "plots/model_choice.png": model_choice_plot(
+                m["model_choice"], m["test"]["auc"], m["test"].get("benchmark")
+            )
+        }
+        if "model_choice" in m
+        else {}
+    )
     return {
+        **choice,
         **predictor_files(result.predictor),
         "calibrator.json": json.dumps(result.calibrator.to_dict(), indent=2).encode(),
         "features.json": json.dumps(result.encoder.to_dict(), indent=2).encode(),

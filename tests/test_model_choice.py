@@ -111,6 +111,7 @@ def test_every_kind_writes_loads_scores_and_explains(portfolio, settings, kind):
     assert (flagged["reason_codes"] != "").mean() > 0.95 and frame["reason_1"].str.len().max() > 5
     card = (outcome.version_dir / "model_card.md").read_text()
     assert "## Model choice" in card and f"| {kind} (chosen) |" in card
+    assert (outcome.version_dir / "plots" / "model_choice.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_a_changed_scorecard_file_is_refused(portfolio, settings):
