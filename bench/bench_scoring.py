@@ -68,8 +68,13 @@ def main() -> None:
     data = Path(tmp.name) / "train.csv"
     tables.merchants.to_csv(data, index=False)
     settings = load_settings(None, workspace=Path(tmp.name), threads=threads)
-    outcome = train_model(
-        settings, spec="merchant_portfolio", data=data, out=Path(tmp.name) / "m", progress=False
+    outcome = train_model(  # the xgboost kind: this benchmark measures TreeSHAP reasons against plain predict
+        settings,
+        spec="merchant_portfolio",
+        data=data,
+        out=Path(tmp.name) / "m",
+        progress=False,
+        model="xgboost",
     )
     model = load_model(outcome.version_dir, nthread=threads)
     portfolio = generate_merchants(n, np.random.default_rng(2)).merchants
