@@ -10,7 +10,8 @@ bankruptcy) the test rows are fixed by the default split; on them this prints AU
   standardised, categories one-hot), fitted on the training period;
 - ``benchmark`` where the spec names one (Lending Club: the interest rate alone; its Brier and ECE
   are a one-column logistic's);
-- and, where the spec has text, the text score's measured lift in the folds (:mod:`models.text_signal`).
+- and, where the spec has text, the text score's measured lift in the folds: the chosen run is
+  ``train(text="on")``, so this is the product's own measurement (:mod:`models.text_evidence`).
 
 The chosen model's AUC gain over the benchmark on the test rows gets a 90% paired bootstrap interval.
 
@@ -90,30 +91,6 @@ def paired_test_gain(y: np.ndarray, ours: np.ndarray, theirs: np.ndarray, draws:
             "low": round(float(np.quantile(boot, 0.05)), 4), "high": round(float(np.quantile(boot, 0.95)), 4)}  # fmt: skip
 
 
-def text_lift_for(dataset: Dataset, test_from: date | None) -> dict:
-    from models.features import FeatureEncoder
-    from models.model_choice import Matrix, choose_model
-    from models.recipe import training_folds
-    from models.text_signal import embed_texts, joined_texts, text_lift
-
-    config = TrainConfig(nthread=2)
-    split = make_split(dataset, config, test_from)
-    folds = training_folds(dataset, split, config.seed)
-    period = np.sort(np.concatenate([split.train, split.valid]))
-    encoder = FeatureEncoder.fit(dataset.spec, dataset.frame.iloc[period])
-    assert dataset.labels is not None
-    y = dataset.labels.astype(int)
-    choice = choose_model(Matrix(encoder.transform(dataset.frame)[0], y, dataset.spec, encoder, nthread=2), folds,
-                          latest_calibration=dataset.dates is not None)  # fmt: skip
-    started = time.perf_counter()
-    texts = joined_texts(dataset.frame, dataset.spec.text)
-    embeddings = embed_texts(texts, progress=True)
-    lift = text_lift(embeddings, texts, y, folds, choice.fold_margins)
-    lift.pop("stacked")
-    return {**lift, "columns": dataset.spec.text, "embedder": "minilm", "base": choice.recipe.kind,
-            "embed_seconds": round(time.perf_counter() - started, 1)}  # fmt: skip
-
-
 def run_dataset(name: str, path: Path, test_from: date | None, text: bool) -> dict:
     spec = load_spec(name)
     dataset = load_dataset(path, spec, require_label=True)
@@ -124,9 +101,12 @@ def run_dataset(name: str, path: Path, test_from: date | None, text: bool) -> di
     rows: dict[str, dict] = {}
     test_pd: dict[str, np.ndarray] = {}
     chosen_kind = ""
+    out_text: dict | None = None
     for recipe in RECIPES:
         started = time.perf_counter()
-        result = train(dataset, policy, config, test_from=test_from, model=recipe, refit=False, text="off")
+        measure_text = recipe == "auto" and text and bool(spec.text)
+        result = train(dataset, policy, config, test_from=test_from, model=recipe, refit=False,
+                       text="on" if measure_text else "off")  # fmt: skip
         label = "chosen" if recipe == "auto" else recipe
         rows[label] = {**figures(y_test, result.test_pd), "seconds": round(time.perf_counter() - started, 1)}
         test_pd[label] = result.test_pd
@@ -136,6 +116,7 @@ def run_dataset(name: str, path: Path, test_from: date | None, text: bool) -> di
             rows[label]["folds"] = {
                 k: v["auc"] for k, v in result.metrics["model_choice"]["candidates"].items()
             }
+            out_text = result.metrics.get("text_feature")
     period = np.sort(np.concatenate([split.train, split.valid]))
     raw = raw_logistic(dataset, period, split.test, spec.features)
     rows["logistic raw"] = figures(y_test, raw)
@@ -149,8 +130,8 @@ def run_dataset(name: str, path: Path, test_from: date | None, text: bool) -> di
             "auc": round(metrics.auc(y_test, values[split.test]), 4),
         }
         out["chosen_vs_benchmark"] = paired_test_gain(y_test, test_pd["chosen"], values[split.test])
-    if text and spec.text:
-        out["text"] = text_lift_for(dataset, test_from)
+    if out_text is not None:
+        out["text"] = out_text
     return out
 
 

@@ -73,7 +73,6 @@ class Choice:
     oof_y: np.ndarray
     figures: dict[str, dict]
     """Candidate -> fold figures (see :func:`models.folds.fold_figures`) and its settings."""
-    fold_labels: list[str]
     fold_margins: list[np.ndarray] = field(default_factory=list)
     """The chosen candidate's margins on each fold's validation rows."""
 
@@ -231,7 +230,6 @@ def choose_model(
         oof_margin=oof_margin,
         oof_y=oof_y,
         figures=figures,
-        fold_labels=[f.label for f in folds],
         fold_margins=margins[chosen],
     )
 

@@ -21,6 +21,7 @@ import pandas as pd
 
 from models.calibration import sigmoid
 from models.folds import Fold, paired_gain
+from models.metrics import auc
 
 BETAS = (0.0, 0.25, 0.5, 1.0)
 TEXT_C = 0.3
@@ -127,9 +128,8 @@ def text_lift(
     beta = min(BETAS, key=loss)
     stacked = [m + beta * t for m, t in zip(base_margins, text, strict=True)]
     gain = paired_gain(ys, base_margins, stacked)
-    alone = paired_gain(ys, [np.zeros_like(t) + 0.5 for t in text], text)
     kept = beta > 0 and gain["low"] > 0
-    alone_auc = round(0.5 + alone["gain"], 4)
+    alone_auc = round(float(np.mean([auc(yk, t) for yk, t in zip(ys, text, strict=True)])), 4)
     return {
         "beta": beta,
         "gain_auc": gain,
