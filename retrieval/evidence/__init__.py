@@ -1,0 +1,1 @@
+"""Evidence found in a case's own documents, in code: risk signals and financial spreads, each with its passage."""
