@@ -6,6 +6,8 @@ Questions are routed by plain rules (or an explicit ``/command``) to a tool:
 * ``/whatif FEATURE=VALUE`` ("what if the refund rate was 2%"): the case re-scored by the
   model with one input changed, never an LLM's guess;
 * ``/similar`` (similar, comparable, peers): the similar past cases and their outcomes;
+* ``/facts`` (a figure, a ratio, a risk signal, a data value): answered from the case file's spread,
+  signals and facts with their citation (:mod:`assistant.chat_facts`), never by the LLM;
 * ``/search QUESTION`` and anything else: the merchant's documents are searched, the passages
   found are listed first (with their citations), and the LLM answers from them, streamed
   sentence by sentence; each sentence passes the
@@ -30,6 +32,7 @@ from assistant.backends import open_embedder, open_llm
 from assistant.case.facts import score_row
 from assistant.case.schema import CaseChunk, CaseFile, similar_line
 from assistant.case.source import CaseSource
+from assistant.chat_facts import fact_answer
 from assistant.memo.calls import CallBook
 from assistant.memo.config import MemoConfig
 from assistant.memo.sections import comparison_facts
@@ -93,9 +96,9 @@ class ChatSession:
         q = question.strip().lower()
         if q.startswith("/"):
             command = q.split()[0][1:]
-            if command not in {"score", "whatif", "similar", "search"}:
+            if command not in {"score", "whatif", "similar", "search", "facts"}:
                 raise UnderwriterError(
-                    f"unknown command /{command}; use /score, /whatif, /similar or /search"
+                    f"unknown command /{command}; use /score, /whatif, /similar, /facts or /search"
                 )
             return command
         if WHATIF_RE.match(q):
@@ -104,6 +107,8 @@ class ChatSession:
             return "similar"
         if re.search(r"\b(score|pd|probability|grade|band|why|reasons?|decision|declin\w*|approv\w*)\b", q):
             return "score"
+        if fact_answer(self.case, question) is not None:
+            return "facts"
         return "search"
 
     def ask(self, question: str) -> Iterator[str]:
@@ -118,6 +123,10 @@ class ChatSession:
             pieces = iter([self.what_if_text(question)])
         elif tool == "similar":
             pieces = iter([self.similar_text()])
+        elif tool == "facts":
+            found = fact_answer(self.case, re.sub(r"^/facts\s*", "", question.strip(), flags=re.IGNORECASE))
+            text, answer.citations = found or ("The case file does not hold that figure or signal.", [])
+            pieces = iter([text])
         else:
             query = re.sub(r"^/search\s*", "", question.strip(), flags=re.IGNORECASE)
             pieces = self._documents_answer(query, answer)

@@ -14,7 +14,7 @@ import math
 from typing import Any
 
 import numpy as np
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from retrieval.documents.screening import FLAG_AT
 from retrieval.similar_cases.search import SimilarReport
@@ -90,6 +90,20 @@ class CaseHeader(BaseModel):
     model: dict[str, str]
 
 
+class CaseEvidence(BaseModel):
+    """What code found in the case's documents: risk signals (each quoting its sentence) and the financial
+    spread (each figure with its passage, period and unit), with ratios and tie warnings."""
+
+    signals: list[dict[str, str]] = Field(default_factory=list)
+    spread: dict[str, Any] = Field(default_factory=dict)
+
+    def figures(self) -> dict[str, dict[str, Any]]:
+        return dict(self.spread.get("figures", {}))
+
+    def ratios(self) -> dict[str, float]:
+        return dict(self.spread.get("ratios", {}))
+
+
 class CaseFile(CaseHeader):
     request: dict[str, Any]
     score: ScoreFacts
@@ -98,6 +112,7 @@ class CaseFile(CaseHeader):
     similar: list[SimilarRow]
     similar_library: str | None
     contradictions: list[Contradiction]
+    evidence: CaseEvidence = Field(default_factory=CaseEvidence)
 
     def chunk_sources(self) -> dict[str, str]:
         return {c.tag: c.text for d in self.documents for c in d.chunks}
@@ -115,6 +130,10 @@ class CaseFile(CaseHeader):
         values["similar defaults"] = sum(known)
         if known:
             values["similar default rate"] = round(sum(known) / len(known), 4)
+        values.update(
+            {f"statement {k.replace('_', ' ')}": f["value"] for k, f in self.evidence.figures().items()}
+        )
+        values.update({f"ratio {k.replace('_', ' ')}": v for k, v in self.evidence.ratios().items()})
         return values
 
 

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 import pandas as pd
 
 from assistant.case.documents import indexed_documents, people_in_row, redact_people, text_column_documents
+from assistant.case.evidence import case_evidence
 from assistant.case.facts import find_contradictions, key_facts, score_row
 from assistant.case.portfolio_documents import read_case_documents
 from assistant.case.schema import CaseDocument, CaseFile, plain, similar_rows
@@ -166,6 +167,7 @@ class CaseSource:
             as_of = str(first[self.spec.date.column])[:10]
         names = {f: self.spec.display_name(f) for f in self.spec.features}
         documents = redact_people(documents, people_in_row(first))
+        request = {k: plain(first[k]) for k in REQUEST_FIELDS if k in first}
         return CaseFile(
             case_id=case_id,
             name=str(first["legal_name"]) if "legal_name" in first else None,
@@ -177,11 +179,12 @@ class CaseSource:
                 "model_id": self.model.model_id,
                 "policy": self.model.policy.label,
             },
-            request={k: plain(first[k]) for k in REQUEST_FIELDS if k in first},
+            request=request,
             score=score_row(self.model, row, self.settings.threads),
             facts=key_facts(self.spec, first),
             documents=documents,
             similar=similar_rows(similar),
             similar_library=self.library or None,
             contradictions=find_contradictions(self.spec.claims, names, first, documents),
+            evidence=case_evidence(documents, request),
         )

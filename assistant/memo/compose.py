@@ -66,6 +66,7 @@ def _memo(case: CaseFile, book: CallBook, findings: list[DocumentFinding], compa
     )
     risks = [r["text"] for r in case.score.reasons] + [f["text"] for f in case.score.policy_flags]
     risks += [f"Contradiction in {c.doc_id}: {c.name.lower()}" for c in case.contradictions]
+    risks += signal_risks(case)
     prompts = {b.prompt.name: b.prompt for b in book.calls}
     return Memo(
         case_id=case.case_id,
@@ -98,7 +99,17 @@ def _memo(case: CaseFile, book: CallBook, findings: list[DocumentFinding], compa
         recommendation=recommendation(case),
         sources=memo_sources(case),
         validation=stats,
+        signals=case.evidence.signals,
+        spread=case.evidence.spread,
     )
+
+
+def signal_risks(case: CaseFile) -> list[str]:
+    """One risk line per signal type found in the documents, with every passage that states it."""
+    tags: dict[str, list[str]] = {}
+    for s in case.evidence.signals:
+        tags.setdefault(f"{s['name']} ({s['severity']})", []).append(s["tag"])
+    return [f"Document signal: {name} [{', '.join(dict.fromkeys(t))}]" for name, t in tags.items()]
 
 
 def validation_stats(sections: dict[str, SectionText]) -> dict[str, dict[str, int]]:

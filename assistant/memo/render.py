@@ -6,6 +6,7 @@ import html
 import json
 from typing import Any
 
+from assistant.memo.evidence_text import evidence_lines
 from assistant.memo.schema import Memo, SectionText
 
 
@@ -29,7 +30,8 @@ def _section_text(text: SectionText) -> str:
 
 
 def to_markdown(memo: Memo) -> str:
-    lines = _head(memo) + _findings(memo) + _similar(memo) + _closing(memo)
+    lines = _head(memo) + evidence_lines(memo.signals, memo.spread) + _findings(memo) + _similar(memo)
+    lines += _closing(memo)
     return "\n".join(lines)
 
 
@@ -65,13 +67,11 @@ def _head(memo: Memo) -> list[str]:
         "",
         _section_text(memo.business_summary),
         "",
-        "## Document findings",
-        "",
     ]
 
 
 def _findings(memo: Memo) -> list[str]:
-    lines: list[str] = []
+    lines: list[str] = ["## Document summaries", ""]
     for f in memo.findings:
         flag = " ⚠ injection attempt flagged" if f.flagged else ""
         lines += [
@@ -80,7 +80,7 @@ def _findings(memo: Memo) -> list[str]:
             _section_text(f.summary),
             "",
         ]
-    return lines or ["No documents on file.", ""]
+    return lines if memo.findings else [*lines, "No documents on file.", ""]
 
 
 def _similar(memo: Memo) -> list[str]:

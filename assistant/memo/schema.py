@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from assistant.case.schema import CaseHeader, Fact, SimilarRow
 
@@ -46,3 +46,7 @@ class Memo(CaseHeader):
     recommendation: dict[str, Any]
     sources: list[dict[str, str]]
     validation: dict[str, dict[str, int]]
+    signals: list[dict[str, str]] = Field(default_factory=list)
+    """Risk signals found in the documents by code, each quoting its sentence (``case.evidence``)."""
+    spread: dict[str, Any] = Field(default_factory=dict)
+    """The financial spread: figures with their passages, ratios, tie warnings."""
