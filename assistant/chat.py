@@ -29,7 +29,7 @@ import pandas as pd
 
 from assistant.audit import AuditStore
 from assistant.backends import open_embedder, open_llm
-from assistant.case.facts import score_row
+from assistant.case.facts import pd_text, score_row
 from assistant.case.schema import CaseChunk, CaseFile, similar_line
 from assistant.case.source import CaseSource
 from assistant.chat_facts import fact_answer
@@ -139,6 +139,8 @@ class ChatSession:
 
     def score_text(self) -> str:
         s = self.case.score
+        if s.pd is None:
+            return f"No risk model scores this dataset ({self.case.dataset}): the case is reviewed on its documents."
         lines = [
             f"The model gives PD {s.pd:.2%}, grade {s.grade}, band {s.band} ({self.case.model['label']})."
         ]
@@ -182,14 +184,16 @@ class ChatSession:
             row.at[0, column] = number
             new_value: Any = number
         else:
-            known = [c for c in self.source.model.encoder.categories.get(column, []) if c != "__other__"]
+            known = [
+                c for c in self.source.risk_model().encoder.categories.get(column, []) if c != "__other__"
+            ]
             if str(value) not in known:
                 shown = ", ".join(known[:12]) + (" ..." if len(known) > 12 else "")
                 raise UnderwriterError(f"{column} = {value!r} is not a value the model knows; known: {shown}")
             row[column] = row[column].astype(object)
             row.at[0, column] = str(value)
             new_value = str(value)
-        scored = score_row(self.source.model, row, self.source.settings.threads)
+        scored = score_row(self.source.risk_model(), row, self.source.settings.threads)
         return {"feature": column, "old": old, "new": new_value, "before": self.case.score, "after": scored}
 
     def what_if_text(self, question: str) -> str:
@@ -230,7 +234,7 @@ class ChatSession:
             prompt = load_prompt("chat_answer").render(
                 merchant_id=self.case.case_id,
                 facts={
-                    "probability of default": f"{self.case.score.pd:.2%}",
+                    "probability of default": pd_text(self.case.score.pd),
                     "grade": self.case.score.grade,
                     "band": self.case.score.band,
                 },

@@ -54,6 +54,10 @@ class Workspace:
     def documents_index_dir(self) -> Path:
         return self.root / "index" / "documents"
 
+    def dataset_documents_dir(self, spec_name: str) -> Path:
+        """The document index of a dataset's own documents (``index build --spec S --documents D``)."""
+        return self.root / "index" / "datasets" / spec_name / "documents"
+
     def case_library_dir(self, name: str = PORTFOLIO_LIBRARY) -> Path:
         return self.root / "index" / "cases" / name
 

@@ -195,7 +195,7 @@ def load_dataset(path: str | Path, spec: DatasetSpec, *, require_label: bool) ->
         dataset = dataset.subset(keep)
         dataset.skipped_unlabelled = skipped
     if require_label and dataset.labels is not None and set(np.unique(dataset.labels).tolist()) != {0, 1}:
-        where = f"label column {spec.label.column!r}"
+        where = f"label column {spec.labelled().column!r}"
         raise DatasetError(
             source, [Problem(where, "needs both defaulted and repaid rows to train or evaluate")]
         )
@@ -236,7 +236,7 @@ def _labels(
 ) -> tuple[np.ndarray | None, np.ndarray]:
     """Labels (1 default, 0 repaid, -1 other) when the file has them, and which rows to keep."""
     keep = np.ones(len(raw), dtype=bool)
-    if spec.label.column not in raw.columns:
+    if spec.label is None or spec.label.column not in raw.columns:
         return None, keep
     label = spec.label
     canon = raw[label.column].map(lambda v: "" if pd.isna(v) or str(v).strip() == "" else canonical_value(v))

@@ -81,7 +81,8 @@ class DatasetSpec(BaseModel):
     """Where the data comes from (provenance), shown in model cards."""
     id: str | None = None
     """Unique row id; when absent the data row number is used."""
-    label: LabelSpec
+    label: LabelSpec | None = None
+    """The outcome column; a spec without one describes cases to review (a 10-K filing), not to learn from."""
     numeric: list[str] = Field(default_factory=list)
     categorical: list[str] = Field(default_factory=list)
     text: list[str] = Field(default_factory=list)
@@ -112,7 +113,7 @@ class DatasetSpec(BaseModel):
         duplicated = sorted({c for c in features if features.count(c) > 1})
         if duplicated:
             problems.append(f"columns listed twice among features: {duplicated}")
-        reserved = {self.label.column} | ({self.id} if self.id else set())
+        reserved = ({self.label.column} if self.label else set()) | ({self.id} if self.id else set())
         clash = sorted(reserved & set(features))
         if clash:
             problems.append(f"id/label columns must not be features: {clash}")
@@ -164,8 +165,16 @@ class DatasetSpec(BaseModel):
         if self.date:
             columns.append(self.date.column)
         if with_label:
-            columns.append(self.label.column)
+            columns.append(self.labelled().column)
         return columns
+
+    def labelled(self) -> LabelSpec:
+        """The label, or a clear error for a spec that has none (training and evaluation need one)."""
+        if self.label is None:
+            raise SpecError(
+                f"spec {self.name} has no label: it describes cases to review, not outcomes to train or evaluate on"
+            )
+        return self.label
 
 
 SHIPPED_SPECS = resources.files("models") / "specs"

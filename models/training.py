@@ -145,7 +145,7 @@ def training_labels(dataset: Dataset, policy: Policy) -> np.ndarray:
     """The 0/1 labels of a dataset fit to train on under ``policy`` (clear errors otherwise)."""
     if dataset.labels is None:
         raise UnderwriterError(
-            f"{dataset.source} has no label column {dataset.spec.label.column!r}; cannot train"
+            f"{dataset.source} has no label column {dataset.spec.labelled().column!r}; cannot train"
         )
     policy.check_columns(dataset.spec)
     return dataset.labels.astype(int)

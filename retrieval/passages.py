@@ -87,6 +87,7 @@ def document_record(doc: Document) -> dict[str, Any]:
         "doc_id": doc.doc_id,
         "merchant_id": doc.merchant_id,
         "doc_type": doc.doc_type,
+        "as_of": doc.as_of,
         "source": doc.source,
         "sha256": doc.sha256,
         "title": doc.title,

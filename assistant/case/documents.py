@@ -68,9 +68,14 @@ def document_from_parts(
     )
 
 
-def indexed_documents(store: VectorStore, case_id: str) -> list[CaseDocument]:
-    """The merchant's documents from the document index, in document order, chunks in text order."""
+def indexed_documents(store: VectorStore, case_id: str, received_by: str | None = None) -> list[CaseDocument]:
+    """The case's documents from the document index, in document order, chunks in text order; with
+    ``received_by`` (an ISO date), only those received on or before it (point in time)."""
     records = store.records("document", merchant_id=case_id)
+    if received_by is not None:
+        records = {
+            k: r for k, r in records.items() if not r.get("as_of") or str(r["as_of"])[:10] <= received_by
+        }
     ids = [i for i, _ in store.items_where("merchant_id = ?", (case_id,))]
     by_doc: dict[str, list[Any]] = {}
     for item in store.items(ids):
@@ -101,10 +106,12 @@ def indexed_documents(store: VectorStore, case_id: str) -> list[CaseDocument]:
     return documents
 
 
-def text_column_documents(spec: DatasetSpec, case_id: str, row: pd.Series) -> list[CaseDocument]:
+def text_column_documents(
+    spec: DatasetSpec, case_id: str, row: pd.Series, first_tag: int = 1
+) -> list[CaseDocument]:
     """A dataset record's long text columns (a loan description), each one screened document."""
     documents: list[CaseDocument] = []
-    next_tag = 1
+    next_tag = first_tag
     for column in spec.text:
         text = row.get(column)
         if not isinstance(text, str) or len(text.strip()) < MIN_DOCUMENT_CHARS:

@@ -50,6 +50,18 @@ def score_row(model: RiskModel, row: pd.DataFrame, nthread: int) -> ScoreFacts:
     )
 
 
+UNSCORED_GRADE = "—"
+
+
+def unscored() -> ScoreFacts:
+    """The score of a case no risk model covers: no PD, no grade, referred to an underwriter."""
+    return ScoreFacts(pd=None, grade=UNSCORED_GRADE, band="refer", policy_flags=[], reasons=[], mitigants=[])
+
+
+def pd_text(pd: float | None, digits: int = 2) -> str:
+    return "not scored" if pd is None else f"{pd:.{digits}%}"
+
+
 def key_facts(spec: DatasetSpec, first: pd.Series) -> list[Fact]:
     """The spec's features with their values, plus short text columns (a loan title) as facts."""
     facts = [Fact(key=f, name=spec.display_name(f), value=plain(first.get(f))) for f in spec.features]

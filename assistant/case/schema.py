@@ -16,12 +16,14 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel, Field
 
+from models.errors import UnderwriterError
 from retrieval.documents.screening import FLAG_AT
 from retrieval.similar_cases.search import SimilarReport
 
 
 class ScoreFacts(BaseModel):
-    pd: float
+    pd: float | None
+    """None: no risk model scores this dataset (a case reviewed on its documents alone)."""
     grade: str
     band: str
     policy_flags: list[dict[str, str]]
@@ -113,6 +115,12 @@ class CaseFile(CaseHeader):
     similar_library: str | None
     contradictions: list[Contradiction]
     evidence: CaseEvidence = Field(default_factory=CaseEvidence)
+
+    def scored_pd(self) -> float:
+        """The model's PD; a clear error for a case no model scores (the screens that plot it need one)."""
+        if self.score.pd is None:
+            raise UnderwriterError(f"case {self.case_id} is not scored: no risk model covers {self.dataset}")
+        return self.score.pd
 
     def chunk_sources(self) -> dict[str, str]:
         return {c.tag: c.text for d in self.documents for c in d.chunks}

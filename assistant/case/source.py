@@ -13,12 +13,12 @@ import pandas as pd
 
 from assistant.case.documents import indexed_documents, people_in_row, redact_people, text_column_documents
 from assistant.case.evidence import case_evidence
-from assistant.case.facts import find_contradictions, key_facts, score_row
+from assistant.case.facts import find_contradictions, key_facts, score_row, unscored
 from assistant.case.portfolio_documents import read_case_documents
 from assistant.case.schema import CaseDocument, CaseFile, plain, similar_rows
 from assistant.settings import Settings
 from assistant.workspace import PORTFOLIO_LIBRARY, PORTFOLIO_SPEC, Workspace
-from models.artifacts import load_model
+from models.artifacts import RiskModel, load_model
 from models.backends.embedders import Tokenizer, load_tokenizer
 from models.dataset import load_dataset
 from models.errors import UnderwriterError
@@ -30,6 +30,7 @@ from retrieval.similar_cases.search import SimilarReport, find_similar
 from retrieval.vector_store.store import VectorStore
 
 REQUEST_FIELDS = ("product", "requested_amount", "loan_amnt")
+UNSCORED_MODEL = {"label": "none (not scored)", "model_id": "none", "policy": "none"}
 READ_CASES_KEPT = 64
 """Cases read on the spot (before the document index exists) kept in memory."""
 
@@ -52,18 +53,20 @@ class CaseSource:
         if self.portfolio:
             frame = self._open_portfolio(model)
         else:
-            if spec is None or not data or not model:
-                raise UnderwriterError("a dataset case source needs --data FILE and --model DIR with --spec")
+            if spec is None or not data:
+                raise UnderwriterError("a dataset case source needs --data FILE with --spec")
             frame = self._open_dataset(spec, data, model, library)
         self.frame = frame.set_index(self.id_column, drop=False)
-        self.spec = self.model.spec
         self._cases: CaseLibrary | None = None
         self._read: dict[str, tuple[IngestResult, list[CaseDocument]]] = {}
         self._tokenizer: Tokenizer | None = None
 
     def _open_portfolio(self, model: str | None) -> pd.DataFrame:
         self.workspace.require_demo()
-        self.model = load_model(model or self.workspace.model_dir, nthread=self.settings.threads)
+        self.model: RiskModel | None = load_model(
+            model or self.workspace.model_dir, nthread=self.settings.threads
+        )
+        self.spec = self.model.spec
         self.id_column = "merchant_id"
         # Until the document index is built (in the background, on a first run), a case's documents
         # are read when the case is opened: the same readers and chunks, no embeddings needed.
@@ -75,18 +78,33 @@ class CaseSource:
         self.library = PORTFOLIO_LIBRARY
         return pd.read_csv(self.workspace.portfolio.merchants, dtype={"mcc": str, "merchant_id": str})
 
-    def _open_dataset(self, spec: str, data: str, model: str, library: str | None) -> pd.DataFrame:
-        self.model = load_model(model, nthread=self.settings.threads)
+    def _open_dataset(self, spec: str, data: str, model: str | None, library: str | None) -> pd.DataFrame:
         dataset_spec = load_spec(spec)
+        if model is None and dataset_spec.label is not None:
+            raise UnderwriterError(
+                f"spec {dataset_spec.name} has a label, so its cases are scored: give --model DIR (a model trained "
+                "on it); only a spec without a label is reviewed unscored"
+            )
+        self.model = None if model is None else load_model(model, nthread=self.settings.threads)
+        self.spec = dataset_spec if self.model is None else self.model.spec
         dataset = load_dataset(data, dataset_spec, require_label=False)
         frame = dataset.frame.copy()
         if dataset.dates is not None and dataset_spec.date is not None:
             frame[dataset_spec.date.column] = dataset.dates.dt.strftime("%Y-%m-%d").to_numpy()
         self.id_column = "__case_id"
         frame[self.id_column] = dataset.ids.astype(str).to_numpy()
-        self.store = None
+        documents = self.workspace.dataset_documents_dir(dataset_spec.name)
+        self.store = VectorStore.load(documents) if has_current(documents) else None
         self.library = library or ""
         return frame
+
+    def risk_model(self) -> RiskModel:
+        """The model that scores this source's cases; a clear error for an unscored dataset."""
+        if self.model is None:
+            raise UnderwriterError(
+                f"no risk model scores {self.spec.name}: its cases are reviewed on their documents"
+            )
+        return self.model
 
     def ids(self, status: str | None = None) -> list[str]:
         frame = self.frame
@@ -100,6 +118,14 @@ class CaseSource:
         return self.frame.loc[[case_id]].reset_index(drop=True)
 
     def documents(self, case_id: str, row: pd.Series) -> list[CaseDocument]:
+        if (
+            self.store is not None and not self.portfolio
+        ):  # the user's own documents, received by the case date
+            date = row.get(self.spec.date.column) if self.spec.date is not None else None
+            found = indexed_documents(self.store, case_id, received_by=str(date)[:10] if date else None)
+            return found + text_column_documents(
+                self.spec, case_id, row, first_tag=1 + sum(len(d.chunks) for d in found)
+            )
         if self.store is not None:
             return indexed_documents(self.store, case_id)
         if self.portfolio:
@@ -130,7 +156,7 @@ class CaseSource:
     def similar(self, case_id: str, row: pd.DataFrame, *, in_index: bool = True) -> SimilarReport | None:
         """Similar past cases of ``row``, decided before its date. ``in_index``: the case's documents
         are in the document index (a new application's uploads are not, so its narrative is left out)."""
-        if not self.library or not self.similar_k:
+        if not self.library or not self.similar_k or self.model is None:
             return None
         cases = self._library()
         if cases is None:
@@ -174,13 +200,15 @@ class CaseSource:
             dataset=self.spec.name,
             as_of=as_of,
             generated_at=generated_at or datetime.now(UTC).isoformat(timespec="seconds"),
-            model={
+            model=UNSCORED_MODEL
+            if self.model is None
+            else {
                 "label": self.model.label,
                 "model_id": self.model.model_id,
                 "policy": self.model.policy.label,
             },
             request=request,
-            score=score_row(self.model, row, self.settings.threads),
+            score=unscored() if self.model is None else score_row(self.model, row, self.settings.threads),
             facts=key_facts(self.spec, first),
             documents=documents,
             similar=similar_rows(similar),

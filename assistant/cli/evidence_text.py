@@ -31,6 +31,11 @@ def index_report_text(r: IndexReport) -> str:
             )
         if len(r.flagged) > MAX_LISTED:
             lines.append(f"  ... and {len(r.flagged) - MAX_LISTED} more flagged (see --json)")
+    for line in r.skipped[:MAX_LISTED]:
+        lines.append(f"  left out {line}")
+    if len(r.skipped) > MAX_LISTED:
+        lines.append(f"  ... and {len(r.skipped) - MAX_LISTED} more left out (see --json)")
+    lines += r.notes
     if r.case_library_dir is not None:
         lines.append(f"case library: {r.cases:,} cases at {r.case_library_dir} ({_plan(r.case_plan or {})})")
     if r.timings:

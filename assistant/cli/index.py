@@ -31,6 +31,13 @@ def add_parsers(commands: Any) -> None:
     build.add_argument("--data", type=Path, help="the file of past cases for --spec")
     build.add_argument("--model", type=Path, help="model directory whose PDs the library records (optional)")
     build.add_argument(
+        "--documents",
+        type=Path,
+        metavar="DIR|ZIP|MANIFEST.csv",
+        help="with --spec: the cases' own documents: DIR/<case id>/ files (any readable format, zips included), "
+        "a zip laid out the same way, or a CSV manifest (case_id, path[, doc_type][, received])",
+    )
+    build.add_argument(
         "--outcome-window-days",
         type=int,
         default=0,
@@ -61,7 +68,7 @@ def run(args: argparse.Namespace, settings: Settings, progress: bool) -> int:
     if args.command == "index":
         report = build_indexes(
             settings, spec=args.spec, data=args.data, model=args.model,
-            outcome_window_days=args.outcome_window_days, progress=progress,
+            outcome_window_days=args.outcome_window_days, progress=progress, documents=args.documents,
         )  # fmt: skip
         print(json.dumps(jsonable(report), indent=2) if args.json else index_report_text(report))
     elif args.command == "search":

@@ -29,6 +29,7 @@ from pydantic import BaseModel
 
 from assistant.case.schema import CaseDocument, CaseFile
 from assistant.case.source import CaseSource
+from assistant.eval.evidence_truth import signal_truth, statement_truth
 from assistant.settings import Settings
 from assistant.workspace import Workspace
 from models.errors import UnderwriterError
@@ -57,6 +58,10 @@ class Truth(BaseModel):
     injected_texts: list[str] = []
     """The injected instructions, word for word: none of their wording may reach an LLM sentence."""
     outcome: int | None = None
+    signals: dict[str, bool] = {}
+    """Per checked signal type, whether the generator planted it (:mod:`assistant.eval.evidence_truth`)."""
+    statements: dict[str, float] = {}
+    """The statement figures the generator wrote (revenue, net income, cash, total assets, current ratio)."""
 
 
 class EvalCase(BaseModel):
@@ -101,6 +106,7 @@ def demo_cases(settings: Settings, count: int, adversarial: bool = False) -> lis
     merchants = pd.read_csv(files.merchants, dtype={"merchant_id": str, "mcc": str}).set_index("merchant_id")
     docs = pd.read_csv(files.documents, dtype=str)
     truth = pd.read_csv(files.truth, dtype=str).set_index("merchant_id")
+    doc_types = docs.groupby("merchant_id")["doc_type"].apply(list).to_dict()
     injected: dict[str, list[str]] = {}
     injected_texts: dict[str, list[str]] = {}
     attacks = docs.loc[docs["injection_kind"].notna(), ["merchant_id", "doc_id", "injection_text"]]
@@ -127,6 +133,10 @@ def demo_cases(settings: Settings, count: int, adversarial: bool = False) -> lis
             "planted": planted_facts(pd.Series(t)),
             "injected_texts": injected_texts.get(merchant, []),
             "outcome": None if np.isnan(outcome) else int(outcome),
+            "signals": signal_truth(
+                pd.Series(t), pd.Series(merchants.loc[merchant]), doc_types.get(merchant, [])
+            ),
+            "statements": statement_truth(pd.Series(t)),
         }
         out.append(
             EvalCase(

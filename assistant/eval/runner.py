@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+import assistant.eval.evidence_scorers  # noqa: F401  (registers the evidence scorer)
 from assistant.eval.case_sets import EvalCase, read_case_set
 from assistant.eval.independent_checks import risk_sentences
 from assistant.eval.judge import JUDGE_METRICS, agreement, judge_memo

@@ -7,6 +7,7 @@ their documents' narrative), or any labelled dataset with a spec.
 
 from __future__ import annotations
 
+import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -26,7 +27,9 @@ from models.dataset import Dataset, load_dataset
 from models.demo_data.generate import PortfolioFiles
 from models.errors import UnderwriterError
 from models.scoring import contributions, score_dataset
-from models.spec import load_spec
+from models.spec import DatasetSpec, load_spec
+from retrieval.documents.collect import collect_documents
+from retrieval.documents.ingest import DocumentSource
 from retrieval.embedding_cache import EmbeddingCache
 from retrieval.passages import DocumentIndex
 from retrieval.similar_cases.library import CaseLibrary
@@ -59,13 +62,17 @@ class IndexReport:
     case_library_dir: Path | None = None
     case_plan: dict[str, Any] | None = None
     timings: dict[str, float] = field(default_factory=dict)
+    skipped: list[str] = field(default_factory=list)
+    """User documents left out (an unknown case, a missing file), each with why."""
+    notes: list[str] = field(default_factory=list)
 
 
 def build_document_index(
-    settings: Settings, files: PortfolioFiles, cache: EmbeddingCache, report: IndexReport, progress: bool,
-    on_progress: Progress | None = None,
+    settings: Settings, sources: list[DocumentSource], cache: EmbeddingCache, report: IndexReport,
+    progress: bool, on_progress: Progress | None = None, out: Path | None = None,
 ) -> DocumentIndex:  # fmt: skip
-    sources = portfolio_sources(files)
+    """Read, screen, chunk and embed ``sources`` into a document index saved at ``out`` (default: the
+    demo portfolio's)."""
     embedder = cache.embedder
     started = time.perf_counter()
     result = read_documents(
@@ -85,7 +92,7 @@ def build_document_index(
     )
     index.store.ensure_index()
     report.timings["embed and index chunks"] = time.perf_counter() - started
-    report.document_dir = index.save(Workspace(settings).documents_index_dir)
+    report.document_dir = index.save(out or Workspace(settings).documents_index_dir)
     report.documents = len(result.documents)
     report.failures = [{"source": f.source, "error": f.error, "limit": f.limit} for f in result.failures]
     report.flagged = [
@@ -195,6 +202,27 @@ def build_dataset_case_library(
     )  # fmt: skip
 
 
+def build_dataset_documents(
+    settings: Settings, spec: DatasetSpec, data: Path, documents: Path, cache: EmbeddingCache,
+    report: IndexReport, progress: bool,
+) -> DocumentIndex:  # fmt: skip
+    """The user's own documents for a dataset's cases (``--documents``), dated and indexed for its memos."""
+    dataset = load_dataset(data, spec, require_label=False)
+    days = (
+        [None] * len(dataset.ids) if dataset.dates is None else [d.date().isoformat() for d in dataset.dates]
+    )
+    dates = dict(zip(dataset.ids.astype(str), days, strict=True))
+    folder = Workspace(settings).dataset_documents_dir(spec.name)
+    staging = folder.parent / "staged"
+    shutil.rmtree(staging, ignore_errors=True)
+    collected = collect_documents(documents, dates, staging, settings.index.limits.to_limits())
+    report.skipped = collected.skipped
+    if not collected.sources:
+        why = "; ".join(collected.skipped[:3]) or "it holds no files"
+        raise UnderwriterError(f"no document in {documents} belongs to a case of {data} ({why})")
+    return build_document_index(settings, collected.sources, cache, report, progress, out=folder)
+
+
 def build_indexes(
     settings: Settings,
     *,
@@ -204,24 +232,33 @@ def build_indexes(
     outcome_window_days: int = 0,
     progress: bool = True,
     on_progress: Progress | None = None,
+    documents: Path | None = None,
 ) -> IndexReport:
     """Demo workspace (no ``spec``): document index + merchant case library. With ``spec``: that dataset's library."""
     report = IndexReport()
+    if documents is not None and spec is None:
+        raise UnderwriterError("--documents needs --spec and --data: the cases the documents belong to")
     if spec is not None:
         if data is None:
             raise UnderwriterError("--spec needs --data (the CSV or Parquet file of past cases)")
-        needs_text = bool(load_spec(spec).text)
-        cache = open_embedder(settings) if needs_text else None
-        build_dataset_case_library(settings, spec, data, cache, report, model, outcome_window_days)
+        dataset_spec = load_spec(spec)
+        cache = open_embedder(settings) if dataset_spec.text or documents is not None else None
+        if documents is not None:
+            assert cache is not None
+            build_dataset_documents(settings, dataset_spec, data, documents, cache, report, progress)
+        if dataset_spec.label is None:
+            report.notes.append(f"no similar-case library: spec {dataset_spec.name} has no label (outcomes)")
+        else:
+            build_dataset_case_library(settings, spec, data, cache, report, model, outcome_window_days)
         return report
     started = time.perf_counter()
     files, _ = ensure_portfolio_and_model(settings, progress=progress)
     report.timings["portfolio and model"] = time.perf_counter() - started
     cache = open_embedder(settings)
-    documents = build_document_index(settings, files, cache, report, progress, on_progress)
+    index = build_document_index(settings, portfolio_sources(files), cache, report, progress, on_progress)
     if on_progress is not None:
         on_progress(LIBRARY, 0, 1)
-    build_portfolio_case_library(settings, files, documents, report)
+    build_portfolio_case_library(settings, files, index, report)
     if on_progress is not None:
         on_progress(LIBRARY, 1, 1)
     return report

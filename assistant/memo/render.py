@@ -6,6 +6,7 @@ import html
 import json
 from typing import Any
 
+from assistant.case.facts import pd_text
 from assistant.memo.evidence_text import evidence_lines
 from assistant.memo.schema import Memo, SectionText
 
@@ -49,7 +50,7 @@ def _head(memo: Memo) -> list[str]:
         "",
         "## Decision summary",
         "",
-        f"**Band: {d['band'].upper()}** · grade {d['grade']} · probability of default {d['pd']:.2%}",
+        f"**Band: {d['band'].upper()}** · grade {d['grade']} · probability of default {pd_text(d['pd'])}",
         "",
         "Policy flags: " + (", ".join(d["policy_flags"]) or "none"),
         "",
@@ -110,7 +111,7 @@ def _closing(memo: Memo) -> list[str]:
         *lines,
         "## Recommendation",
         "",
-        f"**{r['band'].upper()}** (grade {r['grade']}, PD {r['pd']:.2%}). {r['text']}",
+        f"**{r['band'].upper()}** (grade {r['grade']}, PD {pd_text(r['pd'])}). {r['text']}",
         "",
         *[f"- {c}" for c in r["conditions"]],
         "",

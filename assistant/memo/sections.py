@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from assistant.case.facts import pd_text
 from assistant.case.schema import CaseFile, similar_line
 from assistant.memo.calls import CallBook
 from assistant.memo.config import MemoConfig
@@ -19,7 +20,7 @@ def comparison_paragraph(case: CaseFile, book: CallBook, config: MemoConfig) -> 
     truth = truth_of(case)
     sources = case.similar_sources()
     rendered = config.prompt("memo_comparison").render(
-        pd=f"{case.score.pd:.1%}",
+        pd=pd_text(case.score.pd, 1),
         reasons="; ".join(r["text"] for r in case.score.reasons) or "none stated",
         rows=[{"tag": s.tag, "line": similar_line(s)} for s in case.similar],
     )
@@ -74,6 +75,12 @@ def integrity_warnings(case: CaseFile, dropped: int) -> list[str]:
 def recommendation(case: CaseFile) -> dict[str, Any]:
     """From the band, the policy flags and the data alone: no document text, no LLM text, can change it."""
     band = case.score.band
+    if case.score.pd is None:
+        return {
+            "band": band, "grade": case.score.grade, "pd": None,
+            "text": "Refer: no risk model scores this dataset; decide on the documents and the evidence below.",
+            "conditions": [f"Review the document signal: {r}" for r in sorted({s["name"] for s in case.evidence.signals})],
+        }  # fmt: skip
     headline = {
         "approve": "Approve, subject to standard monitoring.",
         "refer": "Refer to a senior underwriter; do not approve before the conditions below are met.",

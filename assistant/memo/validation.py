@@ -91,14 +91,14 @@ class CaseTruth:
 
     band: str
     grade: str
-    pd: float
+    pd: float | None
     facts: Mapping[str, object] = field(default_factory=dict)
 
     def figures(self) -> list[Figure]:
         stated = [f for k, v in self.facts.items() for f in [*figures_of(v, str(k)), *figures_in(str(k))]]
         counts = self.similar_counts()
         performed = [Figure(counts.performed)] if counts else []
-        return [Figure(self.pd, "rate"), *stated, *performed]
+        return [*([Figure(self.pd, "rate")] if self.pd is not None else []), *stated, *performed]
 
     def fact_text(self) -> str:
         return " ".join(str(v) for v in self.facts.values())
@@ -201,7 +201,7 @@ def figure_reasons(
             reasons.append(f"date {readings[0].text} is not in the facts or the cited text")
     if PD_RE.search(sentence):
         for q in stated:
-            if q.percent and not q.matches(Figure(truth.pd, "rate")):
+            if q.percent and (truth.pd is None or not q.matches(Figure(truth.pd, "rate"))):
                 reasons.append(f"states a probability of default {q.text!r} that is not the model's")
     reasons += similar_count_reasons(sentence, truth.similar_counts())
     reasons += ratio_reasons(sentence, cited)

@@ -59,14 +59,14 @@ def _parse_partition(spec_json: str) -> Any:
         for raw in frames:
             raw = raw.reset_index(drop=True)
             typed, bad = parse_features(raw, spec)
-            canon = raw[spec.label.column].map(lambda v: "" if pd.isna(v) else canonical_value(v))
+            canon = raw[spec.labelled().column].map(lambda v: "" if pd.isna(v) else canonical_value(v))
             label = np.where(
-                canon.isin(spec.label.positive_values),
+                canon.isin(spec.labelled().positive_values),
                 1,
-                np.where(canon.isin(spec.label.negative_values), 0, -1),
+                np.where(canon.isin(spec.labelled().negative_values), 0, -1),
             )
             ok = (label >= 0) & ~np.any([b.to_numpy() for b in bad.values()], axis=0) if bad else label >= 0
-            unlabelled = (canon == "").to_numpy() & (spec.label.unlabelled == "skip")
+            unlabelled = (canon == "").to_numpy() & (spec.labelled().unlabelled == "skip")
             day = (
                 pd.to_datetime(raw[spec.date.column], format=spec.date.format, errors="coerce")
                 if spec.date
@@ -232,7 +232,7 @@ def _prepare(
     from pyspark.sql import functions as F  # noqa: N812 - Spark's own convention
 
     assert spec.date is not None
-    columns = [*spec.features, spec.label.column, spec.date.column]
+    columns = [*spec.features, spec.labelled().column, spec.date.column]
     raw = read_records(session, data, list(dict.fromkeys(columns)))
     parsed = raw.mapInPandas(_parse_partition(spec.model_dump_json()), schema=_schema(spec))
     parsed = parsed.withColumn("row", F.monotonically_increasing_id()).persist()

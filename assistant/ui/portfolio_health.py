@@ -17,7 +17,7 @@ def health(bench: Workbench) -> PortfolioHealth:
     """Applicants are the population being decided now; historical merchants whose outcome
     window has passed are the outcomes so far; the training population is the reference."""
     source = bench.source
-    model = source.model
+    model = source.risk_model()
     frame = source.frame
     scores = bench.queue_frame().set_index("merchant")
     joined = frame.join(scores[["PD", "grade", "band"]], how="inner").rename(columns={"PD": "pd"})
@@ -25,7 +25,7 @@ def health(bench: Workbench) -> PortfolioHealth:
     if current.empty:
         current = joined
     outcomes = None
-    label = model.spec.label
+    label = model.spec.labelled()
     if label is not None and label.column in joined:
         values = joined[label.column].map(canonical_value)
         joined = joined.assign(

@@ -258,7 +258,7 @@ class Workbench:
         return self._view(case, row, started, notes)
 
     def _view(self, case: CaseFile, row: pd.DataFrame, started: float, notes: list[str]) -> CaseView:
-        model = self.source.model
+        model = self.source.risk_model()
         x, _ = model.encoder.transform(row)
         contrib = contributions(model, x, nthread=self.settings.threads)[0]
         names = model.encoder.feature_names
@@ -276,7 +276,7 @@ class Workbench:
         pds = model.calibrator(np.array([base, final]))
         try:
             portfolio = self.queue_frame()["PD"].to_numpy(dtype=float)
-            percentile: float | None = float((portfolio < case.score.pd).mean())
+            percentile: float | None = float((portfolio < case.scored_pd()).mean())
         except UnderwriterError:
             percentile = None
         return CaseView(
@@ -357,7 +357,7 @@ class Workbench:
         case, _ = self.case(case_id)
         with self.audit() as audit:
             made = decide(
-                audit, case_id=case_id, model_band=case.score.band, model_pd=case.score.pd, decision=decision,
+                audit, case_id=case_id, model_band=case.score.band, model_pd=case.scored_pd(), decision=decision,
                 underwriter=who[0], authenticated=who[1], memo_id=self.memo_id(case_id, session),
                 conditions=conditions, note=note, override_reason=override_reason,
             )  # fmt: skip

@@ -50,9 +50,15 @@ PHONE_REGION = "US"
 NAME_CUES = re.compile(
     r"\b(?:owner|owned\s+by|founder|founded\s+(?:in\s+\d{4}\s+)?by|director|ceo|contact|dear|guarantor|"
     r"guaranteed\s+by|signed(?:\s+by)?|principal|proprietor|managing\s+director|attn\.?|attention)[\s:,]+"
-    r"(?P<name>[A-Z][a-z'’-]+(?:\s+[A-Z]\.)?(?:\s+[A-Z][a-z'’-]+){1,2})",
+    r"(?P<name>(?-i:[A-Z][a-z'’-]+(?:\s+[A-Z]\.)?(?:\s+[A-Z][a-z'’-]+){1,2}))",
     re.IGNORECASE,
 )
+NOT_NAME_WORDS = frozenset(
+    "the and of for with fees services accountant accountants officer officers executive financial fiscal "
+    "compensation information independence committee board company report annual statement statements "
+    "business management director directors principal matters market markets security securities".split()
+)
+"""Words a heading after a cue carries (``Principal Accountant Fees and Services``) that no name does."""
 """A person's name where a document introduces one (``Contact: Elena Brennan``, ``founded by ...``)."""
 COMPANY_WORDS = re.compile(r"\b(?:GmbH|Ltd|LLC|Inc|Corp|Company|Co|SA|SAS|BV|plc|AG|Limited|Group)\b")
 
@@ -77,7 +83,8 @@ def people_named(texts: Iterable[str]) -> list[str]:
     for text in texts:
         for m in NAME_CUES.finditer(text):
             name = " ".join(m.group("name").split())
-            if not COMPANY_WORDS.search(name) and name.split()[0][0].isupper():
+            words = name.lower().replace(".", "").split()
+            if not COMPANY_WORDS.search(name) and not NOT_NAME_WORDS.intersection(words):
                 names.add(name)
     return sorted(names, key=len, reverse=True)
 

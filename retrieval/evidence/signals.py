@@ -7,6 +7,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 
+from retrieval.documents.screening import FLAG_AT, instruction_score
 from retrieval.evidence.sentences import prose_sentences
 from retrieval.evidence.signal_rules import (
     HYPOTHETICAL,
@@ -79,11 +80,14 @@ def sentence_signals(sentence: str) -> list[str]:
 
 
 def find_signals(passages: Iterable[Passage]) -> list[Signal]:
-    """Every signal stated in ``passages``, in passage order; a sentence repeated (chunk overlap) counts once."""
+    """Every signal stated in ``passages``, in passage order; a sentence repeated (chunk overlap) counts once.
+    A sentence that reads as an order to a model (an injection attempt) is not evidence of anything it names."""
     seen: set[tuple[str, str]] = set()
     out = []
     for passage in passages:
         for sentence in prose_sentences(passage.text):
+            if instruction_score(sentence) >= FLAG_AT:
+                continue
             for kind in sentence_signals(sentence):
                 if (kind, sentence) in seen:
                     continue

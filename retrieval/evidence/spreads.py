@@ -9,17 +9,22 @@ from dataclasses import asdict, dataclass, field
 
 from text_to_num import alpha2digit
 
+from retrieval.evidence.sentences import prose_sentences
 from retrieval.evidence.signals import Passage, Signal
 from retrieval.evidence.spread_lines import COUNT_FIELDS, field_of, period_of, statement_lines, unit_of
 from retrieval.evidence.taxonomy import SIGNAL_TYPES
 
 TEXT_FIGURE = re.compile(
-    r"\b(?P<label>total revenues?|net revenues?|revenues?|net sales|net income|net loss|cash and cash equivalents)"
-    r"\b[^$.;]{0,60}?\b(?:was|were|of|totaled|amounted to|to)\s+\$\s?(?P<num>\d[\d,]*(?:\.\d+)?)\s*"
-    r"(?P<scale>million|billion|thousand)?",
+    r"\b(?P<label>total (?:net )?revenues?|net revenues?|revenues?|total net sales|net sales|net income|net loss|"
+    r"cash and cash equivalents|total assets)"
+    r"(?:\s+(?:for|in|during|at|as of)\s+(?:the\s+)?(?:fiscal\s+)?(?:year|quarter|period)?[\w ,]{0,30}?)?"
+    r"\s*,?\s+(?:was|were|of|totaled|totalled|amounted to|(?:increased|decreased|grew|declined|rose|fell)[^$;]{0,40}?"
+    r"\bto)\s+\$\s?(?P<num>\d[\d,]*(?:\.\d+)?)\s*(?P<scale>million|billion|thousand)?",
     re.IGNORECASE,
 )
-TEXT_FIELDS = {"net loss": "net_income", "cash and cash equivalents": "cash"}
+"""A consolidated figure stated in a sentence: ``Total revenues for fiscal 2014 were $1,923.5 million``,
+``net income of $415 million``; not ``revenue from Toshiba of $74.2 million`` (a part, not the total)."""
+TEXT_FIELDS = {"net loss": "net_income", "cash and cash equivalents": "cash", "total assets": "total_assets"}
 SCALES = {"thousand": 1_000, "million": 1_000_000, "billion": 1_000_000_000}
 STATEMENT_MONTHS = re.compile(r"\b(?:last|past|previous)\s+(\d+)\s+months\b", re.IGNORECASE)
 TIE_TOLERANCE = 0.01
@@ -76,18 +81,16 @@ def _table_figures(passage: Passage, section: str) -> Iterable[Figure]:
 
 
 def _text_figures(passage: Passage) -> Iterable[Figure]:
-    for found in TEXT_FIGURE.finditer(passage.text):
-        label = found.group("label").lower()
-        name = TEXT_FIELDS.get(label, "net_income" if "income" in label else "revenue")
-        scale = SCALES.get((found.group("scale") or "").lower(), 1)
-        value = float(found.group("num").replace(",", "")) * scale
-        if label == "net loss":
-            value = -value
-        start = passage.text.rfind(".", 0, found.start()) + 1
-        end = passage.text.find(".", found.end())
-        quote = " ".join(passage.text[start : end + 1 if end > 0 else None].split())
-        yield Figure(name, value, found.group("scale") or "units", period_of(quote), passage.tag,
-                     passage.doc_id, quote, source="text")  # fmt: skip
+    for sentence in prose_sentences(passage.text):
+        for found in TEXT_FIGURE.finditer(sentence):
+            label = found.group("label").lower()
+            name = TEXT_FIELDS.get(label, "net_income" if "income" in label else "revenue")
+            scale = SCALES.get((found.group("scale") or "").lower(), 1)
+            value = float(found.group("num").replace(",", "")) * scale
+            if label == "net loss":
+                value = -value
+            yield Figure(name, value, found.group("scale") or "as written", period_of(sentence), passage.tag,
+                         passage.doc_id, sentence, source="text")  # fmt: skip
 
 
 def build_spread(
@@ -102,9 +105,12 @@ def build_spread(
         for figure in _table_figures(passage, sections.get(passage.tag, "")):
             _add(spread, figure)
     spread.statement_months = _statement_months(spread, passages)
+    stated: dict[str, list[Figure]] = {}
     for passage in passages:
         for figure in _text_figures(passage):
-            _add(spread, figure)
+            stated.setdefault(figure.field, []).append(figure)
+    for figures in stated.values():  # a sentence's figure of the latest period (a filing's own year) first
+        _add(spread, max(figures, key=lambda f: f.period))
     spread.ratios = ratios(spread, requested, term_months, annual_rate)
     spread.warnings = tie_warnings(spread)
     return spread
@@ -124,6 +130,12 @@ def _statement_months(spread: Spread, passages: list[Passage]) -> int | None:
 
 def _div(a: float | None, b: float | None) -> float | None:
     return None if a is None or b is None or b == 0 else a / b
+
+
+def same_period(spread: Spread, *fields: str) -> bool:
+    """Whether the stated figures among ``fields`` are all of one period (undated figures go with any)."""
+    periods = {spread.figures[f].period for f in fields if f in spread.figures and spread.figures[f].period}
+    return len(periods) <= 1
 
 
 def monthly_payment(amount: float, annual_rate: float, term_months: int) -> float:
@@ -146,23 +158,28 @@ def _debt(spread: Spread) -> float | None:
 
 
 def ratios(spread: Spread, requested: float | None, term_months: int, annual_rate: float) -> dict[str, float]:
-    v = spread.value
-    out = {
-        "gross_margin": _div(v("gross_profit"), v("revenue")),
-        "net_margin": _div(v("net_income"), v("revenue")),
-        "current_ratio": _div(v("current_assets"), v("current_liabilities")),
-        "debt_to_equity": _div(_debt(spread), v("equity")),
-        "liabilities_to_assets": _div(_liabilities(spread), v("total_assets")),
+    def v(name: str) -> float | None:
+        return spread.value(name)
+
+    pairs = {
+        "gross_margin": ("gross_profit", "revenue"),
+        "net_margin": ("net_income", "revenue"),
+        "current_ratio": ("current_assets", "current_liabilities"),
     }
+    out = {k: _div(v(a), v(b)) if same_period(spread, a, b) else None for k, (a, b) in pairs.items()}
+    if same_period(spread, "short_term_debt", "long_term_debt", "equity"):
+        out["debt_to_equity"] = _div(_debt(spread), v("equity"))
+    if same_period(spread, "total_liabilities", "current_liabilities", "long_term_debt", "total_assets"):
+        out["liabilities_to_assets"] = _div(_liabilities(spread), v("total_assets"))
     net, cash, deposits = v("net_income"), v("cash"), v("deposits")
-    if net is not None and net < 0 and cash is not None:
+    if net is not None and net < 0 and cash is not None and same_period(spread, "net_income", "cash"):
         out["months_of_cash"] = cash / (-net / 12)
     if requested:
         payment = monthly_payment(requested, annual_rate, term_months)
         out["monthly_payment"] = payment
         if deposits is not None and spread.statement_months:
             out["payment_to_monthly_deposits"] = _div(payment, deposits / spread.statement_months)
-        if net is not None and net > 0:
+        if net is not None and net > 0 and "net_income" in spread.figures:
             out["payment_to_monthly_income"] = payment / (net / 12)
     return {k: round(x, 4) for k, x in out.items() if x is not None}
 

@@ -66,7 +66,7 @@ class CaseTab:
 
 def layout(bench: Workbench) -> CaseTab:
     try:
-        model = bench.source.model
+        model = bench.source.risk_model()
         form_spec: DatasetSpec | None = model.spec
         categories = model.encoder.categories
     except UnderwriterError:
@@ -207,7 +207,7 @@ def case_page(bench: Workbench, view: CaseView) -> list[Any]:
             k: list(months[k]) for k in ("volume", "refunds", "disputes") if k in months
         }
         spark = close_figure(plots.sparklines(list(months["month"].astype(str)), series))
-    grade_edges = list(bench.source.model.policy.grades.values())[:-1]
+    grade_edges = list(bench.source.risk_model().policy.grades.values())[:-1]
     portfolio_pd = bench.queue_frame()["PD"].to_numpy(dtype=float)
     return [
         case.case_id,
@@ -215,14 +215,14 @@ def case_page(bench: Workbench, view: CaseView) -> list[Any]:
         "\n".join(f"- {n}" for n in view.notes),
         integrity_html(case),
         close_figure(plots.attribution_waterfall(view.base_margin, view.attribution, view.pd_of_margin)),
-        close_figure(plots.score_position(portfolio_pd, case.score.pd, grade_edges)),
+        close_figure(plots.score_position(portfolio_pd, case.scored_pd(), grade_edges)),
         spark,
         metrics_table(view),
         similar_table(view),
         memo_progress_html(case, [], "The memo is being written…"),
         evidence_html(case),
         decision_history(bench.decisions(case.case_id)),
-        f"Case in view: **{html.escape(case.name or case.case_id)}** ({case.case_id}), PD {case.score.pd:.2%}, "
+        f"Case in view: **{html.escape(case.name or case.case_id)}** ({case.case_id}), PD {case.scored_pd():.2%}, "
         f"grade {case.score.grade}, band {case.score.band}.",
         [],
     ]
