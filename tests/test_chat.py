@@ -43,7 +43,9 @@ def test_questions_are_routed_to_tools(source):
     assert chat.route("what if the refund rate was 2%") == "whatif"
     assert chat.route("/whatif tenure_months=48") == "whatif"
     assert chat.route("show me comparable merchants") == "similar"
-    assert chat.route("any lawsuits pending?") == "search"
+    assert chat.route("any lawsuits pending?") == "facts"  # a risk signal: answered from the case file
+    assert chat.route("What was the closing balance?") == "facts"
+    assert chat.route("What does the business sell?") == "search"
     with pytest.raises(UnderwriterError, match="unknown command /approve"):
         chat.route("/approve now")
 

@@ -61,7 +61,9 @@ def spread_lines(spread: dict[str, Any]) -> list[str]:
     if not figures:
         return ["No financial statement figures were found in the documents.", ""]
     lines = ["| item | value | period | stated in | source |", "|---|---|---|---|---|"]
-    for field, f in figures.items():
+    order = list(FIELD_NAMES)  # the spread's standard order: a stored memo's keys may come back sorted
+    for field in sorted(figures, key=lambda k: order.index(k) if k in order else len(order)):
+        f = figures[field]
         lines.append(
             f"| {FIELD_NAMES.get(field, field)} | {figure_text(field, f['value'])} | {f['period'] or '—'} | "
             f"{f['unit']} | [{f['tag']}] |"
@@ -70,9 +72,9 @@ def spread_lines(spread: dict[str, Any]) -> list[str]:
     if ratios:
         lines += ["", "| ratio | value |", "|---|---|"]
         lines += [
-            f"| {RATIO_NAMES[k][0]} | {ratio_text(RATIO_NAMES[k][1], v)} |"
-            for k, v in ratios.items()
-            if k in RATIO_NAMES
+            f"| {name} | {ratio_text(kind, ratios[k])} |"
+            for k, (name, kind) in RATIO_NAMES.items()
+            if k in ratios
         ]
     warnings = [f"- ⚠ The spread does not tie: {w}." for w in spread.get("warnings", [])]
     return [*lines, "", *warnings, *([""] if warnings else [])]
