@@ -39,7 +39,6 @@ from assistant.memo.sections import comparison_facts
 from assistant.memo.summaries import quotable
 from assistant.memo.validation import Verdict, check_sentence, citations, split_sentences, support, truth_of
 from assistant.settings import Settings
-from assistant.workspace import Workspace
 from models.backends.llm import LLM
 from models.errors import UnderwriterError
 from prompts.loader import load_prompt
@@ -291,5 +290,5 @@ def open_chat(
     source = CaseSource(settings, **(source_args or {}))
     index = None
     if source.store is not None:
-        index = DocumentIndex.load(Workspace(settings).documents_index_dir, open_embedder(settings))
+        index = DocumentIndex.load(source.documents_dir, open_embedder(settings))
     return ChatSession(source, case_id, open_llm(settings), audit, document_index=index)

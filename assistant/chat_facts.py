@@ -65,6 +65,7 @@ SIGNAL_WORDS: dict[str, str] = {
     "material_weakness": r"material weakness|internal controls?",
 }
 DATA_NOTE = "(from the data)"
+TEXT_SOURCED = "No statement table gives"
 
 
 def _longest(question: str, table: dict[str, str]) -> tuple[str, int] | None:
@@ -118,8 +119,11 @@ def fact_answer(case: CaseFile, question: str) -> tuple[str, list[str]] | None:
         f = case.evidence.figures().get(figure[0])
         if f is None:
             return _fact_answer(case, question)
+        name = FIELD_NAMES[figure[0]]
+        if f.get("source") == "text":  # read from a sentence, not a statement line: show it, do not assert it
+            return f"{TEXT_SOURCED} {name.lower()}; a sentence states it: “{f['quote']}” [{f['tag']}]", [
+                f["tag"]
+            ]
         period = f" ({f['period']})" if f["period"] else ""
-        return f"{FIELD_NAMES[figure[0]]}{period}: {figure_text(figure[0], f['value'])} [{f['tag']}].", [
-            f["tag"]
-        ]
+        return f"{name}{period}: {figure_text(figure[0], f['value'])} [{f['tag']}].", [f["tag"]]
     return _fact_answer(case, question)

@@ -70,10 +70,9 @@ class CaseSource:
         self.id_column = "merchant_id"
         # Until the document index is built (in the background, on a first run), a case's documents
         # are read when the case is opened: the same readers and chunks, no embeddings needed.
+        self.documents_dir = self.workspace.documents_index_dir
         self.store: VectorStore | None = (
-            VectorStore.load(self.workspace.documents_index_dir)
-            if self.workspace.has_document_index()
-            else None
+            VectorStore.load(self.documents_dir) if self.workspace.has_document_index() else None
         )
         self.library = PORTFOLIO_LIBRARY
         return pd.read_csv(self.workspace.portfolio.merchants, dtype={"mcc": str, "merchant_id": str})
@@ -93,8 +92,8 @@ class CaseSource:
             frame[dataset_spec.date.column] = dataset.dates.dt.strftime("%Y-%m-%d").to_numpy()
         self.id_column = "__case_id"
         frame[self.id_column] = dataset.ids.astype(str).to_numpy()
-        documents = self.workspace.dataset_documents_dir(dataset_spec.name)
-        self.store = VectorStore.load(documents) if has_current(documents) else None
+        self.documents_dir = self.workspace.dataset_documents_dir(dataset_spec.name)
+        self.store = VectorStore.load(self.documents_dir) if has_current(self.documents_dir) else None
         self.library = library or ""
         return frame
 

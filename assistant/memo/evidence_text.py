@@ -66,7 +66,7 @@ def spread_lines(spread: dict[str, Any]) -> list[str]:
         f = figures[field]
         lines.append(
             f"| {FIELD_NAMES.get(field, field)} | {figure_text(field, f['value'])} | {f['period'] or '—'} | "
-            f"{f['unit']} | [{f['tag']}] |"
+            f"{f['unit'] if f.get('source') != 'text' else 'a sentence, ' + f['unit']} | [{f['tag']}] |"
         )
     ratios = spread.get("ratios", {})
     if ratios:

@@ -54,9 +54,42 @@ NAME_CUES = re.compile(
     re.IGNORECASE,
 )
 NOT_NAME_WORDS = frozenset(
-    "the and of for with fees services accountant accountants officer officers executive financial fiscal "
-    "compensation information independence committee board company report annual statement statements "
-    "business management director directors principal matters market markets security securities".split()
+    [
+        "the",
+        "and",
+        "of",
+        "for",
+        "with",
+        "fees",
+        "services",
+        "accountant",
+        "accountants",
+        "officer",
+        "officers",
+        "executive",
+        "financial",
+        "fiscal",
+        "compensation",
+        "information",
+        "independence",
+        "committee",
+        "board",
+        "company",
+        "report",
+        "annual",
+        "statement",
+        "statements",
+        "business",
+        "management",
+        "director",
+        "directors",
+        "principal",
+        "matters",
+        "market",
+        "markets",
+        "security",
+        "securities",
+    ]
 )
 """Words a heading after a cue carries (``Principal Accountant Fees and Services``) that no name does."""
 """A person's name where a document introduces one (``Contact: Elena Brennan``, ``founded by ...``)."""
