@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 import pytest
 
@@ -48,6 +50,25 @@ def test_questions_are_routed_to_tools(source):
     assert chat.route("What does the business sell?") == "search"
     with pytest.raises(UnderwriterError, match="unknown command /approve"):
         chat.route("/approve now")
+
+
+def test_questions_of_fact_are_answered_from_the_case_file_with_their_citation(source):
+    chat = session(source)  # no LLM at all: these answers never need one
+    figures = chat.case.evidence.figures()
+    _, text = answer_of(chat, "What was the closing balance?")
+    if "closing_balance" in figures:
+        f = figures["closing_balance"]
+        assert f"[{f['tag']}]" in text and f"{abs(f['value']):,.2f}" in text
+    _, text = answer_of(chat, "What is the current ratio?")
+    assert text.startswith("Current ratio: ") and chat.history[-1].tool == "facts"
+    sued = next(
+        m
+        for m in source.ids()
+        if any(s["type"] == "litigation" for s in source.case_file(m).evidence.signals)
+    )
+    chat = session(source, merchant=sued)
+    _, text = answer_of(chat, "Is the merchant being sued?")
+    assert text.startswith("Yes: Litigation") and re.search(r"\[C\d+\]", text)
 
 
 def test_what_if_is_the_model_rescoring_the_changed_case(source):

@@ -81,6 +81,10 @@ def test_case_page_then_memo_with_citations_that_resolve(
     assert len(metrics["data"]) >= 5 and similar["data"][0][0] == "S1"
     passages = set(re.findall(r'id="src-([CS]\d+)"', evidence))
     assert {"C1", "S1"} <= passages
+    assert "Risk signals" in evidence and "Financial spread" in evidence and "Revenue" in evidence
+    assert (
+        set(re.findall(r'data-tag="([CS]\d+)"', evidence)) <= passages
+    )  # each signal and figure opens its passage
     memo_html, _ = client.predict(api_name="/memo")  # the session's case
     cited = set(re.findall(r'data-tag="([CS]\d+)"', memo_html))
     assert cited, "the memo cites nothing"

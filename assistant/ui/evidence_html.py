@@ -10,7 +10,9 @@ from __future__ import annotations
 import html
 import re
 
+from assistant.case.facts import pd_text
 from assistant.case.schema import CaseFile, similar_line
+from assistant.memo.evidence_text import FIELD_NAMES, RATIO_NAMES, SEVERITY_ORDER, figure_text, ratio_text
 from assistant.memo.render import html_body, to_markdown
 from assistant.memo.schema import DocumentFinding, Memo, SectionText
 
@@ -50,7 +52,7 @@ def memo_progress_html(case: CaseFile, findings: list[DocumentFinding], status: 
         f"<h1>Credit memo: {html.escape(case.name or case.case_id)} ({html.escape(case.case_id)})</h1>",
         f'<p class="status">{html.escape(status)}</p>',
         f"<h2>Decision summary</h2><p><b>Band: {html.escape(s.band.upper())}</b> · grade "
-        f"{html.escape(s.grade)} · probability of default {s.pd:.2%}</p>",
+        f"{html.escape(s.grade)} · probability of default {pd_text(s.pd)}</p>",
         "<h2>Reason codes</h2><ul>"
         + "".join(
             f"<li><code>{html.escape(r['code'])}</code> {html.escape(r['text'])}</li>" for r in s.reasons
@@ -66,9 +68,60 @@ def memo_progress_html(case: CaseFile, findings: list[DocumentFinding], status: 
     return '<div class="memo">' + "\n".join(parts) + "</div>"
 
 
+def _cite(tag: str) -> str:
+    return f'[<a class="cite" href="#src-{html.escape(tag)}" data-tag="{html.escape(tag)}">{html.escape(tag)}</a>]'
+
+
+def signals_html(case: CaseFile) -> str:
+    """The risk signals found in the documents, most severe first, each opening its passage."""
+    signals = sorted(case.evidence.signals, key=lambda s: SEVERITY_ORDER.get(s["severity"], 3))
+    if not signals:
+        return '<p class="muted">No risk signals found in the documents.</p>'
+    items = "".join(
+        f'<li class="signal {html.escape(s["severity"])}"><b>{html.escape(s["name"])}</b> '
+        f'<span class="badge">{html.escape(s["severity"])}</span> “{html.escape(s["sentence"])}” {_cite(s["tag"])}</li>'
+        for s in signals
+    )
+    return f'<ul class="signals">{items}</ul>'
+
+
+def spread_html(case: CaseFile) -> str:
+    """The financial spread: each figure with its period, unit and passage; ratios; tie warnings."""
+    figures, ratios = case.evidence.figures(), case.evidence.ratios()
+    if not figures:
+        return '<p class="muted">No financial statement figures found in the documents.</p>'
+    rows = "".join(
+        f"<tr><td>{html.escape(FIELD_NAMES.get(k, k))}</td><td>{html.escape(figure_text(k, figures[k]['value']))}</td>"
+        f"<td>{html.escape(figures[k]['period'] or '—')}</td><td>{html.escape(figures[k]['unit'])}</td>"
+        f"<td>{_cite(figures[k]['tag'])}</td></tr>"
+        for k in FIELD_NAMES
+        if k in figures
+    )
+    ratio_rows = "".join(
+        f"<tr><td>{html.escape(name)}</td><td>{html.escape(ratio_text(kind, ratios[k]))}</td></tr>"
+        for k, (name, kind) in RATIO_NAMES.items()
+        if k in ratios
+    )
+    warnings = "".join(
+        f'<p class="warn">The spread does not tie: {html.escape(w)}.</p>'
+        for w in case.evidence.spread.get("warnings", [])
+    )
+    return (
+        '<table class="spread"><tr><th>item</th><th>value</th><th>period</th><th>stated in</th><th>source</th></tr>'
+        f'{rows}</table><table class="ratios"><tr><th>ratio</th><th>value</th></tr>{ratio_rows}</table>{warnings}'
+    )
+
+
 def evidence_html(case: CaseFile) -> str:
-    """Every document passage (redacted) and similar case the memo may cite, each with its anchor."""
-    parts = ['<div class="evidence">']
+    """The signals and the spread found in the documents, then every document passage (redacted) and similar
+    case the memo may cite, each with its anchor."""
+    parts = [
+        '<div class="evidence">',
+        f'<details class="doc" open id="doc-signals"><summary><b>Risk signals</b> <span class="muted">'
+        f"{len(case.evidence.signals)} found</span></summary>{signals_html(case)}</details>",
+        '<details class="doc" open id="doc-spread"><summary><b>Financial spread</b></summary>'
+        f"{spread_html(case)}</details>",
+    ]
     for doc in case.documents:
         badge = ' <span class="badge danger">instructions to an AI found</span>' if doc.flagged else ""
         tags = ", ".join(c.tag for c in doc.chunks)

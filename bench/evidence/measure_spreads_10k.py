@@ -27,16 +27,13 @@ FILINGS = REPO.parent / "shared" / "data" / "sec_10k" / "filings_dev.zip"
 TOLERANCE = 0.01
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--json", type=Path)
-    args = parser.parse_args()
-    truth = json.loads(TRUTH.read_text())["filings"]
+def spread_check(truth: dict[str, dict[str, float]], archive: Path = FILINGS) -> tuple[dict, list[dict]]:
+    """Each hand-checked field of each filing against the spread the product builds from the filing."""
     settings = load_settings()
     tokenizer = load_tokenizer(settings.index.embedder)
     rows, right, present = [], 0, 0
     with tempfile.TemporaryDirectory() as staging:
-        collected = collect_documents(FILINGS, dict.fromkeys(truth), Path(staging))
+        collected = collect_documents(archive, dict.fromkeys(truth), Path(staging))
         result = read_documents(settings, collected.sources, count=tokenizer.count_tokens,
                                 model_max_tokens=tokenizer.max_tokens)  # fmt: skip
     for filing, fields in truth.items():
@@ -48,14 +45,23 @@ def main() -> None:
             ok = got is not None and abs(got - expected) <= TOLERANCE * abs(expected)
             right, present = right + ok, present + 1
             rows.append({"filing": filing, "field": field, "expected": expected, "spread": got, "correct": ok,
+                         "source": figures.get(field, {}).get("source"),
                          "quote": figures.get(field, {}).get("quote", "")[:200]})  # fmt: skip
         extra = sorted(set(figures) - set(fields))
         if extra:
             rows.append({"filing": filing, "field": "not in the hand check", "spread_fields": extra})
-    for r in rows:
-        print(json.dumps(r))
     summary = {"filings": len(truth), "fields_present": present, "spread_correctly": right,
                "share": round(right / present, 3) if present else None}  # fmt: skip
+    return summary, rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args()
+    summary, rows = spread_check(json.loads(TRUTH.read_text())["filings"])
+    for r in rows:
+        print(json.dumps(r))
     print(json.dumps(summary))
     if args.json:
         args.json.write_text(json.dumps({"summary": summary, "rows": rows}, indent=2) + "\n")

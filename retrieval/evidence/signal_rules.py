@@ -80,13 +80,16 @@ RULES: tuple[SignalRule, ...] = (
                    r"\b(?:sales|revenues?) (?:to|from) (?:our )?(?:top|largest|\w+ largest) (?:\w+ )?(?:\w+ )?customers?"
                    r"[^;]{0,100}\b(?:totaled|totalled|were|was|represented|accounted for) (?:approximately |about )?"
                    r"\d+(?:\.\d+)?\s?(?:%|percent)|"
+                   r"(?-i:\b(?!(?:Our|The|This|That|These|Its|Each|No|Other|Segment|Product)\b)[A-Z][\w&'’.-]+"
+                   r"(?:\s+[A-Z][\w&'’.-]+){0,3}),?\s+(?:which\s+)?accounted for (?:approximately |about )?\d+(?:\.\d+)?"
+                   r"\s?(?:%|percent) of (?:our |the company's )?(?:net |total |consolidated )?(?:sales|revenues?)|"
                    r"\b(?:sole|single)[- ]source (?:suppliers?|vendors?|manufacturers?)\b|\b(?:largest|single "
                    r"largest|one|two|three|a few|a small number of|a limited number of) (?:customers?|clients?|"
                    r"suppliers?)\b[^;]{0,80}\b(?:accounted|represented|comprised)|\bdepend(?:s|ed|ent)? "
                    r"(?:heavily |substantially )?(?:on|upon) (?:a |one |two |few |a few |a small number of |a limited "
                    r"number of |our main |our largest |a single )(?:key )?(?:customers?|clients?|suppliers?)")),
     SignalRule("covenant_breach",
-               _re(r"\b(?:breach(?:ed|es)? (?:of )?(?:a |the |its |our |certain |financial )*(?:financial )?covenants?|"
+               _re(r"\b(?:(?:in )?breach(?:ed|es)? (?:of )?[^;]{0,40}?covenants?|"
                    r"covenant (?:breach|violation|default)s?|(?:not|non-?) ?in compliance with [^;]{0,60}covenants?|"
                    r"violat\w+ [^;]{0,40}covenants?|events? of default (?:has|have|had) occurred|(?:is|are|was|were) in "
                    r"default (?:on|under)|defaulted (?:on|under)|forbearance agreement|(?:obtained|received|requested) "
