@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 import assistant.eval.evidence_scorers  # noqa: F401  (registers the evidence scorer)
+from assistant.case.evidence import case_evidence
 from assistant.eval.case_sets import EvalCase, read_case_set
 from assistant.eval.independent_checks import risk_sentences
 from assistant.eval.judge import JUDGE_METRICS, agreement, judge_memo
@@ -181,7 +182,11 @@ def solve(case: EvalCase, book: CallBook, config: MemoConfig) -> tuple[Memo | Se
         ]
         lines += [f"- {d['sentence']} ({'; '.join(d['reasons'])})" for d in summary.dropped]
         return summary, "\n".join(lines) + "\n"
-    memo = compose_memo(case.memo_case(), book, config)
+    # The evidence is found again from the case's documents by the code under evaluation, so a change to the
+    # signal rules or the spread parser shows in the evidence scores (and fails the gate) like a prompt change.
+    file = case.memo_case()
+    file = file.model_copy(update={"evidence": case_evidence(file.documents, file.request)})
+    memo = compose_memo(file, book, config)
     return memo, to_markdown(memo)
 
 
