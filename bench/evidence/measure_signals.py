@@ -8,12 +8,18 @@ from __future__ import annotations
 
 import argparse
 import json
+import zipfile
 from collections import Counter
 from pathlib import Path
 
+import pandas as pd
+
+from retrieval.evidence.sentences import prose_sentences
 from retrieval.evidence.signals import sentence_signals
 
-LABELS = Path(__file__).resolve().parents[2] / "data" / "evidence" / "signals_10k.jsonl"
+REPO = Path(__file__).resolve().parents[2]
+LABELS = REPO / "data" / "evidence" / "signals_10k.jsonl"
+SEC = REPO.parent / "shared" / "data" / "sec_10k"
 
 
 def prf(tp: int, fp: int, fn: int) -> dict[str, float | int | None]:
@@ -53,6 +59,25 @@ def measure(rows: list[dict], show_errors: str | None = None) -> dict[str, dict]
     return out
 
 
+def going_concern_filings() -> list[dict]:
+    """Every shared filing whose index says it mentions going concern: each sentence that does, and whether
+    the detector calls it a going-concern signal."""
+    index = pd.read_csv(SEC / "index.csv")
+    out = []
+    with zipfile.ZipFile(SEC / "filings_dev.zip") as archive:
+        for member in index.loc[index["mentions_going_concern"] == 1, "zip_member"]:
+            filing = json.loads(archive.read(member))
+            mentions = [
+                {"item": item, "sentence": sentence, "signal": "going_concern" in sentence_signals(sentence)}
+                for item, text in filing.items()
+                if item.startswith("item_") and isinstance(text, str)
+                for sentence in prose_sentences(text)
+                if "going concern" in sentence.lower()
+            ]
+            out.append({"filing": Path(member).stem, "mentions": mentions})
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--errors", choices=("dev",), help="print the dev split's errors (never test's)")
@@ -64,6 +89,13 @@ def main() -> None:
         o = r["overall"]
         print(f"{split:>5}: {r['sentences']} sentences, precision {o['precision']}, recall {o['recall']} "
               f"(tp {o['tp']}, fp {o['fp']}, fn {o['fn']})")  # fmt: skip
+    going = going_concern_filings()
+    for g in going:
+        flagged = sum(m["signal"] for m in g["mentions"])
+        print(
+            f"going concern: {g['filing']}: {len(g['mentions'])} sentence(s) mention it, {flagged} called a signal"
+        )
+    result["going_concern_filings"] = going
     if args.json:
         args.json.write_text(json.dumps(result, indent=2) + "\n")
 
