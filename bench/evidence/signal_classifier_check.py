@@ -58,7 +58,9 @@ def main() -> None:
             extended.append((pr, g))
         result[f"rules extended by classifier >= {threshold}"] = prf(extended)
     for name, r in result.items():
-        print(f"{name:>42}: precision {r['precision']}, recall {r['recall']} (tp {r['tp']}, fp {r['fp']}, fn {r['fn']})")
+        print(
+            f"{name:>42}: precision {r['precision']}, recall {r['recall']} (tp {r['tp']}, fp {r['fp']}, fn {r['fn']})"
+        )
     if args.json:
         args.json.write_text(json.dumps(result, indent=2) + "\n")
 
