@@ -20,6 +20,9 @@ from retrieval.evidence.signal_rules import (
 )
 from retrieval.evidence.taxonomy import SIGNAL_TYPES
 
+REFERENCE = re.compile(r"\bincorporated (?:herein )?by reference\b", re.IGNORECASE)
+"""A list entry pointing at another filing (an exhibit index) states nothing about the business."""
+
 
 @dataclass(frozen=True)
 class Passage:
@@ -86,7 +89,7 @@ def find_signals(passages: Iterable[Passage]) -> list[Signal]:
     out = []
     for passage in passages:
         for sentence in prose_sentences(passage.text):
-            if instruction_score(sentence) >= FLAG_AT:
+            if instruction_score(sentence) >= FLAG_AT or REFERENCE.search(sentence):
                 continue
             for kind in sentence_signals(sentence):
                 if (kind, sentence) in seen:
