@@ -53,11 +53,76 @@ NAME_CUES = re.compile(
     r"(?P<name>(?-i:[A-Z][a-z'’-]+(?:\s+[A-Z]\.)?(?:\s+[A-Z][a-z'’-]+){1,2}))",
     re.IGNORECASE,
 )
-NOT_NAME_WORDS = frozenset(
-    ["the", "and", "of", "for", "with", "fees", "services", "accountant", "accountants", "officer", "officers", "executive", "financial", "fiscal", "compensation", "information", "independence", "committee", "board", "company", "report", "annual", "statement", "statements", "business", "management", "director", "directors", "principal", "matters", "market", "markets", "security", "securities", "on", "in", "at", "by", "general", "manager", "resignation", "nomination", "process", "appointment", "election", "chief", "vice", "president", "senior", "plan", "agreement", "amendment", "january", "february", "march", "april", "june", "july", "august", "september", "october", "november", "december"]
-)
-"""Words a heading after a cue carries (``Principal Accountant Fees and Services``) that no name does."""
 """A person's name where a document introduces one (``Contact: Elena Brennan``, ``founded by ...``)."""
+NOT_NAME_WORDS = frozenset(
+    {
+        "the",
+        "and",
+        "of",
+        "for",
+        "with",
+        "fees",
+        "services",
+        "accountant",
+        "accountants",
+        "officer",
+        "officers",
+        "executive",
+        "financial",
+        "fiscal",
+        "compensation",
+        "information",
+        "independence",
+        "committee",
+        "board",
+        "company",
+        "report",
+        "annual",
+        "statement",
+        "statements",
+        "business",
+        "management",
+        "director",
+        "directors",
+        "principal",
+        "matters",
+        "market",
+        "markets",
+        "security",
+        "securities",
+        "on",
+        "in",
+        "at",
+        "by",
+        "general",
+        "manager",
+        "resignation",
+        "nomination",
+        "process",
+        "appointment",
+        "election",
+        "chief",
+        "vice",
+        "president",
+        "senior",
+        "plan",
+        "agreement",
+        "amendment",
+        "january",
+        "february",
+        "march",
+        "april",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
+    }
+)
+"""Words a heading after a cue carries (``Principal Accountant Fees and Services``, ``Resignation On June``)
+that no name does."""
 COMPANY_WORDS = re.compile(r"\b(?:GmbH|Ltd|LLC|Inc|Corp|Company|Co|SA|SAS|BV|plc|AG|Limited|Group)\b")
 
 
