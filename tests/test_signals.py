@@ -4,12 +4,11 @@ tried with negations, possibilities, settled matters and injected orders written
 import json
 from pathlib import Path
 
-import pandas as pd
 import pytest
 
 from assistant.case.documents import indexed_documents
 from assistant.case.evidence import case_evidence
-from assistant.eval.evidence_truth import found_types, signal_truth
+from assistant.eval.evidence_truth import DemoTruth, found_types
 from assistant.workspace import Workspace
 from bench.evidence.measure_signals import measure
 from retrieval.evidence.signals import Passage, find_signals, sentence_signals
@@ -102,21 +101,16 @@ def test_each_signal_quotes_its_sentence_and_cites_its_passage_once():
 
 def test_planted_demo_facts_become_signals_with_citations(memo_workspace):
     workspace = Workspace(memo_workspace)
-    files = workspace.portfolio
     store = VectorStore.load(workspace.documents_index_dir)
-    merchants = pd.read_csv(files.merchants, dtype={"merchant_id": str, "mcc": str}).set_index("merchant_id")
-    truth = pd.read_csv(files.truth, dtype=str).set_index("merchant_id")
-    docs = pd.read_csv(files.documents, dtype=str)
-    doc_types = dict(zip(docs["doc_id"], docs["doc_type"], strict=True))
-    by_merchant = docs.groupby("merchant_id")["doc_type"].apply(list).to_dict()
+    demo = DemoTruth.read(workspace.portfolio)
     hits = misses = false_alarms = 0
-    for merchant in merchants.index:
+    for merchant in demo.merchants.index:
         documents = indexed_documents(store, merchant)
         evidence = case_evidence(documents, {})
         tags = {c.tag for d in documents for c in d.chunks}
         assert all(s["tag"] in tags for s in evidence.signals)
-        expected = signal_truth(truth.loc[merchant], merchants.loc[merchant], by_merchant.get(merchant, []))
-        found = found_types(evidence.signals, doc_types)
+        expected = demo.signals(merchant)
+        found = found_types(evidence.signals, demo.doc_types)
         hits += sum(expected[t] and found[t] for t in expected)
         misses += sum(expected[t] and not found[t] for t in expected)
         false_alarms += sum(found[t] and not expected[t] for t in expected)

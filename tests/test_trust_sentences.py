@@ -180,6 +180,7 @@ def test_the_hostile_sentences_never_reach_a_real_memo_or_chat(memo_workspace):
     survivors = [s for s in chosen if s.rstrip(".") in shown]
     assert survivors == []
     chat = ChatSession(source, case_id, writer)
-    answer = "".join(chat.ask("What do the documents say about litigation and refunds?"))
+    # /search: the LLM answers (a bare question about litigation is answered from the case file's signals)
+    answer = "".join(chat.ask("/search What do the documents say about litigation and refunds?"))
     assert [s for s in chosen if s.rstrip(".") in answer] == []
     assert chat.history[-1].dropped  # they were written, and dropped

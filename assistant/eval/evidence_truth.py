@@ -7,9 +7,12 @@ Shared by the evaluation harness (the ``evidence`` scorer) and ``bench/evidence/
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
+
+from models.demo_data.generate import PortfolioFiles
 
 STATEMENT_TRUTH = {
     "fs_revenue": "revenue",
@@ -28,6 +31,34 @@ NEWS_TYPES = frozenset(
 
 def _true(value: Any) -> bool:
     return str(value) == "True"
+
+
+@dataclass(frozen=True)
+class DemoTruth:
+    """The generator's tables a demo measurement reads: merchants, truth, and each document's type."""
+
+    merchants: pd.DataFrame
+    truth: pd.DataFrame
+    doc_types: dict[str, str]
+    """doc id -> document type"""
+    merchant_doc_types: dict[str, list[str]]
+    """merchant id -> the types of its documents"""
+
+    @classmethod
+    def read(cls, files: PortfolioFiles) -> DemoTruth:
+        merchants = pd.read_csv(files.merchants, dtype={"merchant_id": str, "mcc": str}).set_index(
+            "merchant_id"
+        )
+        truth = pd.read_csv(files.truth, dtype=str).set_index("merchant_id")
+        docs = pd.read_csv(files.documents, dtype=str)
+        by_merchant: dict[str, list[str]] = {}
+        for merchant, doc_type in zip(docs["merchant_id"], docs["doc_type"], strict=True):
+            by_merchant.setdefault(str(merchant), []).append(str(doc_type))
+        return cls(merchants, truth, dict(zip(docs["doc_id"], docs["doc_type"], strict=True)), by_merchant)
+
+    def signals(self, merchant: str) -> dict[str, bool]:
+        truth, record = pd.Series(self.truth.loc[merchant]), pd.Series(self.merchants.loc[merchant])
+        return signal_truth(truth, record, self.merchant_doc_types.get(merchant, []))
 
 
 def signal_truth(truth: pd.Series, merchant: pd.Series, doc_types: Iterable[str]) -> dict[str, bool]:

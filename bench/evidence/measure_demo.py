@@ -15,12 +15,11 @@ import time
 from collections import Counter
 from pathlib import Path
 
-import pandas as pd
 from tqdm import tqdm
 
 from assistant.case.documents import indexed_documents
 from assistant.case.evidence import case_evidence
-from assistant.eval.evidence_truth import found_types, signal_truth, spread_matches, statement_truth
+from assistant.eval.evidence_truth import DemoTruth, found_types, spread_matches, statement_truth
 from assistant.settings import load_settings
 from assistant.workspace import Workspace
 from retrieval.vector_store.store import VectorStore
@@ -31,13 +30,9 @@ def main() -> None:
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     workspace = Workspace(load_settings())
-    files = workspace.portfolio
     store = VectorStore.load(workspace.documents_index_dir)
-    merchants = pd.read_csv(files.merchants, dtype={"merchant_id": str, "mcc": str}).set_index("merchant_id")
-    truth = pd.read_csv(files.truth, dtype=str).set_index("merchant_id")
-    docs = pd.read_csv(files.documents, dtype=str)
-    doc_types = dict(zip(docs["doc_id"], docs["doc_type"], strict=True))
-    by_merchant = docs.groupby("merchant_id")["doc_type"].apply(list).to_dict()
+    demo = DemoTruth.read(workspace.portfolio)
+    merchants, truth = demo.merchants, demo.truth
     counts: Counter[tuple[str, str]] = Counter()
     fields: Counter[tuple[str, bool]] = Counter()
     started = time.perf_counter()
@@ -46,8 +41,8 @@ def main() -> None:
         evidence = case_evidence(
             documents, {"requested_amount": float(merchants.at[merchant, "requested_amount"])}
         )
-        expected = signal_truth(truth.loc[merchant], merchants.loc[merchant], by_merchant.get(merchant, []))
-        found = found_types(evidence.signals, doc_types)
+        expected = demo.signals(merchant)
+        found = found_types(evidence.signals, demo.doc_types)
         for kind, is_true in expected.items():
             counts[
                 (kind, ("tp" if found[kind] else "fn") if is_true else ("fp" if found[kind] else "tn"))
