@@ -41,12 +41,14 @@ def paragraphs(text: str) -> list[str]:
     return out
 
 
-def prose_sentences(text: str) -> list[str]:
-    """Every prose sentence of ``text``, verbatim (whitespace aside), in order."""
+@lru_cache(maxsize=4096)
+def prose_sentences(text: str) -> tuple[str, ...]:
+    """Every prose sentence of ``text``, verbatim (whitespace aside), in order. Cached: a case's signals and
+    its spread read the same passages, and sentence splitting is the slow step."""
     out = []
     for paragraph in paragraphs(text):
         for sentence in _segmenter().segment(paragraph):
             sentence = " ".join(sentence.split())
             if len(sentence.split()) >= 3 and len(sentence) <= MAX_SENTENCE_CHARS:
                 out.append(sentence)
-    return out
+    return tuple(out)
