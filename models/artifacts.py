@@ -12,6 +12,7 @@ Layout of a model directory::
         spec.yaml                   the dataset spec trained on
         policy.yaml                 the credit policy in force
         metrics.json                evaluation metrics
+        population.json             each numeric feature's quantiles in the training data (explanations)
         model_card.md, plots/*.png  human-readable reports
         manifest.json               SHA-256 of every file above, training data hash, params
 
@@ -35,6 +36,7 @@ from models.errors import ArtifactError, UnderwriterError
 from models.features import FeatureEncoder
 from models.integrity import check_model_pin, check_signature
 from models.policy import Policy, load_policy
+from models.population import Population
 from models.predictors import (
     BlendPredictor,
     BlendWeights,
@@ -79,6 +81,8 @@ class RiskModel:
     spec: DatasetSpec
     policy: Policy
     manifest: dict
+    population: Population | None = None
+    """Where each numeric feature's values lay in the training data (None for older models)."""
 
     @property
     def label(self) -> str:
@@ -214,6 +218,7 @@ def load_model(path: str | Path, nthread: int = 0) -> RiskModel:
         spec=load_spec(version_dir / "spec.yaml"),
         policy=load_policy(version_dir / "policy.yaml"),
         manifest=manifest,
+        population=Population.read(version_dir),
     )
 
 

@@ -17,6 +17,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from models.errors import SpecError
+from models.formats import FormatName, format_value
 
 
 def canonical_value(value: object) -> str:
@@ -97,6 +98,13 @@ class DatasetSpec(BaseModel):
     """Feature -> a regex with one group that captures the value a document *states* for it
     (e.g. the monthly volume in a business description); a stated value off from the data by
     more than half is reported as a contradiction in the memo."""
+    formats: dict[str, FormatName] = Field(default_factory=dict)
+    """Feature -> how its value reads (``percent``, ``currency``, ``months`` ...; :mod:`models.formats`)."""
+    currency: str = "$"
+    """The symbol a ``currency`` value is shown with."""
+    actionable: list[str] = Field(default_factory=list)
+    """Numeric features an applicant can change (a requested amount, a dispute rate): the only ones recourse
+    suggests. Never a characteristic or history (country, industry, months since a delinquency)."""
     benchmark: str | None = None
     """A numeric feature that is the lender's own price or score (higher = riskier), e.g. the
     interest rate: every training reports its AUC alone on the test rows beside the model's."""
@@ -130,7 +138,10 @@ class DatasetSpec(BaseModel):
             problems.append(
                 f"encoding {self.encoding!r} is not a text encoding Python knows (e.g. utf-8, cp1252)"
             )
-        for mapping_name in ("names", "reason_texts", "claims"):
+        unknown_actionable = sorted(set(self.actionable) - set(self.numeric))
+        if unknown_actionable:
+            problems.append(f"actionable columns must be numeric features: {unknown_actionable}")
+        for mapping_name in ("names", "reason_texts", "claims", "formats"):
             unknown = sorted(set(getattr(self, mapping_name)) - set(features))
             if unknown:
                 problems.append(f"{mapping_name} given for columns that are not features: {unknown}")
@@ -145,6 +156,14 @@ class DatasetSpec(BaseModel):
 
     def display_name(self, feature: str) -> str:
         return self.names.get(feature, feature.replace("_", " "))
+
+    def format_of(self, feature: str) -> str:
+        """The declared format; categories read as written, other numbers as plain numbers."""
+        return self.formats.get(feature, "category" if feature in self.categorical else "number")
+
+    def shown(self, feature: str, value: object) -> str:
+        """``value`` of ``feature`` as a credit officer reads it (12.23%, $1,430, 79 months, none)."""
+        return format_value(value, self.format_of(feature), currency=self.currency)
 
     def reason_text(self, feature: str) -> str:
         """The fixed text shown when ``feature`` is a principal reason for higher risk."""

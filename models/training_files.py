@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from models.dataset import Dataset
+from models.population import POPULATION_FILE, Population
 from models.predictors import BlendPredictor, BoosterPredictor, Predictor, ScorecardPredictor, base_predictor
 from models.training import TrainingResult
 
@@ -32,6 +33,7 @@ def training_files(result: TrainingResult, dataset: Dataset) -> dict[str, bytes]
         "spec.yaml": _spec_yaml(dataset).encode(),
         "policy.yaml": result.policy.to_yaml().encode(),
         "metrics.json": json.dumps(result.metrics, indent=2).encode(),
+        POPULATION_FILE: Population.fit(dataset.frame, dataset.spec.numeric).to_json(),
         "model_card.md": model_card(result, dataset).encode(),
         "plots/roc.png": roc_plot(result.test_y, result.test_pd),
         "plots/calibration.png": calibration_plot(result.test_y, result.test_pd),
