@@ -57,6 +57,18 @@ class HardStop(BaseModel):
         return np.asarray(hit & ~np.isnan(left) & ~np.isnan(right), dtype=bool)
 
 
+class Explanations(BaseModel):
+    """What the policy allows an explanation to say."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    mitigant_below: float = Field(default=-0.1, le=0)
+    """A feature is a mitigant only when its contribution lowers the case's log-odds below this."""
+    notice_forbidden: list[str] = Field(default_factory=list)
+    """Features that may never be stated as a reason on an adverse-action notice (a protected
+    characteristic): a notice whose principal reasons include one is refused, for review."""
+
+
 class Policy(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -65,6 +77,7 @@ class Policy(BaseModel):
     grades: dict[str, float]
     bands: dict[Literal["approve", "refer"], float]
     hard_stops: list[HardStop] = Field(default_factory=list)
+    explanations: Explanations = Field(default_factory=Explanations)
 
     @model_validator(mode="after")
     def _ordered(self) -> Policy:
@@ -92,6 +105,11 @@ class Policy(BaseModel):
                 f"policy {self.label} uses column(s) {missing} that are not numeric features "
                 f"of dataset spec {spec.name!r}; use a policy written for this dataset"
             )
+
+    def next_better_band(self, band: str) -> str | None:
+        """The band one step better than ``band`` (decline -> refer -> approve), None for approve."""
+        i = BANDS.index(band)
+        return BANDS[i - 1] if i > 0 else None
 
     def grade(self, pd_: np.ndarray) -> np.ndarray:
         names = np.array(list(self.grades))

@@ -5,12 +5,13 @@ from __future__ import annotations
 import re
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from assistant.case.schema import CaseDocument, Contradiction, Fact, ScoreFacts, plain
 from models.artifacts import RiskModel
-from models.scoring import score_matrix
+from models.explain import feature_detail, find_mitigants, reason_wording, value_standing
+from models.recourse import find_recourse
+from models.scoring import reason_code, score_matrix, top_reasons
 from models.spec import DatasetSpec
 
 CLAIM_TOLERANCE = 0.5
@@ -20,33 +21,38 @@ MIN_DOCUMENT_CHARS = 40
 
 
 def score_row(model: RiskModel, row: pd.DataFrame, nthread: int) -> ScoreFacts:
-    """PD, grade, band, flags and reasons of one row, from the model and policy alone."""
+    """PD, grade, band, flags, reasons and mitigants of one row (each with its value and where it stands
+    among past applicants), and for a refer or decline the recourse: from the model and policy alone."""
     x, _ = model.encoder.transform(row)
     out, contrib = score_matrix(model, x, row, nthread=nthread, reasons="all")
+    assert contrib is not None
     first = out.iloc[0]
     stops = {s.id: s.text for s in model.policy.hard_stops}
     flags = [{"id": f, "text": stops.get(f, f)} for f in str(first["policy_flags"]).split(";") if f]
-    codes = [c for c in str(first["reason_codes"]).split(";") if c]
-    texts = [str(first[f"reason_{k + 1}"]) for k in range(len(codes))]
     names = model.encoder.feature_names
-    assert contrib is not None
-    lowering = np.argsort(contrib[0, :-1], kind="stable")[:3]
-    mitigants = [
-        {
-            "feature": names[i],
-            "name": model.spec.display_name(names[i]),
-            "value": plain(row[names[i]].iloc[0]) if names[i] in row else None,
-        }
-        for i in lowering
-        if contrib[0, i] < 0
-    ]
+    values = {f: row[f].iloc[0] for f in names if f in row}
+    reasons = []
+    for i in (i for i in top_reasons(contrib)[0] if i >= 0):
+        feature = names[int(i)]
+        reasons.append(
+            {
+                "code": reason_code(feature),
+                "text": reason_wording(model.spec, model.population, feature, plain(values.get(feature))),
+                "feature": feature,
+                "detail": feature_detail(model.spec, model.population, feature, plain(values.get(feature))),
+                "standing": value_standing(model.spec, model.population, feature, plain(values.get(feature))),
+            }
+        )
+    mitigants = find_mitigants(model.spec, model.policy, model.population, names, contrib[0, :-1], values)
+    recourse = find_recourse(model, row, nthread=nthread).to_dict() if first["band"] != "approve" else {}
     return ScoreFacts(
         pd=float(first["pd"]),
         grade=str(first["grade"]),
         band=str(first["band"]),
         policy_flags=flags,
-        reasons=[{"code": c, "text": t} for c, t in zip(codes, texts, strict=True)],
+        reasons=reasons,
         mitigants=mitigants,
+        recourse=recourse,
     )
 
 
@@ -64,9 +70,17 @@ def pd_text(pd: float | None, digits: int = 2) -> str:
 
 def key_facts(spec: DatasetSpec, first: pd.Series) -> list[Fact]:
     """The spec's features with their values, plus short text columns (a loan title) as facts."""
-    facts = [Fact(key=f, name=spec.display_name(f), value=plain(first.get(f))) for f in spec.features]
+    facts = [
+        Fact(
+            key=f,
+            name=spec.display_name(f),
+            value=plain(first.get(f)),
+            shown=spec.shown(f, plain(first.get(f))),
+        )
+        for f in spec.features
+    ]
     facts += [
-        Fact(key=c, name=spec.display_name(c), value=str(first[c]).strip())
+        Fact(key=c, name=spec.display_name(c), value=str(first[c]).strip(), shown=str(first[c]).strip())
         for c in spec.text
         if isinstance(first.get(c), str) and 0 < len(str(first[c]).strip()) < MIN_DOCUMENT_CHARS
     ]

@@ -28,13 +28,24 @@ class ScoreFacts(BaseModel):
     band: str
     policy_flags: list[dict[str, str]]
     reasons: list[dict[str, str]]
+    """Principal reasons for higher risk: code, fixed text, feature and detail (value, standing)."""
     mitigants: list[dict[str, Any]]
+    """Features lowering this case's risk materially (``models.explain``), each with its detail."""
+    recourse: dict[str, Any] = Field(default_factory=dict)
+    """For a refer or decline: the smallest actionable changes reaching the next better band
+    (``models.recourse``), each checked by re-scoring."""
 
 
 class Fact(BaseModel):
     key: str
     name: str
     value: Any
+    shown: str = ""
+    """The value as the spec's format reads it (12.23%, $1,430, 79 months, none); empty in files
+    written before formats existed."""
+
+    def text(self) -> str:
+        return self.shown or ("none" if self.value is None else str(self.value))
 
 
 class CaseChunk(BaseModel):
