@@ -5,6 +5,8 @@ Questions are routed by plain rules (or an explicit ``/command``) to a tool:
 * ``/score`` (score, PD, grade, band, why, reasons): the model's score and reason codes;
 * ``/whatif FEATURE=VALUE`` ("what if the refund rate was 2%"): the case re-scored by the
   model with one input changed, never an LLM's guess;
+* ``/recourse`` ("what would it take to approve?"): the smallest changes the applicant can make that
+  move the band, found by searching the model and checked by re-scoring (``models.recourse``);
 * ``/similar`` (similar, comparable, peers): the similar past cases and their outcomes;
 * ``/facts`` (a figure, a ratio, a risk signal, a data value): answered from the case file's spread,
   signals and facts with their citation (:mod:`assistant.chat_facts`), never by the LLM;
@@ -35,6 +37,7 @@ from assistant.case.source import CaseSource
 from assistant.chat_facts import fact_answer
 from assistant.memo.calls import CallBook
 from assistant.memo.config import MemoConfig
+from assistant.memo.explain_text import reason_text
 from assistant.memo.sections import comparison_facts
 from assistant.memo.summaries import quotable
 from assistant.memo.validation import Verdict, check_sentence, citations, split_sentences, support, truth_of
@@ -50,6 +53,11 @@ PASSAGE_CHARS = 700
 MIN_SUPPORT = MemoConfig.min_support
 """Chat is held to the memo's rules: the same support, no verdicts (they come from the model)."""
 UNCITED_SUPPORT = 0.8
+RECOURSE_RE = re.compile(
+    r"\b(?:recourse|what would (?:it )?take|what (?:would|could) (?:change|move|improve)|move the band|"
+    r"(?:get|be) approved|how (?:can|could|would) (?:it|they|the \w+) (?:improve|qualify|get approved))\b",
+    re.IGNORECASE,
+)
 WHATIF_RE = re.compile(
     r"^(?:/whatif\s+|what\s+if\s+(?:the\s+)?)(?P<feature>[a-z][\w ()-]*?)\s*(?:=|:|\bis\b|\bwas\b|\bwere\b|\bto\b|"
     r"\bbecomes\b|\bat\b)\s*(?P<value>-?[$€£]?[\d,]*\.?\d+\s*%?|[A-Za-z_][\w-]*)\s*\??$",
@@ -95,13 +103,15 @@ class ChatSession:
         q = question.strip().lower()
         if q.startswith("/"):
             command = q.split()[0][1:]
-            if command not in {"score", "whatif", "similar", "search", "facts"}:
+            if command not in {"score", "whatif", "recourse", "similar", "search", "facts"}:
                 raise UnderwriterError(
-                    f"unknown command /{command}; use /score, /whatif, /similar, /facts or /search"
+                    f"unknown command /{command}; use /score, /whatif, /recourse, /similar, /facts or /search"
                 )
             return command
         if WHATIF_RE.match(q):
             return "whatif"
+        if RECOURSE_RE.search(q):
+            return "recourse"
         if re.search(r"\b(similar|comparable|peers?|past cases)\b", q):
             return "similar"
         if re.search(r"\b(score|pd|probability|grade|band|why|reasons?|decision|declin\w*|approv\w*)\b", q):
@@ -120,6 +130,8 @@ class ChatSession:
             pieces: Iterator[str] = iter([self.score_text()])
         elif tool == "whatif":
             pieces = iter([self.what_if_text(question)])
+        elif tool == "recourse":
+            pieces = iter([self.recourse_text()])
         elif tool == "similar":
             pieces = iter([self.similar_text()])
         elif tool == "facts":
@@ -144,8 +156,26 @@ class ChatSession:
             f"The model gives PD {s.pd:.2%}, grade {s.grade}, band {s.band} ({self.case.model['label']})."
         ]
         lines += [f"Policy: {f['text']} ({f['id']})." for f in s.policy_flags]
-        lines += ["Principal reasons: " + ("; ".join(r["text"] for r in s.reasons) or "none") + "."]
+        lines += ["Principal reasons: " + ("; ".join(reason_text(r) for r in s.reasons) or "none") + "."]
+        if s.mitigants:
+            lines += ["Mitigants: " + "; ".join(m.get("detail", m["name"]) for m in s.mitigants) + "."]
         return "\n".join(lines)
+
+    def recourse_text(self) -> str:
+        s = self.case.score
+        if s.pd is None:
+            return "No risk model scores this case, so there is no band to move."
+        if s.band == "approve":
+            return "The case is already in the best band (approve): no change is needed."
+        r = s.recourse
+        if not r or not r.get("feasible"):
+            searched = "; ".join(r.get("searched_names", [])) if r else "none"
+            return (
+                f"No change in what the applicant can change ({searched}), alone or in pairs, moves the band from "
+                f"{s.band} to {r.get('target', 'a better band') if r else 'a better band'}."
+            )
+        lines = [f"To move the band from {s.band} to {r['target']} (each checked by re-scoring):"]
+        return "\n".join([*lines, *[f"- {o['text']}." for o in r["options"]]])
 
     def similar_text(self) -> str:
         if not self.case.similar:
@@ -200,10 +230,12 @@ class ChatSession:
         if not m:
             raise UnderwriterError("ask like: /whatif refund_rate=0.02  or  what if the refund rate was 2%")
         r = self.what_if(m.group("feature"), m.group("value"))
-        name = self.source.spec.display_name(r["feature"])
+        spec = self.source.spec
+        name = spec.display_name(r["feature"])
         before, after = r["before"], r["after"]
+        new, old = spec.shown(r["feature"], r["new"]), spec.shown(r["feature"], r["old"])
         return (
-            f"With {name} = {r['new']} (now {r['old']}), the model gives PD {after.pd:.2%}, grade {after.grade}, "
+            f"With {name} = {new} (now {old}), the model gives PD {after.pd:.2%}, grade {after.grade}, "
             f"band {after.band}; today it is PD {before.pd:.2%}, grade {before.grade}, band {before.band}."
         )
 

@@ -93,7 +93,7 @@ def _fact_answer(case: CaseFile, question: str) -> tuple[str, list[str]] | None:
     q = question.lower()
     for fact in sorted(case.facts, key=lambda f: -len(f.name)):
         if fact.name.lower() in q or fact.key.replace("_", " ") in q:
-            return f"{fact.name}: {fact.value} {DATA_NOTE}.", []
+            return f"{fact.name}: {fact.text()} {DATA_NOTE}.", []
     return None
 
 

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from assistant.case.schema import CaseFile, similar_line
 from assistant.memo.calls import CallBook
 from assistant.memo.config import MemoConfig
+from assistant.memo.explain_text import reason_text
 from assistant.memo.schema import DocumentFinding, Memo, SectionText
 from assistant.memo.sections import comparison_paragraph, integrity_warnings, recommendation
 from assistant.memo.summaries import summarise_document
@@ -64,7 +65,7 @@ def _memo(case: CaseFile, book: CallBook, findings: list[DocumentFinding], compa
     stats = validation_stats(
         {f"finding {f.doc_id}": f.summary for f in findings} | {"comparison": comparison}
     )
-    risks = [r["text"] for r in case.score.reasons] + [f["text"] for f in case.score.policy_flags]
+    risks = [reason_text(r) for r in case.score.reasons] + [f["text"] for f in case.score.policy_flags]
     risks += [f"Contradiction in {c.doc_id}: {c.name.lower()}" for c in case.contradictions]
     risks += signal_risks(case)
     prompts = {b.prompt.name: b.prompt for b in book.calls}
@@ -86,6 +87,7 @@ def _memo(case: CaseFile, book: CallBook, findings: list[DocumentFinding], compa
             "grade": case.score.grade,
             "band": case.score.band,
             "policy_flags": [f["id"] for f in case.score.policy_flags],
+            "policy_flag_texts": [f"{f['id']}: {f['text']}" for f in case.score.policy_flags],
         },
         metrics=case.facts,
         reasons=case.score.reasons,
@@ -94,13 +96,14 @@ def _memo(case: CaseFile, book: CallBook, findings: list[DocumentFinding], compa
         similar=case.similar,
         comparison=comparison,
         risks=risks,
-        mitigants=[f"{m['name']}: {m['value']}" for m in case.score.mitigants],
+        mitigants=[m.get("detail") or f"{m['name']}: {m['value']}" for m in case.score.mitigants],
         integrity=integrity_warnings(case, sum(s["dropped"] for s in stats.values())),
         recommendation=recommendation(case),
         sources=memo_sources(case),
         validation=stats,
         signals=case.evidence.signals,
         spread=case.evidence.spread,
+        recourse=case.score.recourse,
     )
 
 

@@ -1,5 +1,5 @@
-"""The memo's evidence section as Markdown: the risk signals found (severity, quoted sentence, citation),
-then the financial spread with its ratios and any tie warnings."""
+"""The memo's evidence as Markdown: the risk signals found (severity, quoted sentence, citation), the
+financial spread with its ratios and any tie warnings, and the repayment figures on the request."""
 
 from __future__ import annotations
 
@@ -26,6 +26,7 @@ RATIO_NAMES = {
     "payment_to_monthly_income": ("Payment to monthly net income", "pct"),
 }  # fmt: skip
 MAX_SIGNALS_PER_TYPE = 3
+REPAYMENT_RATIOS = ("monthly_payment", "payment_to_monthly_deposits", "payment_to_monthly_income")
 
 
 def figure_text(field: str, value: float) -> str:
@@ -68,21 +69,32 @@ def spread_lines(spread: dict[str, Any]) -> list[str]:
             f"| {FIELD_NAMES.get(field, field)} | {figure_text(field, f['value'])} | {f['period'] or '—'} | "
             f"{f['unit'] if f.get('source') != 'text' else 'a sentence, ' + f['unit']} | [{f['tag']}] |"
         )
-    ratios = spread.get("ratios", {})
-    if ratios:
-        lines += ["", "| ratio | value |", "|---|---|"]
-        lines += [
-            f"| {name} | {ratio_text(kind, ratios[k])} |"
-            for k, (name, kind) in RATIO_NAMES.items()
-            if k in ratios
-        ]
+    ratios = {k: v for k, v in spread.get("ratios", {}).items() if k not in REPAYMENT_RATIOS}
+    lines += ["", *ratio_table(ratios)] if ratios else []
     warnings = [f"- ⚠ The spread does not tie: {w}." for w in spread.get("warnings", [])]
     return [*lines, "", *warnings, *([""] if warnings else [])]
 
 
-def evidence_lines(signals: list[dict[str, str]], spread: dict[str, Any]) -> list[str]:
-    """The evidence section: what code found in the documents, each item with its citation."""
-    return [
-        "## Evidence from the documents", "", "### Risk signals", "", *signal_lines(signals),
-        "### Financial spread", "", *spread_lines(spread),
-    ]  # fmt: skip
+def ratio_table(ratios: dict[str, float]) -> list[str]:
+    rows = [
+        f"| {name} | {ratio_text(kind, ratios[k])} |"
+        for k, (name, kind) in RATIO_NAMES.items()
+        if k in ratios
+    ]
+    return ["| ratio | value |", "|---|---|", *rows] if rows else []
+
+
+def repayment_lines(spread: dict[str, Any]) -> list[str]:
+    """The payment on the request against the deposits or income the documents show (when they do)."""
+    ratios = {k: v for k, v in spread.get("ratios", {}).items() if k in REPAYMENT_RATIOS}
+    if not ratios:
+        return ["No bank statement or income statement in the documents gives a repayment figure.", ""]
+    terms = spread.get("repayment_terms") or "12 months at 18%"
+    return [f"The request repaid over {terms}:", "", *ratio_table(ratios), ""]
+
+
+def financial_lines(spread: dict[str, Any]) -> list[str]:
+    """The financial analysis section: only when the documents gave a spread."""
+    if not spread.get("figures"):
+        return []
+    return ["## Financial analysis", "", *spread_lines(spread)]

@@ -7,8 +7,12 @@ import json
 from typing import Any
 
 from assistant.case.facts import pd_text
-from assistant.memo.evidence_text import evidence_lines
+from assistant.memo.evidence_text import financial_lines, repayment_lines, signal_lines
+from assistant.memo.explain_text import recourse_lines, risk_factor_lines, risk_rating_lines
 from assistant.memo.schema import Memo, SectionText
+
+PURPOSE_FIELDS = ("title", "purpose")
+"""Facts that state what the money is for (a loan title)."""
 
 
 def _value(value: Any) -> str:
@@ -31,14 +35,17 @@ def _section_text(text: SectionText) -> str:
 
 
 def to_markdown(memo: Memo) -> str:
-    lines = _head(memo) + evidence_lines(memo.signals, memo.spread) + _findings(memo) + _similar(memo)
-    lines += _closing(memo)
+    """The memo in the order credit memos use: request and purpose, borrower overview, risk rating,
+    repayment capacity, financial analysis (when a spread exists), risk factors with mitigants,
+    precedents, recourse, integrity warnings, recommendation with conditions, sources."""
+    lines = _title(memo) + _request(memo) + _overview(memo) + risk_rating_lines(memo)
+    lines += ["## Repayment capacity", "", *repayment_lines(memo.spread), *financial_lines(memo.spread)]
+    lines += risk_factor_lines(memo, signal_lines(memo.signals)) + _precedents(memo)
+    lines += recourse_lines(memo.recourse, memo.decision["band"]) + _closing(memo)
     return "\n".join(lines)
 
 
-def _head(memo: Memo) -> list[str]:
-    """Title, provenance, decision summary, key metrics, reason codes and the business summary."""
-    d = memo.decision
+def _title(memo: Memo) -> list[str]:
     return [
         f"# Credit memo: {memo.name or memo.case_id} ({memo.case_id})",
         "",
@@ -46,33 +53,39 @@ def _head(memo: Memo) -> list[str]:
         f"- Model: {memo.model['label']} (id {memo.model['model_id'][:16]}), policy {memo.model['policy']}",
         f"- Narrative by {memo.llm['model_id']}; prompts "
         + ", ".join(f"{p['name']} v{p['version']}" for p in memo.prompts),
-        "- Request: " + (", ".join(f"{k} {_value(v)}" for k, v in memo.request.items()) or "—"),
-        "",
-        "## Decision summary",
-        "",
-        f"**Band: {d['band'].upper()}** · grade {d['grade']} · probability of default {pd_text(d['pd'])}",
-        "",
-        "Policy flags: " + (", ".join(d["policy_flags"]) or "none"),
-        "",
-        "## Key metrics",
-        "",
-        "| metric | value |",
-        "|---|---|",
-        *[f"| {f.name} | {_value(f.value)} |" for f in memo.metrics],
-        "",
-        "## Reason codes",
-        "",
-        *([f"- `{r['code']}` {r['text']}" for r in memo.reasons] or ["- none"]),
-        "",
-        "## Business summary",
-        "",
-        _section_text(memo.business_summary),
         "",
     ]
 
 
+def _request(memo: Memo) -> list[str]:
+    """What is asked for, each value as the spec's format reads it, and the stated purpose if any."""
+    shown = {f.key: f.text() for f in memo.metrics}
+    asked = [f"- {_label(k)}: {shown.get(k) or _value(v)}" for k, v in memo.request.items()]
+    purpose = [f"- Purpose: {f.text()}" for f in memo.metrics if f.key in PURPOSE_FIELDS]
+    return ["## Request and purpose", "", *(asked or ["- No request recorded."]), *purpose, ""]
+
+
+def _label(key: str) -> str:
+    return key.replace("_", " ").capitalize()
+
+
+def _overview(memo: Memo) -> list[str]:
+    """Who the borrower is: the business summary, the key metrics and what each document says."""
+    return [
+        "## Borrower overview",
+        "",
+        _section_text(memo.business_summary),
+        "",
+        "| metric | value |",
+        "|---|---|",
+        *[f"| {f.name} | {f.text() if f.shown else _value(f.value)} |" for f in memo.metrics],
+        "",
+        *_findings(memo),
+    ]
+
+
 def _findings(memo: Memo) -> list[str]:
-    lines: list[str] = ["## Document summaries", ""]
+    lines: list[str] = ["### Document summaries", ""]
     for f in memo.findings:
         flag = " ⚠ injection attempt flagged" if f.flagged else ""
         lines += [
@@ -84,8 +97,8 @@ def _findings(memo: Memo) -> list[str]:
     return lines if memo.findings else [*lines, "No documents on file.", ""]
 
 
-def _similar(memo: Memo) -> list[str]:
-    lines = ["## Similar past cases", ""]
+def _precedents(memo: Memo) -> list[str]:
+    lines = ["## Precedents", ""]
     if not memo.similar:
         return [*lines, "No similar-case library for this dataset.", ""]
     lines += [
@@ -93,19 +106,17 @@ def _similar(memo: Memo) -> list[str]:
         "|---|---|---|---|---|---|---|",
     ]
     for s in memo.similar:
-        pd_text = f"{s.pd:.1%}" if s.pd is not None else "—"
+        pd_shown = f"{s.pd:.1%}" if s.pd is not None else "—"
         lines.append(
-            f"| {s.tag} | {s.case_id} | {s.decided_at} | {_outcome(s.outcome)} | {pd_text} | "
+            f"| {s.tag} | {s.case_id} | {s.decided_at} | {_outcome(s.outcome)} | {pd_shown} | "
             f"{s.similarity:.2f} | {', '.join(s.closest) or '—'} |"
         )
     return [*lines, "", _section_text(memo.comparison), ""]
 
 
 def _closing(memo: Memo) -> list[str]:
-    """Risks and mitigants, integrity warnings, the recommendation and the sources."""
-    lines = ["## Risks and mitigants", "", *[f"- Risk: {r}" for r in memo.risks]]
-    lines += [f"- Mitigant: {m}" for m in memo.mitigants]
-    lines += ["", "## Integrity warnings", "", *([f"- {w}" for w in memo.integrity] or ["- none"]), ""]
+    """Integrity warnings, the recommendation with its conditions, and the sources."""
+    lines = ["## Integrity warnings", "", *([f"- {w}" for w in memo.integrity] or ["- none"]), ""]
     r = memo.recommendation
     return [
         *lines,

@@ -50,3 +50,5 @@ class Memo(CaseHeader):
     """Risk signals found in the documents by code, each quoting its sentence (``case.evidence``)."""
     spread: dict[str, Any] = Field(default_factory=dict)
     """The financial spread: figures with their passages, ratios, tie warnings."""
+    recourse: dict[str, Any] = Field(default_factory=dict)
+    """For a refer or decline: the smallest actionable changes reaching the next better band."""

@@ -89,6 +89,13 @@ def recommendation(case: CaseFile) -> dict[str, Any]:
     conditions = [f"Policy {f['id']}: {f['text']}." for f in case.score.policy_flags]
     if case.contradictions:
         conditions.append("Obtain evidence that resolves the contradictions between documents and data.")
+    options = case.score.recourse.get("options") or []
+    if options:
+        conditions.append(f"Discuss with the applicant: {options[0]['text']}.")
+    if band == "decline":
+        conditions.append(
+            f"Send the adverse-action notice with the principal reasons (`underwrite notice {case.case_id}`)."
+        )
     if band == "approve" and not conditions:
         conditions.append("Monitor refund and dispute rates monthly.")
     return {

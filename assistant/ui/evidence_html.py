@@ -13,8 +13,10 @@ import re
 from assistant.case.facts import pd_text
 from assistant.case.schema import CaseFile, similar_line
 from assistant.memo.evidence_text import FIELD_NAMES, RATIO_NAMES, SEVERITY_ORDER, figure_text, ratio_text
+from assistant.memo.explain_text import reason_text
 from assistant.memo.render import html_body, to_markdown
 from assistant.memo.schema import DocumentFinding, Memo, SectionText
+from assistant.ui.explain_html import explanation_html
 
 CITED = re.compile(r"\[((?:[A-Z]{1,2}\d{1,3})(?:\s*[,;]\s*[A-Z]{1,2}\d{1,3})*)\]")
 
@@ -55,7 +57,7 @@ def memo_progress_html(case: CaseFile, findings: list[DocumentFinding], status: 
         f"{html.escape(s.grade)} · probability of default {pd_text(s.pd)}</p>",
         "<h2>Reason codes</h2><ul>"
         + "".join(
-            f"<li><code>{html.escape(r['code'])}</code> {html.escape(r['text'])}</li>" for r in s.reasons
+            f"<li><code>{html.escape(r['code'])}</code> {html.escape(reason_text(r))}</li>" for r in s.reasons
         )
         + "</ul>",
         "<h2>Document findings</h2>",
@@ -117,6 +119,8 @@ def evidence_html(case: CaseFile) -> str:
     case the memo may cite, each with its anchor."""
     parts = [
         '<div class="evidence">',
+        f'<details class="doc" open id="doc-explanation"><summary><b>Reasons, mitigants and recourse</b>'
+        f"</summary>{explanation_html(case)}</details>",
         f'<details class="doc" open id="doc-signals"><summary><b>Risk signals</b> <span class="muted">'
         f"{len(case.evidence.signals)} found</span></summary>{signals_html(case)}</details>",
         '<details class="doc" open id="doc-spread"><summary><b>Financial spread</b></summary>'
@@ -177,10 +181,9 @@ def header_html(case: CaseFile, percentile: float | None) -> str:
     s = case.score
     flags = ", ".join(f["text"] for f in s.policy_flags) or "none"
     where = f"riskier than {percentile:.0%} of the portfolio" if percentile is not None else ""
+    shown = {f.key: f.text() for f in case.facts}
     request = ", ".join(
-        f"{html.escape(k.replace('_', ' '))} {v:,.0f}"
-        if isinstance(v, int | float)
-        else f"{html.escape(k)} {html.escape(str(v))}"
+        f"{html.escape(k.replace('_', ' '))} {html.escape(shown.get(k) or str(v))}"
         for k, v in case.request.items()
     )
     return (

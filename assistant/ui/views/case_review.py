@@ -19,6 +19,7 @@ from assistant.ui.evidence_html import (
     memo_html,
     memo_progress_html,
 )
+from assistant.ui.views import notice_panel
 from assistant.ui.views.case_tables import QUEUE_COLUMNS, decision_history, metrics_table, similar_table
 from assistant.ui.views.common import HIDDEN, close_figure, friendly, readable
 from assistant.ui.workbench import CaseView, Workbench
@@ -59,6 +60,10 @@ class CaseTab:
     decision_result: Any
     history: Any
     form_spec: Any
+    notice_offer: Any
+    notice_button: Any
+    notice_text: Any
+    notice_file: Any
 
 
 # ---- layout ---------------------------------------------------------------------------------------
@@ -83,6 +88,7 @@ def layout(bench: Workbench) -> CaseTab:
     parts |= _case_page()
     with gr.Accordion("Record the decision", open=True, elem_id="decision"):
         parts |= _decision_form()
+    parts |= notice_panel.layout()
     return CaseTab(**parts)
 
 
@@ -180,6 +186,10 @@ def wire(
     _wire_queue(app, bench, tab)
     _wire_case(bench, tab, current, chat_case, chatbot)
     _wire_decision(app, bench, tab, current)
+    notice_parts = {
+        k: getattr(tab, k) for k in ("notice_offer", "notice_button", "notice_text", "notice_file")
+    }
+    notice_panel.wire(bench, notice_parts, current, session_of)
 
 
 def _wire_queue(app: gr.Blocks, bench: Workbench, tab: CaseTab) -> None:

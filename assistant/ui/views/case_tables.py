@@ -24,7 +24,7 @@ QUEUE_COLUMNS = [
 
 def metrics_table(view: CaseView) -> pd.DataFrame:
     return pd.DataFrame(
-        [{"metric": f.name, "value": f.value} for f in view.case.facts] or [{"metric": "—", "value": ""}]
+        [{"metric": f.name, "value": f.text()} for f in view.case.facts] or [{"metric": "—", "value": ""}]
     ).astype(str)
 
 
