@@ -110,10 +110,13 @@ class IndexSettings(BaseModel):
     """Screen documents also by meaning (embedder similarity to instruction prototypes), not by rules alone."""
     parser_workers: int = Field(2, ge=0, le=64)
     """Sandboxed parser processes (0 = parse in-process, for trusted files only)."""
-    case_profile: Literal["features", "contributions"] = "features"
-    """Similar cases compare feature quantiles (readable), or the model's per-feature contributions."""
-    tabular_weight: float = Field(0.6, ge=0, le=1)
-    """Similar cases: weight of the tabular profile; the narrative gets the rest."""
+    case_profile: Literal["features", "contributions", "risk"] = "risk"
+    """Similar cases compare the model's view (``risk``: per-feature contributions and their total, so
+    neighbours are risky for the same reasons and about as risky), the contributions alone, or feature
+    quantiles; chosen by measurement (docs/retrieval.md). A library built without a model uses features."""
+    tabular_weight: float = Field(0.8, ge=0, le=1)
+    """Similar cases: weight of the tabular profile (the model's view or the features); the narrative gets
+    the rest. 0.8 with the ``risk`` profile: measured in docs/retrieval.md."""
     outcome_window_days: int = Field(365, ge=0)
     """Days after a decision before its outcome counts as known (the portfolio's outcome is 12-month loss)."""
     limits: ReaderLimitSettings = ReaderLimitSettings()
@@ -213,6 +216,30 @@ class UISettings(BaseModel):
     """Evaluation runs shown besides WORKSPACE/eval/runs (folders holding run folders)."""
 
 
+EQUAL_CREDIT_STATEMENT = (
+    "The federal Equal Credit Opportunity Act prohibits creditors from discriminating against credit "
+    "applicants on the basis of race, color, religion, national origin, sex, marital status, or age "
+    "(provided the applicant has the capacity to enter into a binding contract); because all or part of the "
+    "applicant's income derives from any public assistance program; or because the applicant has in good "
+    "faith exercised any right under the Consumer Credit Protection Act. You have the right to a statement "
+    "of the specific reasons for this action: the principal reasons are stated above, and if you ask within "
+    "60 days of this notice we will give them to you in writing, free of charge."
+)
+
+
+class LenderSettings(BaseModel):
+    """Who sends adverse-action notices, and the statement of the applicant's rights they carry."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field("Underwriter Demo Payments Ltd", min_length=1)
+    address: str = Field("1 Example Street, Springfield", min_length=1)
+    contact: str = Field("credit-decisions@example.com", min_length=1)
+    regulator: str = ""
+    """The agency that oversees the lender's compliance, named on the notice when given."""
+    rights_statement: str = Field(EQUAL_CREDIT_STATEMENT, min_length=20)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="UNDERWRITER_", env_nested_delimiter="__", extra="forbid")
 
@@ -228,6 +255,7 @@ class Settings(BaseSettings):
     audit: AuditSettings = AuditSettings()
     ui: UISettings = UISettings()
     spark: SparkSettings = SparkSettings()
+    lender: LenderSettings = LenderSettings()
 
     @classmethod
     def settings_customise_sources(

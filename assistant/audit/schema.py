@@ -55,9 +55,20 @@ TABLES: dict[str, tuple[str, ...]] = {
         "output",
         "params",
     ),
+    "notices": (
+        "notice_id",
+        "memo_id",
+        "merchant_id",
+        "decision",
+        "reasons",
+        "markdown",
+        "html",
+        "output_sha256",
+    ),
 }
 """Columns each audited table has besides the chain columns (seq, created_at, prev_hash, row_hash).
-``runs``: one row per batch job (scoring, memos, training), engine and input hash included."""
+``runs``: one row per batch job (scoring, memos, training), engine and input hash included.
+``notices``: each adverse-action notice issued, with the memo it rests on and its principal reasons."""
 
 GENESIS = "0" * 64
 LATE_COLUMNS = frozenset({"finish_reason"})
@@ -148,7 +159,7 @@ def _anchors(dialect: str) -> list[str]:
     """A MAC column on every audited table; on PostgreSQL, TRUNCATE refused by a statement trigger;
     ``llm_calls.finish_reason`` (``timeout`` marks a partial answer, never reused)."""
     out = ["ALTER TABLE llm_calls ADD COLUMN finish_reason TEXT"]
-    for table in TABLES:
+    for table in (*INITIAL_TABLES, "runs"):  # the tables that existed then; later ones are born with it
         out.append(f"ALTER TABLE {table} ADD COLUMN row_mac TEXT")
         if dialect == "postgresql":
             out.append(
@@ -159,6 +170,23 @@ def _anchors(dialect: str) -> list[str]:
 
 
 MIGRATIONS = (*MIGRATIONS, Migration("0004_anchors", {d: _anchors(d) for d in ("sqlite", "postgresql")}))
+
+
+def _notices(dialect: str) -> list[str]:
+    """The adverse-action notices table, with its MAC column and every guard the others have."""
+    create = _create("notices", TABLES["notices"]).removesuffix(")")
+    create += ", row_mac TEXT)"
+    index = "CREATE INDEX notices_by_merchant ON notices (merchant_id)"
+    if dialect == "sqlite":
+        return [create, *_sqlite_guards("notices"), index]
+    truncate = (
+        "CREATE TRIGGER notices_no_truncate BEFORE TRUNCATE ON notices "
+        "FOR EACH STATEMENT EXECUTE FUNCTION underwriter_append_only()"
+    )
+    return [create, *_postgres_guards("notices"), truncate, index]
+
+
+MIGRATIONS = (*MIGRATIONS, Migration("0005_notices", {d: _notices(d) for d in ("sqlite", "postgresql")}))
 
 EXPECTED_TRIGGERS: dict[str, tuple[str, ...]] = {
     "sqlite": ("{t}_no_update", "{t}_no_delete"),
