@@ -73,7 +73,7 @@ def _similar(
     if documents is None and cases.text_dim and workspace.documents_index_dir.exists():
         documents = VectorStore.load(workspace.documents_index_dir, embedder_id=cases.store.embedder_id)
     model = None
-    if cases.representation == "contributions":
+    if cases.uses_model:
         model = load_model(workspace.model_dir, nthread=settings.threads)
     return find_similar(
         cases, library, case_id, k=k, as_of=as_of, record=row.reset_index(drop=True),

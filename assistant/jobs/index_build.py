@@ -108,16 +108,15 @@ def build_document_index(
     return index
 
 
-def _model_view(settings: Settings, model: RiskModel | None, frame: pd.DataFrame) -> np.ndarray | None:
-    """Per-feature TreeSHAP contributions when the case profile is the model's view, else None."""
-    if settings.index.case_profile != "contributions":
-        return None
-    if model is None:
-        raise UnderwriterError(
-            "index.case_profile = 'contributions' needs --model (the model whose view is used)"
-        )
+def _model_view(
+    settings: Settings, model: RiskModel | None, frame: pd.DataFrame
+) -> tuple[np.ndarray | None, str]:
+    """The case profile and, when it is the model's view, the per-feature TreeSHAP contributions; a library
+    built without a model compares features."""
+    if settings.index.case_profile == "features" or model is None:
+        return None, "features"
     x, _ = model.encoder.transform(frame)
-    return contributions(model, x, nthread=settings.threads)[:, :-1]
+    return contributions(model, x, nthread=settings.threads)[:, :-1], settings.index.case_profile
 
 
 def build_case_library(
@@ -141,9 +140,11 @@ def build_case_library(
         scored = score_dataset(model, dataset, nthread=settings.threads, reasons="none").frame
         pds, grades = scored["pd"].tolist(), scored["grade"].tolist()
         source |= {"model": model.label, "model_id": model.model_id}
+    view, profile = _model_view(settings, model, dataset.frame)
     library = CaseLibrary.build(
         dataset.frame,
-        contributions=_model_view(settings, model, dataset.frame),
+        contributions=view,
+        representation=profile,
         case_ids=dataset.ids.astype(str).tolist(),
         decided_at=[d.date().isoformat() for d in dataset.dates],  # type: ignore[union-attr]
         outcomes=dataset.labels.astype(int).tolist(),  # type: ignore[union-attr]

@@ -34,15 +34,19 @@ SIMILAR_COLUMNS = [
 _SIMILAR_WORKER: dict[str, Any] = {}
 
 
-def _similar_partition(spec_json: str, library_name: str, documents_name: str | None, k: int) -> Any:
+def _similar_partition(
+    spec_json: str, library_name: str, documents_name: str | None, model_name: str | None, k: int
+) -> Any:
     """Each task queries the case library its executor received (``SparkFiles``): a merchant in
     the library by its stored profile, any other by its record (and its documents' vector
-    when the document index came too), as ``underwrite similar`` does, one row at a time."""
+    when the document index came too, and the model's view of it when the library compares
+    that), as ``underwrite similar`` does, one row at a time."""
 
     def run(frames: Any) -> Any:
         import pandas as pd
         from pyspark import SparkFiles
 
+        from models.artifacts import load_model
         from models.dataset import parse_features
         from models.spec import DatasetSpec
         from retrieval.similar_cases.library import CaseLibrary
@@ -54,6 +58,7 @@ def _similar_partition(spec_json: str, library_name: str, documents_name: str | 
             _SIMILAR_WORKER["documents"] = (
                 VectorStore.load(Path(SparkFiles.get(documents_name))) if documents_name else None
             )
+            _SIMILAR_WORKER["model"] = load_model(Path(SparkFiles.get(model_name)), 1) if model_name else None
         cases: CaseLibrary = _SIMILAR_WORKER["cases"]
         documents = _SIMILAR_WORKER["documents"]
         spec = DatasetSpec.model_validate(json.loads(spec_json))
@@ -68,7 +73,7 @@ def _similar_partition(spec_json: str, library_name: str, documents_name: str | 
                 found = find_similar(
                     cases, library_name, query_id, k=k, record=typed.iloc[[r]].reset_index(drop=True),
                     decided_at=str(raw.loc[r, date_column])[:10] if date_column else None,
-                    text_vector=None if texts is None else texts[r],
+                    text_vector=None if texts is None else texts[r], model=_SIMILAR_WORKER["model"], nthread=1,
                 )  # fmt: skip
                 rows += [
                     {"query_id": query_id, "rank": rank, "case_id": hit.case_id, "decided_at": hit.decided_at,
@@ -98,10 +103,7 @@ def similar_with_spark(
     data, out = Path(data), Path(out)
     workspace = Workspace(settings)
     root = workspace.require_case_library(library)
-    if CaseLibrary.load(root).representation != "features":
-        raise UnderwriterError(
-            "similar cases on Spark compare feature profiles; this library compares contributions"
-        )
+    uses_model = CaseLibrary.load(root).uses_model
     spec = load_model(workspace.model_dir, nthread=1).spec
     if not spec.id:
         raise UnderwriterError(f"spec {spec.name!r} names no id column")
@@ -113,13 +115,19 @@ def similar_with_spark(
         if library == PORTFOLIO_LIBRARY and workspace.has_document_index():
             documents = workspace.documents_index_dir
             session.sparkContext.addFile(str(documents), recursive=True)
+        model_name = None
+        if uses_model:  # the library compares the model's view: the model travels too
+            session.sparkContext.addFile(str(workspace.model_dir), recursive=True)
+            model_name = workspace.model_dir.name
         columns = [spec.id, *spec.features] + ([spec.date.column] if spec.date else [])
         records = read_records(session, data, columns)
         if partitions:
             records = records.repartition(partitions)
         queries = records.count()
         found = records.mapInPandas(
-            _similar_partition(spec.model_dump_json(), root.name, documents.name if documents else None, k),
+            _similar_partition(
+                spec.model_dump_json(), root.name, documents.name if documents else None, model_name, k
+            ),
             schema=SIMILAR_SCHEMA,
         )
         out.mkdir(parents=True, exist_ok=True)

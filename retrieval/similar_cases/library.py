@@ -29,9 +29,12 @@ from retrieval.similar_cases.profile import (
     case_vectors,
     raw_values,
     shown_value,
+    with_risk_level,
 )
 from retrieval.vector_store.items import Filter, Item
 from retrieval.vector_store.store import VectorStore
+
+REPRESENTATIONS = ("features", "contributions", "risk")
 
 
 @dataclass
@@ -112,6 +115,7 @@ class CaseLibrary:
         embedder_id: str = "none",
         contributions: np.ndarray | None = None,
         weights: CaseWeights | None = None,
+        representation: str | None = None,
         outcome_window_days: int = 0,
         tenant: str = "default",
         source: dict[str, Any] | None = None,
@@ -122,7 +126,10 @@ class CaseLibrary:
         weights = weights or CaseWeights()
         if text_vectors is None:
             weights = CaseWeights(1.0, 0.0)
+        representation = _representation(representation, contributions)
         scaler = ProfileScaler.fit(frame, numeric, categorical)
+        if representation == "risk" and contributions is not None:
+            contributions = with_risk_level(contributions)
         positions = scaler.positions(frame)
         scale = None if contributions is None else np.maximum(np.std(contributions, axis=0) * 4, 1e-6)
         info = {
@@ -131,12 +138,12 @@ class CaseLibrary:
             "weights": asdict(weights),
             "names": {f: (names or {}).get(f, f) for f in scaler.features},
             "text_dim": 0 if text_vectors is None else int(text_vectors.shape[1]),
-            "representation": "features" if contributions is None else "contributions",
+            "representation": representation,
             "contribution_scale": None if scale is None else scale.tolist(),
             "outcome_window_days": int(outcome_window_days),
             "source": source or {},
         }
-        probe = case_vectors(scaler, weights, positions, text_vectors, contributions, scale)
+        probe = case_vectors(scaler, weights, positions, text_vectors, contributions, scale, representation)
         kwargs = {"exact_below": exact_below} if exact_below else {}
         store = VectorStore(probe.shape[1], embedder_id, metric="l2", **kwargs)
         store.info = info
@@ -162,6 +169,14 @@ class CaseLibrary:
 
     def __len__(self) -> int:
         return len(self.store)
+
+    def _model_view(self, contributions: np.ndarray) -> np.ndarray:
+        return with_risk_level(contributions) if self.representation == "risk" else contributions
+
+    @property
+    def uses_model(self) -> bool:
+        """Whether a query outside the library needs the model's contributions."""
+        return self.representation != "features"
 
     # ---- queries ----------------------------------------------------------------------------
     def query_for_case(self, case_id: str) -> CaseQuery:
@@ -198,7 +213,7 @@ class CaseLibrary:
         if missing:
             raise StoreError(f"the case under review lacks feature column(s) {missing}")
         positions = self.scaler.positions(row)
-        if self.representation == "contributions" and contributions is None:
+        if self.uses_model and contributions is None:
             raise StoreError("this case library compares model contributions; pass the case's contributions")
         text = None
         if self.text_dim:
@@ -212,8 +227,9 @@ class CaseLibrary:
             self.weights,
             positions,
             text,
-            None if contributions is None else np.atleast_2d(contributions),
-            self.contribution_scale if self.representation == "contributions" else None,
+            None if contributions is None else self._model_view(np.atleast_2d(contributions)),
+            self.contribution_scale if self.uses_model else None,
+            self.representation,
         )[0]
         raw_numeric = raw_values(row, self.scaler)[0]
         return CaseQuery(
@@ -316,6 +332,17 @@ class CaseLibrary:
         same = (cat_a == cat_b) | (na[n_num:] & nb[n_num:])
         out[n_num:] = np.where(same, 0.0, 1.0)
         return out
+
+
+def _representation(representation: str | None, contributions: np.ndarray | None) -> str:
+    """The case profile a library is built with, checked against whether contributions were given."""
+    representation = representation or ("features" if contributions is None else "contributions")
+    if representation not in REPRESENTATIONS:
+        raise StoreError(f"case profile must be one of {', '.join(REPRESENTATIONS)}, got {representation!r}")
+    if (representation == "features") != (contributions is None):
+        needs = "needs" if contributions is None else "takes no"
+        raise StoreError(f"a {representation!r} case profile {needs} model contributions")
+    return representation
 
 
 def _check_lengths(n: int, **columns: Sequence[Any]) -> None:

@@ -9,7 +9,10 @@ vector per case that blends two views with documented weights:
   feature has gaps. Alternatively
   (``representation="contributions"``) the trained model's own per-feature
   contributions (SHAP, log-odds), scaled per feature: cases that are risky for
-  the same reasons;
+  the same reasons; or (``representation="risk"``, the default when a model is
+  given) those contributions plus the case's total (its risk level: the margin
+  without the base), counted as ``RISK_LEVEL_WEIGHT`` features: cases risky for
+  the same reasons *and* about as risky (docs/retrieval.md measures the three);
 * **narrative** (weight ``text``, default 0.4): the embedding of the case's
   documents or text fields (unit length).
 
@@ -114,6 +117,17 @@ class ProfileScaler:
         return asdict(self)
 
 
+RISK_LEVEL_WEIGHT = 3
+"""In a ``risk`` profile the total contribution is repeated this many times (as many features): at 0, the
+riskiest cases' neighbours were as far from them in PD as with the feature profile (docs/retrieval.md)."""
+
+
+def with_risk_level(contributions: np.ndarray) -> np.ndarray:
+    """Per-feature contributions, then their total ``RISK_LEVEL_WEIGHT`` times (the ``risk`` profile)."""
+    total = contributions.sum(axis=1, keepdims=True)
+    return np.hstack([contributions, *([total] * RISK_LEVEL_WEIGHT)])
+
+
 @dataclass
 class CaseWeights:
     tabular: float = 0.6
@@ -152,13 +166,14 @@ def case_vectors(
     text_vectors: np.ndarray | None,
     contributions: np.ndarray | None,
     scale: np.ndarray | None,
+    representation: str = "features",
 ) -> np.ndarray:
     """The blended case vectors FAISS searches (see the module's docstring for the scaling)."""
     features = max(len(scaler.features), 1)
-    if contributions is not None and scale is not None:
-        tab = np.clip(contributions / scale, -0.5, 0.5)
-    else:
+    if representation == "features" or contributions is None or scale is None:
         tab = scaler.tabular_vectors(positions)
+    else:  # contributions, or (risk) contributions and their total, already stacked by the caller
+        tab = np.clip(contributions / scale, -0.5, 0.5)
     parts = [tab * math.sqrt(weights.tabular / features)]
     if text_vectors is not None and text_vectors.shape[1]:
         parts.append(text_vectors * math.sqrt(weights.text / 2))

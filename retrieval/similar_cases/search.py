@@ -71,7 +71,7 @@ def find_similar(
     if text_vector is None and cases.text_dim and documents is not None:
         text_vector = narrative_vectors(documents, [case_id])[0]
     contrib: Any = None
-    if cases.representation == "contributions":
+    if cases.uses_model:
         if model is None:
             raise StoreError(f"library {library!r} compares model contributions; the case's model is needed")
         x, _ = model.encoder.transform(record)
