@@ -147,6 +147,6 @@ def test_chat_cli_answers_each_question(memo_workspace):
     assert done.returncode == 0, done.stderr
     assert (
         "> /whatif dispute_rate=0.5%" in done.stdout
-        and "With Dispute (chargeback) rate = 0.005" in done.stdout
+        and "With Dispute (chargeback) rate = 0.5% (now " in done.stdout
     )
     assert "error: no input called 'colour'" in done.stdout
