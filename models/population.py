@@ -29,12 +29,20 @@ class Population:
     @classmethod
     def fit(cls, frame: pd.DataFrame, numeric: list[str]) -> Population:
         quantiles = {}
-        for column in numeric:
+        for column in (c for c in numeric if c in frame):
             values = pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=np.float64)
             finite = values[np.isfinite(values)]
             if len(finite):
                 quantiles[column] = [float(q) for q in np.quantile(finite, np.linspace(0, 1, QUANTILES))]
         return cls(rows=len(frame), quantiles=quantiles)
+
+    @classmethod
+    def from_quantiles(cls, rows: int, quantiles: dict[str, list[float]]) -> Population:
+        """From quantiles computed elsewhere (Spark's ``approxQuantile`` at these ``QUANTILES`` points)."""
+        return cls(
+            rows=rows,
+            quantiles={k: [float(v) for v in qs] for k, qs in quantiles.items() if len(qs) == QUANTILES},
+        )
 
     def position(self, feature: str, value: Any) -> float | None:
         """The share of past applicants below ``value`` (ties count half); None when unknown or missing."""

@@ -10,8 +10,11 @@ from models.predictors import BlendPredictor, BoosterPredictor, Predictor, Score
 from models.training import TrainingResult
 
 
-def training_files(result: TrainingResult, dataset: Dataset) -> dict[str, bytes]:
-    """The artifact files of a training run (plots and model card included)."""
+def training_files(
+    result: TrainingResult, dataset: Dataset, population: Population | None = None
+) -> dict[str, bytes]:
+    """The artifact files of a training run (plots and model card included); ``population`` when the
+    data is not in ``dataset.frame`` (a distributed run computes it where the data is)."""
     from models.model_card import model_card
     from models.plots import calibration_plot, model_choice_plot, roc_plot, score_distribution_plot
 
@@ -33,7 +36,7 @@ def training_files(result: TrainingResult, dataset: Dataset) -> dict[str, bytes]
         "spec.yaml": _spec_yaml(dataset).encode(),
         "policy.yaml": result.policy.to_yaml().encode(),
         "metrics.json": json.dumps(result.metrics, indent=2).encode(),
-        POPULATION_FILE: Population.fit(dataset.frame, dataset.spec.numeric).to_json(),
+        POPULATION_FILE: (population or Population.fit(dataset.frame, dataset.spec.numeric)).to_json(),
         "model_card.md": model_card(result, dataset).encode(),
         "plots/roc.png": roc_plot(result.test_y, result.test_pd),
         "plots/calibration.png": calibration_plot(result.test_y, result.test_pd),

@@ -85,7 +85,10 @@ def test_a_real_10k_filing_is_indexed_reviewed_unscored_and_answered(tmp_path):
     assert memo.returncode == 0, memo.stderr
     text = memo.stdout
     assert "probability of default not scored" in text and "**REFER**" in text
-    assert "## Evidence from the documents" in text and "| Revenue decline or losses |" in text
+    assert "## Financial analysis" in text and "| Revenue decline or losses |" in text
+    assert (
+        text.index("## Risk rating") < text.index("## Financial analysis") < text.index("## Recommendation")
+    )
     assert "| Total assets |" in text and "a sentence, million" in text
     chat = underwrite(*ws, "chat", *case, ASTROTECH, "--ask", "What were the total assets?", "--ask",
                       "Is the company in litigation?", cwd=tmp_path)  # fmt: skip

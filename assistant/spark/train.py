@@ -38,6 +38,7 @@ from models.dataset import Dataset, parse_features
 from models.errors import UnderwriterError
 from models.features import MAX_CATEGORIES, OTHER, FeatureEncoder
 from models.policy import Policy, load_policy
+from models.population import QUANTILES, Population
 from models.predictors import BoosterPredictor
 from models.spec import DatasetSpec, canonical_value, load_spec
 from models.training import (
@@ -157,6 +158,7 @@ def train_with_spark(
     try:
         prepared = _prepare(session, data, dataset_spec, config, test_from)
         fitted = _fit(prepared, dataset_spec, config, workers, refit, refit_until)
+        population = _population(prepared, dataset_spec)
     finally:
         if own_session:
             session.stop()
@@ -169,7 +171,7 @@ def train_with_spark(
         frame=pd.DataFrame(index=range(labelled)), ids=pd.Series(dtype=str), labels=None, dates=None,
     )  # fmt: skip  # stands for the distributed input: spec, source, hash and labelled row count
     version_dir = write_model_version(
-        out, training_files(result, dataset), training_manifest(result, dataset)
+        out, training_files(result, dataset, population), training_manifest(result, dataset)
     )
     record_run(
         Workspace(settings), run_id=f"spark-train-{version_dir.name}-{int(time.time())}", kind="train",
@@ -223,6 +225,15 @@ class _Prepared:
     cut: int
     valid_cut: int
     """Day numbers (since 1970) where the test and the validation periods begin."""
+
+
+def _population(prepared: _Prepared, spec: DatasetSpec) -> Population:
+    """Each numeric feature's quantiles over the labelled rows, computed by Spark where the data is."""
+    columns = [c for c in spec.numeric if c in prepared.usable.columns]
+    probabilities = [i / (QUANTILES - 1) for i in range(QUANTILES)]
+    found = prepared.usable.approxQuantile(columns, probabilities, 1e-3) if columns else []
+    labelled = prepared.total - prepared.rejected - prepared.skipped
+    return Population.from_quantiles(labelled, dict(zip(columns, found, strict=True)))
 
 
 def _prepare(
