@@ -23,6 +23,7 @@ MAX_MITIGANTS = 3
 
 
 def plain(value: Any) -> Any:
+    """A NumPy scalar or NaN as plain JSON-able Python (None for NaN)."""
     if isinstance(value, np.generic):
         value = value.item()
     if isinstance(value, float) and math.isnan(value):

@@ -7,9 +7,9 @@ from typing import Any
 
 import pandas as pd
 
-from assistant.case.schema import CaseDocument, Contradiction, Fact, ScoreFacts, plain
+from assistant.case.schema import CaseDocument, Contradiction, Fact, ScoreFacts
 from models.artifacts import RiskModel
-from models.explain import feature_detail, find_mitigants, reason_wording, value_standing
+from models.explain import feature_detail, find_mitigants, plain, reason_wording, value_standing
 from models.recourse import find_recourse
 from models.scoring import reason_code, score_matrix, top_reasons
 from models.spec import DatasetSpec

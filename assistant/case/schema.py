@@ -10,10 +10,8 @@ memo without the indexes.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
-import numpy as np
 from pydantic import BaseModel, Field
 
 from models.errors import UnderwriterError
@@ -179,12 +177,3 @@ def similar_rows(report: SimilarReport | None) -> list[SimilarRow]:
         )
         for i, h in enumerate(report.hits, start=1)
     ]
-
-
-def plain(value: Any) -> Any:
-    """A NumPy scalar or NaN as plain JSON-able Python (None for NaN)."""
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    return value

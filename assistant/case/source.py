@@ -15,13 +15,14 @@ from assistant.case.documents import indexed_documents, people_in_row, redact_pe
 from assistant.case.evidence import case_evidence
 from assistant.case.facts import find_contradictions, key_facts, score_row, unscored
 from assistant.case.portfolio_documents import read_case_documents
-from assistant.case.schema import CaseDocument, CaseFile, plain, similar_rows
+from assistant.case.schema import CaseDocument, CaseFile, similar_rows
 from assistant.settings import Settings
 from assistant.workspace import PORTFOLIO_LIBRARY, PORTFOLIO_SPEC, Workspace
 from models.artifacts import RiskModel, load_model
 from models.backends.embedders import Tokenizer, load_tokenizer
 from models.dataset import load_dataset
 from models.errors import UnderwriterError
+from models.explain import plain
 from models.spec import load_spec
 from models.versioned import has_current
 from retrieval.documents.ingest import IngestResult
