@@ -154,7 +154,10 @@ def test_dataset_spec_library_from_lending_club(tmp_path: Path):
     report = build_indexes(settings, spec="lending_club", data=path, progress=False)
     assert report.cases == 903 and report.document_dir is None
     library = CaseLibrary.load(Workspace(settings).case_library_dir("lending_club_small_business"))
-    assert library.text_dim == 384 and library.weights.text == pytest.approx(0.4)
+    assert library.text_dim == 384 and library.weights.text == pytest.approx(
+        1 - settings.index.tabular_weight
+    )
+    assert library.representation == "features"  # no model given: the risk profile needs one
     found = similar_cases(settings, "LendingClubData_2010:51", k=10, library="lending_club_small_business")
     assert len(found.hits) == 10 and all(h.decided_at < "2010-12-01" for h in found.hits)
 
