@@ -222,7 +222,7 @@ class ChatSession:
             row[column] = row[column].astype(object)
             row.at[0, column] = str(value)
             new_value = str(value)
-        scored = score_row(self.source.risk_model(), row, self.source.settings.threads)
+        scored = score_row(self.source.risk_model(), row, self.source.settings.threads, with_recourse=False)
         return {"feature": column, "old": old, "new": new_value, "before": self.case.score, "after": scored}
 
     def what_if_text(self, question: str) -> str:

@@ -20,9 +20,10 @@ MIN_DOCUMENT_CHARS = 40
 """Text columns shorter than this (a loan title, a job title) are facts, not documents."""
 
 
-def score_row(model: RiskModel, row: pd.DataFrame, nthread: int) -> ScoreFacts:
+def score_row(model: RiskModel, row: pd.DataFrame, nthread: int, *, with_recourse: bool = True) -> ScoreFacts:
     """PD, grade, band, flags, reasons and mitigants of one row (each with its value and where it stands
-    among past applicants), and for a refer or decline the recourse: from the model and policy alone."""
+    among past applicants), and for a refer or decline the recourse: from the model and policy alone.
+    ``with_recourse=False`` for a re-score (a what-if, a check) that needs no search of its own."""
     x, _ = model.encoder.transform(row)
     out, contrib = score_matrix(model, x, row, nthread=nthread, reasons="all")
     assert contrib is not None
@@ -44,7 +45,11 @@ def score_row(model: RiskModel, row: pd.DataFrame, nthread: int) -> ScoreFacts:
             }
         )
     mitigants = find_mitigants(model.spec, model.policy, model.population, names, contrib[0, :-1], values)
-    recourse = find_recourse(model, row, nthread=nthread).to_dict() if first["band"] != "approve" else {}
+    recourse = (
+        find_recourse(model, row, nthread=nthread).to_dict()
+        if with_recourse and first["band"] != "approve"
+        else {}
+    )
     return ScoreFacts(
         pd=float(first["pd"]),
         grade=str(first["grade"]),
