@@ -240,6 +240,53 @@ class LenderSettings(BaseModel):
     rights_statement: str = Field(EQUAL_CREDIT_STATEMENT, min_length=20)
 
 
+class ServiceSettings(BaseModel):
+    """The online decision service (``underwrite serve``): where it listens, what it accepts, which models."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    host: str = "127.0.0.1"
+    """Listen address; anything but loopback belongs behind TLS and a reverse proxy."""
+    port: int = Field(8787, ge=0, le=65535)
+    max_request_kb: float = Field(64, gt=0, le=10_240)
+    """Larger request bodies are refused with 413 before they are read in full."""
+    rate_per_minute: int = Field(1200, ge=1)
+    """Requests per minute per API key unless the key was created with its own rate."""
+    champion: str | None = None
+    """The model that decides (a model folder); default the workspace's demo model."""
+    challengers: dict[str, str] = {}
+    """Name -> model folder: scored in shadow on every decision, never deciding."""
+    shadow_queue: int = Field(10_000, ge=1)
+    """Shadow scores waiting beyond this are dropped (and counted), never slowing a response."""
+    memo_workers: int = Field(1, ge=1, le=16)
+
+
+class MonitorSettings(BaseModel):
+    """The book monitor (``underwrite monitor``): what counts as a deterioration worth an alert."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    pd_jump_ratio: float = Field(2.0, gt=1)
+    """An alert when a merchant's PD is at least this multiple of its last month's ..."""
+    pd_jump_min: float = Field(0.03, gt=0, lt=1)
+    """... and higher by at least this much (absolute)."""
+    watch: dict[str, Literal["up", "down"]] = {"monthly_volume": "down"}
+    """Features watched against each merchant's own history, with the direction that is bad; added
+    to the spec's monotone features (a +1 hint is watched going up, a -1 hint going down)."""
+    z_alert: float = Field(4.0, gt=0)
+    """A month this many robust standard deviations beyond the merchant's own history is a spike."""
+    cusum_k: float = Field(0.5, ge=0)
+    cusum_h: float = Field(5.0, gt=0)
+    """CUSUM slack and decision limit (in standard deviations): a gradual drift that no single month shows."""
+    min_change: float = Field(0.25, ge=0)
+    """A spike must also move the feature by this share of its baseline (25%), so noise on a flat
+    series does not page anyone."""
+    min_history: int = Field(3, ge=2)
+    """Months of a merchant's own history before its control chart is trusted."""
+    repeat_after_months: int = Field(3, ge=1)
+    """An alert kind already raised for a merchant is not raised again within this many months."""
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="UNDERWRITER_", env_nested_delimiter="__", extra="forbid")
 
@@ -256,6 +303,8 @@ class Settings(BaseSettings):
     ui: UISettings = UISettings()
     spark: SparkSettings = SparkSettings()
     lender: LenderSettings = LenderSettings()
+    service: ServiceSettings = ServiceSettings()
+    monitor: MonitorSettings = MonitorSettings()
 
     @classmethod
     def settings_customise_sources(

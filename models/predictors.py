@@ -14,7 +14,8 @@ profile and the similar-case search work unchanged.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 from typing import Protocol
 
 import numpy as np
@@ -26,6 +27,7 @@ from models.scorecard import Scorecard
 from models.text_signal import TextScore
 
 CHUNK_ROWS = 20_000
+THREADS_LOCK = threading.Lock()
 KINDS = ("xgboost", "scorecard", "blend")
 
 
@@ -43,14 +45,25 @@ class BoosterPredictor:
     booster: xgb.Booster
     encoder: FeatureEncoder
     kind: str = "xgboost"
+    _threads: int | None = field(default=None, repr=False, compare=False)
+
+    def _use_threads(self, nthread: int) -> None:
+        """Set XGBoost's thread count only when it changes: ``set_param`` marks the booster for
+        reconfiguration, and a prediction running on another thread meanwhile fails (the service
+        predicts from many threads at once)."""
+        if self._threads != nthread:
+            with THREADS_LOCK:
+                if self._threads != nthread:
+                    self.booster.set_param({"nthread": nthread})
+                    self._threads = nthread
 
     def margin(self, x: np.ndarray, nthread: int = 0) -> np.ndarray:
-        self.booster.set_param({"nthread": nthread})
+        self._use_threads(nthread)
         return np.asarray(self.booster.inplace_predict(x, predict_type="margin"), dtype=np.float64)
 
     def contributions(self, x: np.ndarray, nthread: int = 0, progress: bool = False) -> np.ndarray:
         """Exact TreeSHAP contributions in margin space, in chunks to bound memory."""
-        self.booster.set_param({"nthread": nthread})
+        self._use_threads(nthread)
         starts = range(0, len(x), CHUNK_ROWS)
         parts = [
             self.booster.predict(self._dmatrix(x[i : i + CHUNK_ROWS], nthread), pred_contribs=True)

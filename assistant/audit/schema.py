@@ -65,10 +65,52 @@ TABLES: dict[str, tuple[str, ...]] = {
         "html",
         "output_sha256",
     ),
+    "api_keys": ("key_id", "name", "action", "key_sha256", "scopes", "rate_per_minute"),
+    "api_requests": (
+        "request_id",
+        "key_name",
+        "endpoint",
+        "idempotency_key",
+        "request_sha256",
+        "case_id",
+        "model_id",
+        "pd",
+        "grade",
+        "band",
+        "response",
+    ),
+    "shadow_scores": (
+        "request_id",
+        "case_id",
+        "challenger",
+        "model_id",
+        "pd",
+        "grade",
+        "band",
+        "champion_model_id",
+        "champion_pd",
+        "champion_band",
+    ),
+    "promotions": (
+        "action",
+        "name",
+        "model_path",
+        "model_id",
+        "previous_model_path",
+        "previous_model_id",
+        "by_user",
+        "reason",
+    ),
+    "alerts": ("alert_id", "merchant_id", "month", "kinds", "score", "pd", "band", "detail"),
 }
 """Columns each audited table has besides the chain columns (seq, created_at, prev_hash, row_hash).
 ``runs``: one row per batch job (scoring, memos, training), engine and input hash included.
-``notices``: each adverse-action notice issued, with the memo it rests on and its principal reasons."""
+``notices``: each adverse-action notice issued, with the memo it rests on and its principal reasons.
+``api_keys``: the decision service's keys as events (``add``, ``revoke``), only the key's SHA-256 kept.
+``api_requests``: every decision (and memo request) the service answered, with the request's hash, the key's name and the
+idempotency key a retry is matched on. ``shadow_scores``: each challenger's score of a served request.
+``promotions``: champion changes (``promote``, ``rollback``), who and why. ``alerts``: the book monitor's
+alerts, one per merchant and month, with every check it tripped."""
 
 GENESIS = "0" * 64
 LATE_COLUMNS = frozenset({"finish_reason"})
@@ -92,6 +134,9 @@ def _create(table: str, columns: tuple[str, ...]) -> str:
         "rows_in": "INTEGER",
         "rows_out": "INTEGER",
         "rows_rejected": "INTEGER",
+        "rate_per_minute": "INTEGER",
+        "champion_pd": "DOUBLE PRECISION",
+        "score": "DOUBLE PRECISION",
     }
     body = ", ".join(f"{c} {typed.get(c, 'TEXT')}" for c in columns)
     return (
@@ -187,6 +232,32 @@ def _notices(dialect: str) -> list[str]:
 
 
 MIGRATIONS = (*MIGRATIONS, Migration("0005_notices", {d: _notices(d) for d in ("sqlite", "postgresql")}))
+
+ONLINE_TABLES = ("api_keys", "api_requests", "shadow_scores", "promotions", "alerts")
+ONLINE_INDEXES = (
+    "CREATE INDEX api_requests_by_key ON api_requests (key_name, idempotency_key)",
+    "CREATE INDEX shadow_by_request ON shadow_scores (request_id)",
+    "CREATE INDEX alerts_by_merchant ON alerts (merchant_id, month)",
+)
+
+
+def _online(dialect: str) -> list[str]:
+    """The decision service's and the book monitor's tables, each born with the MAC column and guards."""
+    out: list[str] = []
+    for table in ONLINE_TABLES:
+        out.append(_create(table, TABLES[table]).removesuffix(")") + ", row_mac TEXT)")
+        if dialect == "sqlite":
+            out += _sqlite_guards(table)
+        else:
+            out += [
+                *_postgres_guards(table),
+                f"CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} "
+                "FOR EACH STATEMENT EXECUTE FUNCTION underwriter_append_only()",
+            ]
+    return [*out, *ONLINE_INDEXES]
+
+
+MIGRATIONS = (*MIGRATIONS, Migration("0006_online", {d: _online(d) for d in ("sqlite", "postgresql")}))
 
 EXPECTED_TRIGGERS: dict[str, tuple[str, ...]] = {
     "sqlite": ("{t}_no_update", "{t}_no_delete"),
