@@ -5,7 +5,6 @@ memo jobs and similar cases."""
 from __future__ import annotations
 
 import json
-import shutil
 import threading
 import time
 import uuid
@@ -20,6 +19,7 @@ import pytest
 
 from assistant.audit import AuditStore
 from assistant.case.facts import score_row
+from assistant.cli.main import main
 from assistant.jobs.modeling import train_model
 from assistant.service.app import create_app
 from assistant.service.keys import add_key, revoke_key
@@ -39,7 +39,10 @@ class Service:
     app: object
     keys: dict[str, str]
     fields: list[dict]
-    """Real applicants of the portfolio, as request bodies."""
+    """Real merchants of the portfolio, as request bodies."""
+    case_ids: list[str]
+    config: Path
+    """A settings file naming the same champion and challenger, for the CLI."""
 
 
 def _body(row: pd.Series, features: list[str]) -> dict:
@@ -50,13 +53,12 @@ def _body(row: pd.Series, features: list[str]) -> dict:
 def service(memo_workspace: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
     root = tmp_path_factory.mktemp("service")
     workspace = Workspace(memo_workspace)
-    champion = root / "champion"
-    shutil.copytree(workspace.model_dir, champion)
-    challenger = root / "scorecard"
-    train_model(
-        memo_workspace, spec="merchant_portfolio", data=workspace.portfolio.merchants, out=challenger,
-        model="scorecard", progress=False,
-    )  # fmt: skip
+    champion, challenger = root / "champion", root / "scorecard"
+    for out, kind in ((champion, "xgboost"), (challenger, "scorecard")):
+        train_model(
+            memo_workspace, spec="merchant_portfolio", data=workspace.portfolio.merchants, out=out,
+            model=kind, progress=False,
+        )  # fmt: skip
     settings = memo_workspace.model_copy(
         update={
             "service": memo_workspace.service.model_copy(
@@ -80,8 +82,13 @@ def service(memo_workspace: Settings, tmp_path_factory: pytest.TempPathFactory) 
     frame = pd.read_csv(workspace.portfolio.merchants, dtype={"mcc": str})
     spec = load_model(champion).spec
     fields = [_body(r, spec.features) for _, r in frame.head(40).iterrows()]
+    config = root / "underwriter.toml"
+    config.write_text(
+        f'workspace = "{settings.workspace}"\n[service]\nchampion = "{champion}"\n'
+        f'[service.challengers]\nscorecard = "{challenger}"\n'
+    )
     with running_server(app) as url:  # type: ignore[arg-type]
-        yield Service(url, settings, app, keys, fields)
+        yield Service(url, settings, app, keys, fields, frame["merchant_id"].head(40).tolist(), config)
 
 
 def _client(service: Service, role: str = "scorer") -> httpx.Client:
@@ -230,11 +237,10 @@ def test_hot_swap_under_load_fails_no_request(service: Service) -> None:
     for t in threads:
         t.start()
     time.sleep(0.5)
-    retrain = service.settings.model_copy(
-        update={"training": service.settings.training.model_copy(update={"max_depth": 2})}
-    )
-    train_model(retrain, spec="merchant_portfolio", data=Workspace(service.settings).portfolio.merchants,
-                out=champion, model="xgboost", progress=False)  # fmt: skip
+    fewer = service.config.parent / "fewer.csv"  # a retrain on other data: surely another model
+    pd.read_csv(Workspace(service.settings).portfolio.merchants).iloc[20:].to_csv(fewer, index=False)
+    train_model(service.settings, spec="merchant_portfolio", data=fewer, out=champion, model="xgboost",
+                progress=False)  # fmt: skip
     new = load_model(champion).model_id
     with _client(service, "admin") as admin:
         swapped = admin.post("/v1/admin/reload")
@@ -267,8 +273,13 @@ def test_a_tampered_version_is_refused_and_the_old_one_keeps_deciding(service: S
 
 def test_challengers_score_in_shadow_beside_the_champion(service: Service) -> None:
     with _client(service) as client:
-        ids = [client.post("/v1/decisions", json=f).json()["request_id"] for f in service.fields[10:20]]
-    service.app.state.service.shadow.drain()  # type: ignore[attr-defined]
+        ids = [
+            client.post("/v1/decisions", json={**f, "case_id": case}).json()["request_id"]
+            for f, case in zip(service.fields, service.case_ids, strict=True)
+        ]
+    state = service.app.state.service  # type: ignore[attr-defined]
+    state.shadow.drain()
+    assert state.shadow.dropped == 0 and set(state.registry.challengers) == {"scorecard"}
     with Workspace(service.settings).open_audit() as audit:
         rows = [r for r in audit.rows("shadow_scores") if r["request_id"] in ids]
         decided = {r["request_id"]: r for r in audit.rows("api_requests") if r["request_id"] in ids}
@@ -313,3 +324,53 @@ def test_similar_cases_health_and_a_typed_openapi(service: Service) -> None:
         assert {"dispute_rate", "mcc", "requested_amount"} <= set(request["required"])
         assert request["properties"]["dispute_rate"]["type"] == "number"
         assert request["additionalProperties"] is False
+
+
+def test_shadow_report_compares_on_known_outcomes(
+    service: Service, capsys: pytest.CaptureFixture[str]
+) -> None:
+    merchants = Workspace(service.settings).portfolio.merchants
+    code = main(["--config", str(service.config), "shadow", "report", "--outcomes", str(merchants),
+                 "--id-column", "merchant_id", "--outcome-column", "default_12m",
+                 "--plot", str(service.config.parent / "shadow.png")])  # fmt: skip
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert "challenger scorecard:" in out and "band agreement" in out
+    assert (
+        "known outcomes" in out
+        and "Brier" in out
+        and (service.config.parent / "shadow.png").stat().st_size > 0
+    )
+    assert main(["--config", str(service.config), "shadow", "report", "--outcomes", str(service.config)]) == 2
+    assert "no column(s)" in capsys.readouterr().err
+
+
+def test_a_promotion_is_recorded_served_and_reversible(
+    service: Service, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cli = ["--config", str(service.config), "shadow"]
+    assert main([*cli, "promote", "nobody", "--by", "kim", "--reason", "x"]) == 2
+    assert "no challenger named 'nobody'" in capsys.readouterr().err
+    assert main([*cli, "promote", "scorecard", "--by", "kim", "--reason", " "]) == 2
+    old = load_model(service.settings.service.champion or "").model_id
+    new = load_model(service.settings.service.challengers["scorecard"]).model_id
+    try:
+        assert main([*cli, "promote", "scorecard", "--by", "kim", "--reason", "better AUC in shadow"]) == 0
+        assert _serving_within(service, new, 15)
+        assert main([*cli, "rollback", "--by", "kim", "--reason", "complaints"]) == 0
+        assert _serving_within(service, old, 15)
+    finally:
+        with Workspace(service.settings).open_audit() as audit:
+            history = audit.rows("promotions")
+    assert [r["action"] for r in history[-2:]] == ["promote", "rollback"]
+    assert history[-1]["by_user"] == "kim" and history[-1]["model_id"] == old
+
+
+def _serving_within(service: Service, model_id: str, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    with _client(service) as client:
+        while time.monotonic() < deadline:
+            if client.post("/v1/decisions", json=service.fields[0]).json()["model_id"] == model_id:
+                return True
+            time.sleep(0.5)
+    return False

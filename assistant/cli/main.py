@@ -11,11 +11,23 @@ import sys
 from pathlib import Path
 from types import ModuleType
 
-from assistant.cli import audit, batch, demo, evaluation, index, memo, model, notice, serve, ui
+from assistant.cli import audit, batch, demo, evaluation, index, memo, model, notice, serve, shadow, ui
 from assistant.settings import load_settings
 from models.errors import UnderwriterError
 
-GROUPS: tuple[ModuleType, ...] = (demo, model, index, memo, notice, audit, evaluation, batch, ui, serve)
+GROUPS: tuple[ModuleType, ...] = (
+    demo,
+    model,
+    index,
+    memo,
+    notice,
+    audit,
+    evaluation,
+    batch,
+    ui,
+    serve,
+    shadow,
+)
 """Each group: ``COMMANDS`` (its command names), ``add_parsers(commands)``, ``run(args, settings, progress)``."""
 
 
