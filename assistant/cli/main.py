@@ -11,7 +11,19 @@ import sys
 from pathlib import Path
 from types import ModuleType
 
-from assistant.cli import audit, batch, demo, evaluation, index, memo, model, notice, serve, shadow, ui
+from assistant.cli import (
+    audit,
+    batch,
+    demo,
+    evaluation,
+    index,
+    memo,
+    model,
+    notice,
+    serve,
+    shadow,
+    ui,
+)
 from assistant.settings import load_settings
 from models.errors import UnderwriterError
 
