@@ -19,6 +19,7 @@ from assistant.cli import (
     index,
     memo,
     model,
+    monitor,
     notice,
     serve,
     shadow,
@@ -29,6 +30,7 @@ from models.errors import UnderwriterError
 
 GROUPS: tuple[ModuleType, ...] = (
     demo,
+    monitor,
     model,
     index,
     memo,

@@ -82,9 +82,6 @@ def read_month(model: RiskModel, data: Path, month: str | None) -> tuple[pd.Data
     dataset = load_dataset(data, model.spec, require_label=False)
     frame = dataset.frame.copy()
     frame["id"] = dataset.ids.astype(str).to_numpy()
-    if frame["id"].duplicated().any():
-        twice = frame.loc[frame["id"].duplicated(), "id"].head(3).tolist()
-        raise UnderwriterError(f"{data}: merchants listed twice in one month: {twice}")
     if month is None:
         raw = pd.read_csv(data, usecols=lambda c: c == "month", dtype=str) if data.suffix == ".csv" else None
         found = sorted(set(raw["month"].dropna())) if raw is not None and "month" in raw else []
@@ -250,7 +247,7 @@ def _open_kinds(audit: AuditStore, month: str, window: int) -> dict[str, set[str
     since = str(pd.Period(month, freq="M") - window)
     out: dict[str, set[str]] = {}
     for row in audit.rows("alerts"):
-        if since < row["month"] < month:
+        if since <= row["month"] < month:
             out.setdefault(row["merchant_id"], set()).update(json.loads(row["kinds"]))
     return out
 
