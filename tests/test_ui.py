@@ -195,6 +195,32 @@ def test_portfolio_health(client: gradio_client.Client) -> None:
     assert all(row[2] == "too few" for row in drift["data"])
 
 
+def test_alert_queue_trend_and_memo_refresh(client: gradio_client.Client, app: RunningApp) -> None:
+    from assistant.jobs.monitor import monitor_month
+    from models.demo_data.book import generate_book
+
+    settings = _settings(app)
+    book = generate_book(Workspace(settings).portfolio, app.workspace.parent / "book", months=7, seed=2)
+    for month in book.months():
+        monitor_month(settings, month)
+    _month, summary, queue = client.predict(None, api_name="/alerts")
+    assert "merchants alerted in 2026-06" in summary and queue["data"]
+    headers = queue["headers"]
+    first = dict(zip(headers, queue["data"][0], strict=True))
+    assert first["rank"] == 1 and first["checks"]
+    figure = client.predict(first["merchant"], api_name="/alert_trend")
+    assert figure["type"] == "matplotlib"
+    memo = client.predict(first["merchant"], api_name="/alert_memo_refresh")
+    assert "recorded in the audit trail" in memo and first["merchant"] in memo
+    with Workspace(settings).open_audit() as audit:
+        [row] = [
+            r
+            for r in audit.rows("memos", {"merchant_id": first["merchant"]})
+            if "alert-refresh" in r["run_id"]
+        ]
+    assert json.loads(row["inputs"])["case"]["as_of"] == "2026-06-30"  # written from the latest month
+
+
 def test_new_application_reads_uploads_and_reports_bad_ones(
     client: gradio_client.Client, tmp_path: Path
 ) -> None:

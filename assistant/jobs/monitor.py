@@ -195,6 +195,9 @@ def _checks(
                 details[i].append(
                     f"{name} {shown[0]} against its usual {shown[1]} ({label}, z {check.z[i]:.1f})"
                 )
+    for feature in model.spec.features:  # the month's whole record: a memo refresh is written from it
+        if feature not in now:
+            now[feature] = frame[feature].to_numpy()
     now["previous_pd"] = prev_pd
     now["kinds"] = [";".join(k) for k in kinds]
     now["detail"] = ["; ".join(d) for d in details]

@@ -18,7 +18,7 @@ from typing import Any
 
 import gradio as gr
 
-from assistant.ui.views import batch, case_review, chat, evaluation, portfolio
+from assistant.ui.views import alerts, batch, case_review, chat, evaluation, portfolio
 from assistant.ui.workbench import Workbench
 
 CSS = """
@@ -93,6 +93,8 @@ def build_app(bench: Workbench) -> gr.Blocks:
                 eval_tab = evaluation.layout(settings)
             with gr.Tab("Portfolio", id="portfolio", elem_id="tab-portfolio") as portfolio_page:
                 portfolio_tab = portfolio.layout()
+            with gr.Tab("Alerts", id="alerts", elem_id="tab-alerts") as alerts_page:
+                alerts_tab = alerts.layout()
 
         def refresh_status() -> Any:
             text = bench.llm_status()
@@ -125,6 +127,7 @@ def build_app(bench: Workbench) -> gr.Blocks:
         batch.wire(settings, batch_tab)
         evaluation.wire(app, settings, eval_tab)
         portfolio.wire(bench, portfolio_tab, portfolio_page)
+        alerts.wire(bench, alerts_tab, alerts_page)
     return app
 
 

@@ -12,6 +12,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
 from matplotlib.figure import Figure
 
 RISK = "#c0392b"
@@ -172,4 +173,31 @@ def metric_intervals(rows: Sequence[tuple[str, str, float, float, float]]) -> Fi
         ax.tick_params(labelsize=7)
     fig.text(0.01, 0.01, "  ".join(f"{i + 1}: {v}" for i, v in enumerate(variants)), fontsize=7)
     fig.tight_layout(rect=(0, 0.06, 1, 1))
+    return fig
+
+
+def alert_trend(merchant: str, frame: pd.DataFrame) -> Figure:
+    """A merchant's PD and watched features across the monitored months, one small panel each."""
+    columns = [c for c in frame.columns if c != "month"]
+    fig, axes = plt.subplots(1, max(1, len(columns)), figsize=(2.0 * max(1, len(columns)), 1.9), dpi=100)
+    axes = np.atleast_1d(axes)
+    x = np.arange(len(frame))
+    for ax, column in zip(axes, columns, strict=False):
+        v = frame[column].to_numpy(dtype=float)
+        ax.plot(x, v, color=RISK if column == "pd" else INK, lw=1.4, marker="o", ms=2)
+        last = f"{v[-1]:.2%}" if column == "pd" and len(v) else (f"{v[-1]:,.4g}" if len(v) else "")
+        ax.set_title(f"{column}: {last}", fontsize=7, loc="left")
+        ax.set_xticks([])
+        ax.tick_params(labelsize=6)
+        for side in ("top", "right"):
+            ax.spines[side].set_visible(False)
+    if len(frame):
+        fig.text(
+            0.01,
+            0.01,
+            f"{merchant}: {frame['month'].iloc[0]} to {frame['month'].iloc[-1]}",
+            fontsize=7,
+            color=MUTED,
+        )
+    fig.tight_layout()
     return fig
