@@ -200,7 +200,10 @@ def test_the_spark_form_scores_like_the_local_one(
     if shutil.which("java") is None:
         pytest.skip("no Java")
     local = monitor_month(_settings(tmp_path / "a", trained), book.months()[0])
-    spark = monitor_month(_settings(tmp_path / "b", trained), book.months()[0], engine="spark")
+    from assistant.spark.monitor import spark_scorer
+
+    on_spark = _settings(tmp_path / "b", trained)
+    spark = monitor_month(on_spark, book.months()[0], engine="spark", scorer=spark_scorer(on_spark))
     a = pd.read_parquet(local.history).sort_values("id").reset_index(drop=True)
     b = pd.read_parquet(spark.history).sort_values("id").reset_index(drop=True)
     assert len(a) == len(b) == local.merchants

@@ -45,9 +45,15 @@ def run(args: argparse.Namespace, settings: Settings, progress: bool) -> int:
         )
         print(f"monitor them in order: underwrite monitor --data {months[0]}")
         return 0
+    scorer = None
+    if args.engine == "spark":
+        from assistant.spark.monitor import spark_scorer
+
+        scorer = spark_scorer(settings)
     report = monitor_month(
-        settings, args.data, month=args.month, model=args.model, documents=args.documents, engine=args.engine
-    )
+        settings, args.data, month=args.month, model=args.model, documents=args.documents, engine=args.engine,
+        scorer=scorer,
+    )  # fmt: skip
     print(report_text(report, args.top))
     return 0
 

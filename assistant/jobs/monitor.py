@@ -21,6 +21,7 @@ import hashlib
 import json
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -101,7 +102,9 @@ def monitor_month(
     model: str | Path | None = None,
     documents: str | Path | None = None,
     engine: str = "local",
+    scorer: Scorer | None = None,
 ) -> MonitorReport:
+    """Monitor one month (see the module's docstring); ``scorer`` re-scores it (default: on this machine)."""
     started = time.perf_counter()
     data = Path(data)
     if not data.exists():
@@ -112,7 +115,7 @@ def monitor_month(
         frame, month = read_month(risk_model, data, month)
         history = BookHistory(workspace.root / "monitor" / risk_model.spec.name)
         history.check_next(month)
-        scored = _score(settings, risk_model, frame, data, engine)
+        scored = (scorer or score_locally(settings))(risk_model, frame, data).reindex(frame.index)
         now = _checks(settings, risk_model, history, month, frame, scored)
         signals = _document_signals(settings, Path(documents), frame.index) if documents else {}
         alerts, suppressed = _alerts(audit, settings, month, now, signals)
@@ -127,17 +130,19 @@ def monitor_month(
     return report
 
 
-def _score(
-    settings: Settings, model: RiskModel, frame: pd.DataFrame, data: Path, engine: str
-) -> pd.DataFrame:
-    if engine == "spark":
-        from assistant.spark.monitor import score_month_with_spark
+Scorer = Callable[[RiskModel, pd.DataFrame, Path], pd.DataFrame]
+"""(model, the month's rows, the file) -> ``pd``, ``grade``, ``band``, ``policy_flags`` by id: the Spark form
+passes its own (:func:`assistant.spark.monitor.spark_scorer`)."""
 
-        return score_month_with_spark(settings, model, data).reindex(frame.index)
-    x, _ = model.encoder.transform(frame)
-    out, _ = score_matrix(model, x, frame, nthread=settings.threads, reasons="none")
-    out.index = frame.index
-    return out
+
+def score_locally(settings: Settings) -> Scorer:
+    def score(model: RiskModel, frame: pd.DataFrame, data: Path) -> pd.DataFrame:
+        x, _ = model.encoder.transform(frame)
+        out, _ = score_matrix(model, x, frame, nthread=settings.threads, reasons="none")
+        out.index = frame.index
+        return out
+
+    return score
 
 
 def _checks(
@@ -154,22 +159,7 @@ def _checks(
     now = scored[["pd", "grade", "band", "policy_flags"]].copy()
     prev = previous.reindex(now.index) if previous is not None else pd.DataFrame(index=now.index)
     prev_pd = usual_pd(history.window(month, now.index, "pd"))
-    kinds: list[list[str]] = [[] for _ in range(len(now))]
-    details: list[list[str]] = [[] for _ in range(len(now))]
-    pd_now = now["pd"].to_numpy(dtype=float)
-    for i in np.flatnonzero(pd_jumps(prev_pd, pd_now, config)):
-        kinds[i].append("pd_jump")
-        details[i].append(f"PD {pd_now[i]:.2%}, usually {prev_pd[i]:.2%}")
-    if "band" in prev:
-        downgraded = band_downgrades(prev["band"].to_numpy(), now["band"].to_numpy(), prev_pd, pd_now, config)
-        for i in np.flatnonzero(downgraded):
-            kinds[i].append("band_downgrade")
-            details[i].append(f"band {prev['band'].iloc[i]} -> {now['band'].iloc[i]}")
-        flagged = new_flags(
-            history.window(month, now.index, "policy_flags", text=True), now["policy_flags"].to_numpy()
-        )
-        for row, rules in enumerate(flagged):
-            kinds[row] += [f"policy:{r}" for r in rules]
+    kinds, details = _score_checks(history, month, now, prev, prev_pd, config)
     for feature, direction in watched_features(settings, model).items():
         current = pd.to_numeric(frame[feature], errors="coerce").to_numpy(dtype=float)
         state = (
@@ -202,6 +192,34 @@ def _checks(
     now["kinds"] = [";".join(k) for k in kinds]
     now["detail"] = ["; ".join(d) for d in details]
     return now
+
+
+def _score_checks(
+    history: BookHistory,
+    month: str,
+    now: pd.DataFrame,
+    prev: pd.DataFrame,
+    prev_pd: np.ndarray,
+    config: WatchConfig,
+) -> tuple[list[list[str]], list[list[str]]]:
+    """PD jumps, band downgrades and newly tripped rules: each merchant's kinds and their details."""
+    kinds: list[list[str]] = [[] for _ in range(len(now))]
+    details: list[list[str]] = [[] for _ in range(len(now))]
+    pd_now = now["pd"].to_numpy(dtype=float)
+    for i in np.flatnonzero(pd_jumps(prev_pd, pd_now, config)):
+        kinds[i].append("pd_jump")
+        details[i].append(f"PD {pd_now[i]:.2%}, usually {prev_pd[i]:.2%}")
+    if "band" in prev:
+        downgraded = band_downgrades(prev["band"].to_numpy(), now["band"].to_numpy(), prev_pd, pd_now, config)
+        for i in np.flatnonzero(downgraded):
+            kinds[i].append("band_downgrade")
+            details[i].append(f"band {prev['band'].iloc[i]} -> {now['band'].iloc[i]}")
+        flagged = new_flags(
+            history.window(month, now.index, "policy_flags", text=True), now["policy_flags"].to_numpy()
+        )
+        for row, rules in enumerate(flagged):
+            kinds[row] += [f"policy:{r}" for r in rules]
+    return kinds, details
 
 
 def _scale_floor(model: RiskModel, feature: str) -> float:

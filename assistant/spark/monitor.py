@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -14,6 +15,11 @@ from assistant.settings import Settings
 from assistant.spark.score import score_with_spark
 from models.artifacts import RiskModel
 from models.errors import UnderwriterError
+
+
+def spark_scorer(settings: Settings) -> Callable[[RiskModel, pd.DataFrame, Path], pd.DataFrame]:
+    """The monitor's scorer (:data:`assistant.jobs.monitor.Scorer`) on Spark."""
+    return lambda model, frame, data: score_month_with_spark(settings, model, data)
 
 
 def score_month_with_spark(settings: Settings, model: RiskModel, data: Path) -> pd.DataFrame:
