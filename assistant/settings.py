@@ -259,6 +259,8 @@ class ServiceSettings(BaseModel):
     shadow_queue: int = Field(10_000, ge=1)
     """Shadow scores waiting beyond this are dropped (and counted), never slowing a response."""
     memo_workers: int = Field(1, ge=1, le=16)
+    workers: int = Field(2, ge=1, le=64)
+    """Threads scoring decisions at once; about the number of cores (more only queue for Python's GIL)."""
 
 
 class MonitorSettings(BaseModel):

@@ -11,8 +11,11 @@ Every error is JSON ``{"error": ..., "problems": [{"field", "problem"}]}`` with 
 request's schema is built from the champion's dataset spec (:mod:`assistant.service.schemas`).
 """
 
+import asyncio
+import functools
 import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Annotated, Any
 
 from fastapi import Body, Depends, FastAPI, Header, HTTPException, Query, Request
@@ -58,11 +61,13 @@ class ServiceState:
         self.registry = ModelRegistry(settings, self.audit, self.audit_lock)
         self.shadow = ShadowScorer(self.audit, self.audit_lock, settings.service.shadow_queue)
         self.memos = MemoJobs(settings, llm_factory or (lambda: open_llm(settings, threads=1)))
+        self.workers = ThreadPoolExecutor(settings.service.workers, thread_name_prefix="decide")
 
     def close(self) -> None:
         self.registry.stop()
         self.shadow.stop()
         self.memos.shutdown()
+        self.workers.shutdown(wait=False, cancel_futures=True)
         with self.audit_lock:
             self.audit.close()
 
@@ -127,7 +132,7 @@ def _auth(state: ServiceState) -> Callable[[str], Any]:
     """A dependency per scope: the caller's key, checked for the scope and its rate."""
 
     def needs(scope: str) -> Any:
-        def check(
+        async def check(
             authorization: Annotated[str | None, Header()] = None,
             x_api_key: Annotated[str | None, Header()] = None,
         ) -> ApiKey:
@@ -168,7 +173,7 @@ def _replayed(state: ServiceState, key: ApiKey, idem: str | None, digest: str) -
 
 def _decision_route(app: FastAPI, state: ServiceState, caller: Callable[[str], Any], model: type) -> None:
     @app.post("/v1/decisions", response_model=DecisionResponse, responses=ERRORS, tags=["decisions"])
-    def post_decision(
+    async def post_decision(
         body: Annotated[model, Body()],  # type: ignore[valid-type]
         key: Annotated[ApiKey, caller("score")],
         recourse: Annotated[bool, Query(description="search the recourse of a refer or decline")] = False,
@@ -176,27 +181,39 @@ def _decision_route(app: FastAPI, state: ServiceState, caller: Callable[[str], A
     ) -> Any:
         fields = body.model_dump()  # type: ignore[attr-defined]
         idem = _idempotency(idempotency_key)
-        digest = request_sha256("decisions", {**fields, "recourse": recourse})
-        with state.log.guarded(key.name, idem):
-            replay = _replayed(state, key, idem, digest)
-            if replay is not None:
-                return replay
-            served = state.registry.champion  # this request's model, whatever is swapped in meanwhile
-            row = request_row(served.model, fields)
-            case_id = case_id_of(fields, served.model.spec.features)
-            answer = {"request_id": new_request_id(), **decide(served.model, row, case_id, recourse=recourse)}
-            state.log.record(
-                key_name=key.name,
-                endpoint="decisions",
-                idempotency_key=idem,
-                request_sha256=digest,
-                response=answer,
-            )
-        state.registry.remember(row)
-        state.shadow.submit(
-            ShadowJob(answer["request_id"], answer["case_id"], row, answer, state.registry.challengers)
+        loop = asyncio.get_running_loop()
+        answer = await loop.run_in_executor(
+            state.workers, functools.partial(answer_decision, state, key, fields, recourse, idem)
         )
-        return answer
+        return answer if isinstance(answer, JSONResponse) else JSONResponse(answer)
+
+
+def answer_decision(
+    state: ServiceState, key: ApiKey, fields: dict[str, Any], recourse: bool, idem: str | None
+) -> dict[str, Any] | JSONResponse:
+    """Score, record and hand to the shadow: on one of the service's few worker threads (as many as cores:
+    more threads only queue for the interpreter lock, and latency suffers)."""
+    digest = request_sha256("decisions", {**fields, "recourse": recourse})
+    with state.log.guarded(key.name, idem):
+        replay = _replayed(state, key, idem, digest)
+        if replay is not None:
+            return replay
+        served = state.registry.champion  # this request's model, whatever is swapped in meanwhile
+        row = request_row(served.model, fields)
+        case_id = case_id_of(fields, served.model.spec.features)
+        answer = {"request_id": new_request_id(), **decide(served.model, row, case_id, recourse=recourse)}
+        state.log.record(
+            key_name=key.name,
+            endpoint="decisions",
+            idempotency_key=idem,
+            request_sha256=digest,
+            response=answer,
+        )
+    state.registry.remember(row)
+    state.shadow.submit(
+        ShadowJob(answer["request_id"], answer["case_id"], row, answer, state.registry.challengers)
+    )
+    return answer
 
 
 def _memo_routes(app: FastAPI, state: ServiceState, caller: Callable[[str], Any]) -> None:
