@@ -63,6 +63,8 @@ bench: $(STAMP)
 	$(BIN)/python bench/eval_baseline.py
 	$(BIN)/python bench/bench_ui.py
 	$(BIN)/python bench/bench_spark.py
+	$(BIN)/python bench/bench_service.py
+	$(BIN)/python bench/eval_monitoring.py
 
 clean:
 	rm -rf $(VENV) workspace .pytest_cache .mypy_cache .ruff_cache
