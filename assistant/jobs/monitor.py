@@ -219,6 +219,7 @@ def _score_checks(
         )
         for row, rules in enumerate(flagged):
             kinds[row] += [f"policy:{r}" for r in rules]
+            details[row] += [f"policy rule {r} newly tripped" for r in rules]
     return kinds, details
 
 
