@@ -193,26 +193,43 @@ def answer_decision(
 ) -> dict[str, Any] | JSONResponse:
     """Score, record and hand to the shadow: on one of the service's few worker threads (as many as cores:
     more threads only queue for the interpreter lock, and latency suffers)."""
-    digest = request_sha256("decisions", {**fields, "recourse": recourse})
+    scored: dict[str, Any] = {}
+
+    def produce() -> dict[str, Any]:
+        served = state.registry.champion  # this request's model, whatever is swapped in meanwhile
+        scored["row"] = row = request_row(served.model, fields)
+        return decide(served.model, row, case_id_of(fields, served.model.spec.features), recourse=recourse)
+
+    answer = answered_once(state, key, idem, "decisions", {**fields, "recourse": recourse}, produce)
+    if isinstance(answer, dict):
+        state.registry.remember(scored["row"])
+        state.shadow.submit(
+            ShadowJob(
+                answer["request_id"], answer["case_id"], scored["row"], answer, state.registry.challengers
+            )
+        )
+    return answer
+
+
+def answered_once(
+    state: ServiceState,
+    key: ApiKey,
+    idem: str | None,
+    endpoint: str,
+    body: dict[str, Any],
+    produce: Callable[[], dict[str, Any]],
+) -> dict[str, Any] | JSONResponse:
+    """The recorded answer to a retried request (same idempotency key), else ``produce()``'s, given a request
+    id and recorded in the audit trail before it is returned."""
+    digest = request_sha256(endpoint, body)
     with state.log.guarded(key.name, idem):
         replay = _replayed(state, key, idem, digest)
         if replay is not None:
             return replay
-        served = state.registry.champion  # this request's model, whatever is swapped in meanwhile
-        row = request_row(served.model, fields)
-        case_id = case_id_of(fields, served.model.spec.features)
-        answer = {"request_id": new_request_id(), **decide(served.model, row, case_id, recourse=recourse)}
+        answer = {"request_id": new_request_id(), **produce()}
         state.log.record(
-            key_name=key.name,
-            endpoint="decisions",
-            idempotency_key=idem,
-            request_sha256=digest,
-            response=answer,
+            key_name=key.name, endpoint=endpoint, idempotency_key=idem, request_sha256=digest, response=answer
         )
-    state.registry.remember(row)
-    state.shadow.submit(
-        ShadowJob(answer["request_id"], answer["case_id"], row, answer, state.registry.challengers)
-    )
     return answer
 
 
@@ -223,25 +240,14 @@ def _memo_routes(app: FastAPI, state: ServiceState, caller: Callable[[str], Any]
         key: Annotated[ApiKey, caller("memo")],
         idempotency_key: Annotated[str | None, Header()] = None,
     ) -> Any:
-        idem = _idempotency(idempotency_key)
-        digest = request_sha256("memos", body.model_dump())
-        with state.log.guarded(key.name, idem):
-            replay = _replayed(state, key, idem, digest)
-            if replay is not None:
-                return replay
+        def produce() -> dict[str, Any]:
             try:
-                job = state.memos.start(body.case_id)
+                return state.memos.start(body.case_id)
             except UnderwriterError as exc:
                 raise HTTPException(404, str(exc)) from None
-            answer = {"request_id": new_request_id(), **job}
-            state.log.record(
-                key_name=key.name,
-                endpoint="memos",
-                idempotency_key=idem,
-                request_sha256=digest,
-                response=answer,
-            )
-        return JSONResponse(answer, status_code=202)
+
+        answer = answered_once(state, key, _idempotency(idempotency_key), "memos", body.model_dump(), produce)
+        return answer if isinstance(answer, JSONResponse) else JSONResponse(answer, status_code=202)
 
     @app.get("/v1/memos/{job_id}", response_model=MemoJob, responses=ERRORS, tags=["memos"])
     def get_memo(job_id: str, key: Annotated[ApiKey, caller("memo")]) -> Any:

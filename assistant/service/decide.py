@@ -13,6 +13,7 @@ from typing import Any
 
 import pandas as pd
 
+from assistant.case.application import application_frame
 from assistant.case.facts import score_row
 from models.artifacts import RiskModel
 
@@ -34,13 +35,11 @@ def case_id_of(body: dict[str, Any], features: list[str]) -> str:
 
 
 def request_row(model: RiskModel, body: dict[str, Any]) -> pd.DataFrame:
-    """The one-row frame the model scores, dated today (policies read the decision date)."""
+    """The one-row frame the model scores, dated today (policies read the decision date): the same frame
+    a new application entered in the workbench is scored from."""
     row = {f: body[f] for f in model.spec.features}
-    frame = pd.DataFrame([row])
-    if model.spec.date is not None:
-        frame[model.spec.date.column] = datetime.now(UTC).strftime("%Y-%m-%d")
-    frame["legal_name"] = body.get("name") or "API applicant"
-    return frame
+    today = datetime.now(UTC).strftime("%Y-%m-%d")
+    return application_frame(model.spec, row, name=body.get("name") or "API applicant", decided_at=today)
 
 
 def unseen_categories(model: RiskModel, row: pd.DataFrame) -> list[str]:
