@@ -237,7 +237,7 @@ ONLINE_TABLES = ("api_keys", "api_requests", "shadow_scores", "promotions", "ale
 ONLINE_INDEXES = (
     "CREATE INDEX api_requests_by_key ON api_requests (key_name, idempotency_key)",
     "CREATE INDEX shadow_by_request ON shadow_scores (request_id)",
-    "CREATE INDEX alerts_by_merchant ON alerts (merchant_id, month)",
+    "CREATE INDEX alerts_by_month ON alerts (month)",
 )
 
 

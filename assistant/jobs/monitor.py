@@ -266,10 +266,12 @@ def _alerts(
 
 
 def _open_kinds(audit: AuditStore, month: str, window: int) -> dict[str, set[str]]:
-    since = str(pd.Period(month, freq="M") - window)
+    """Merchant -> the kinds alerted in the ``window`` months before ``month`` (read month by month: the
+    trail's older alerts are never loaded)."""
     out: dict[str, set[str]] = {}
-    for row in audit.rows("alerts"):
-        if since <= row["month"] < month:
+    current = pd.Period(month, freq="M")
+    for back in range(1, window + 1):
+        for row in audit.rows("alerts", {"month": str(current - back)}):
             out.setdefault(row["merchant_id"], set()).update(json.loads(row["kinds"]))
     return out
 
