@@ -1,43 +1,190 @@
-"""Code size per package: modules, lines, the largest module and function, and how many pass the limits
-that tests/test_architecture.py enforces (400 lines a module, 60 a function).
+"""Code size and shape per package, measured on formatted code: modules, lines, the largest module and
+function, how many break the limits that tests/test_architecture.py enforces (400 lines a module, 60 a
+function), the import graph's circles, the floors of ``models/`` and what ``import assistant.settings``
+costs.
 
-Run: ``python bench/code_size.py [CHECKOUT]`` (default: this checkout). Pointing it at an older checkout
-(``git worktree add /tmp/old REV``) gives the before/after figures of a renovation; it reads files only.
+Run: ``python bench/code_size.py [CHECKOUT] [--markdown]`` (default: this checkout). The checkout is
+copied to a temporary folder, its ``# fmt: skip`` markers are removed and it is formatted with the
+project's own ruff settings before anything is counted, so packing code onto one line hides nothing.
+Pointing it at an older checkout (``git worktree add /tmp/old REV``) gives the before/after figures of a
+renovation. ``--markdown`` prints the size table that docs/architecture.md carries.
 """
 
 from __future__ import annotations
 
 import ast
+import re
+import shutil
+import subprocess
 import sys
+import tempfile
+from collections import defaultdict
 from pathlib import Path
 
 PACKAGES = ("assistant", "models", "retrieval", "prompts")
+MAX_MODULE_LINES = 400
+MAX_FUNCTION_LINES = 60
+FMT_SKIP = re.compile(r"\s*# fmt: skip\s*$", re.MULTILINE)
 
 
-def function_sizes(tree: ast.AST) -> list[int]:
-    return [
-        n.end_lineno - n.lineno + 1  # type: ignore[operator]
+def formatted_copy(root: Path, into: Path) -> Path:
+    """The product's packages and the ruff settings copied, markers removed, formatted."""
+    for package in PACKAGES:
+        shutil.copytree(root / package, into / package, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(root / "pyproject.toml", into / "pyproject.toml")
+    for path in into.rglob("*.py"):
+        path.write_text(FMT_SKIP.sub("", path.read_text()))
+    ruff = Path(sys.executable).with_name("ruff")
+    subprocess.run([str(ruff), "format", "--quiet", "."], cwd=into, check=True)
+    return into
+
+
+def function_sizes(tree: ast.AST, where: str) -> dict[str, int]:
+    return {
+        f"{where}:{n.name}": n.end_lineno - n.lineno + 1  # type: ignore[operator]
         for n in ast.walk(tree)
         if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)
-    ]
+    }
 
 
-def main(root: Path) -> None:
-    print(
-        f"{'package':<10} {'modules':>7} {'lines':>7} {'largest':>7} {'>400':>5} {'functions':>9} {'largest':>7} {'>60':>4}"
+def module_name(root: Path, path: Path) -> str:
+    parts = path.relative_to(root).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def import_graph(root: Path) -> dict[str, set[str]]:
+    """Module -> product modules it imports (at the top or inside a function)."""
+    files = {module_name(root, p): p for package in PACKAGES for p in (root / package).rglob("*.py")}
+    graph: dict[str, set[str]] = {}
+    for name, path in files.items():
+        targets = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                wanted = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                wanted = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
+            else:
+                continue
+            targets |= {w for w in wanted if w in files}
+        graph[name] = targets - {name} - {p for p in PACKAGES}
+    return graph
+
+
+def circles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Strongly connected components of more than one module (Tarjan's algorithm)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on: set[str] = set()
+    found: list[list[str]] = []
+
+    def visit(v: str) -> None:
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        on.add(v)
+        for w in graph.get(v, ()):
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            component = []
+            while True:
+                w = stack.pop()
+                on.discard(w)
+                component.append(w)
+                if w == v:
+                    break
+            if len(component) > 1:
+                found.append(sorted(component))
+
+    sys.setrecursionlimit(10_000)
+    for v in sorted(graph):
+        if v not in index:
+            visit(v)
+    return found
+
+
+def floors(graph: dict[str, set[str]], package: str) -> int:
+    """The longest chain of imports inside one package (a module importing nothing of it is floor 1);
+    modules on one circle share a floor."""
+    inside = {m: {t for t in ts if t.startswith(package + ".")} for m, ts in graph.items()}
+    inside = {m: ts for m, ts in inside.items() if m.startswith(package + ".")}
+    component = {m: m for m in inside}
+    for circle in circles(inside):
+        for m in circle:
+            component[m] = circle[0]
+    edges: dict[str, set[str]] = defaultdict(set)
+    for m, ts in inside.items():
+        edges[component[m]] |= {component[t] for t in ts if component[t] != component[m]}
+    memo: dict[str, int] = {}
+
+    def floor(c: str) -> int:
+        if c not in memo:
+            memo[c] = 1 + max((floor(t) for t in edges[c]), default=0)
+        return memo[c]
+
+    return max(floor(c) for c in set(component.values()))
+
+
+def settings_import_seconds(root: Path) -> float:
+    """Wall time of ``import assistant.settings`` as ``python -X importtime`` reports it (cumulative)."""
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", "import assistant.settings"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=True,
     )
-    for package in PACKAGES:
-        files = sorted((root / package).rglob("*.py"))
-        lines = [len(p.read_text().splitlines()) for p in files]
-        sizes = [s for p in files for s in function_sizes(ast.parse(p.read_text()))]
-        print(
-            f"{package:<10} {len(files):>7} {sum(lines):>7} {max(lines):>7} {sum(n > 400 for n in lines):>5} "
-            f"{len(sizes):>9} {max(sizes):>7} {sum(s > 60 for s in sizes):>4}"
-        )
-    cli = (root / "assistant" / "cli").rglob("*.py") if (root / "assistant" / "cli").is_dir() else []
-    sizes = [len(p.read_text().splitlines()) for p in [*cli, root / "assistant" / "cli.py"] if p.is_file()]
-    print(f"command line: {len(sizes)} module(s), largest {max(sizes)} lines")
+    line = next(row for row in done.stderr.splitlines() if row.rstrip().endswith("| assistant.settings"))
+    return int(line.split("|")[1]) / 1e6
+
+
+def report(root: Path, markdown: bool) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        copy = formatted_copy(root, Path(tmp))
+        rows = []
+        all_functions: dict[str, int] = {}
+        all_modules: dict[str, int] = {}
+        for package in PACKAGES:
+            files = sorted((copy / package).rglob("*.py"))
+            lines = {str(p.relative_to(copy)): len(p.read_text().splitlines()) for p in files}
+            functions: dict[str, int] = {}
+            for p in files:
+                functions |= function_sizes(ast.parse(p.read_text()), str(p.relative_to(copy)))
+            all_functions |= functions
+            all_modules |= lines
+            rows.append((package, len(files), sum(lines.values()), lines, functions))
+        graph = import_graph(copy)
+    markers = sum(p.read_text().count("# fmt: skip") for pkg in PACKAGES for p in (root / pkg).rglob("*.py"))
+    if markdown:
+        print("| package | modules | lines | largest module | over 400 | largest function | over 60 |")
+        print("|---|---|---|---|---|---|---|")
+    else:
+        print(f"{'package':<10} {'modules':>7} {'lines':>7} {'largest':>7} {'>400':>5} {'largest fn':>10} {'>60':>4}")
+    for package, n, total, lines, functions in rows:
+        big = max(lines.values())
+        fn = max(functions.values(), default=0)
+        over_m = sum(v > MAX_MODULE_LINES for v in lines.values())
+        over_f = sum(v > MAX_FUNCTION_LINES for v in functions.values())
+        if markdown:
+            print(f"| `{package}/` | {n} | {total:,} | {big} | {over_m} | {fn} | {over_f} |")
+        else:
+            print(f"{package:<10} {n:>7} {total:>7} {big:>7} {over_m:>5} {fn:>10} {over_f:>4}")
+    if markdown:
+        return
+    module, size = max(all_modules.items(), key=lambda kv: kv[1])
+    function, fsize = max(all_functions.items(), key=lambda kv: kv[1])
+    found = circles(graph)
+    print(f"modules {len(graph)}, import edges {sum(len(t) for t in graph.values())}, fmt: skip markers {markers}")
+    print(f"largest module (formatted): {module} {size} lines; largest function: {function} {fsize} lines")
+    print(f"import circles: {len(found)}" + "".join(f"\n  {' <-> '.join(c)}" for c in found))
+    top = sum(1 for p in (root / "models").glob("*.py") if p.name != "__init__.py")
+    print(f"models/: {top} top-level modules on {floors(graph, 'models')} import floors")
+    print(f"import assistant.settings: {settings_import_seconds(root):.2f} s (python -X importtime, cumulative)")
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).resolve().parents[1])
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    report(Path(args[0]) if args else Path(__file__).resolve().parents[1], "--markdown" in sys.argv)
