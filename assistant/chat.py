@@ -6,7 +6,7 @@ Questions are routed by plain rules (or an explicit ``/command``) to a tool:
 * ``/whatif FEATURE=VALUE`` ("what if the refund rate was 2%"): the case re-scored by the
   model with one input changed, never an LLM's guess;
 * ``/recourse`` ("what would it take to approve?"): the smallest changes the applicant can make that
-  move the band, found by searching the model and checked by re-scoring (``models.recourse``);
+  move the band, found by searching the model and checked by re-scoring (``models.scoring.recourse``);
 * ``/similar`` (similar, comparable, peers): the similar past cases and their outcomes;
 * ``/facts`` (a figure, a ratio, a risk signal, a data value): answered from the case file's spread,
   signals and facts with their citation (:mod:`assistant.chat_facts`), never by the LLM;

@@ -15,8 +15,8 @@ from typing import Any
 
 from assistant.audit import AuditStore
 from assistant.memo.record import stored_memo
+from models.data.policy import BANDS
 from models.errors import UnderwriterError
-from models.policy import BANDS
 
 MAX_TEXT = 4000
 

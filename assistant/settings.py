@@ -24,7 +24,7 @@ from pydantic_settings import (
 
 from models.backends.llm import LLMParams
 from models.errors import UnderwriterError
-from models.training import TrainConfig
+from models.training.fit import TrainConfig
 from retrieval.documents.limits import ReaderLimits
 from retrieval.similar_cases.profile import CaseWeights
 

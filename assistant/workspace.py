@@ -15,7 +15,7 @@ from assistant.audit.store import AuditStore
 from assistant.settings import Settings
 from models.demo_data.generate import PortfolioFiles
 from models.errors import UnderwriterError
-from models.versioned import has_current, read_current_manifest, sha256_file
+from models.store.versioned import has_current, read_current_manifest, sha256_file
 
 PORTFOLIO_SPEC = "merchant_portfolio"
 """The demo portfolio's dataset spec."""

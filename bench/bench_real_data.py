@@ -11,7 +11,7 @@ bankruptcy) the test rows are fixed by the default split; on them this prints AU
 - ``benchmark`` where the spec names one (Lending Club: the interest rate alone; its Brier and ECE
   are a one-column logistic's);
 - and, where the spec has text, the text score's measured lift in the folds: the chosen run is
-  ``train(text="on")``, so this is the product's own measurement (:mod:`models.text_evidence`).
+  ``train(text="on")``, so this is the product's own measurement (:mod:`models.training.text_evidence`).
 
 The chosen model's AUC gain over the benchmark on the test rows gets a 90% paired bootstrap interval.
 
@@ -30,11 +30,11 @@ from pathlib import Path
 import numpy as np
 
 from bench.machine import describe, machine
-from models import metrics
-from models.dataset import Dataset, load_dataset
-from models.policy import load_policy
-from models.spec import load_spec
-from models.training import TrainConfig, make_split, train
+from models.data.dataset import Dataset, load_dataset
+from models.data.policy import load_policy
+from models.data.spec import load_spec
+from models.learning import metrics
+from models.training.fit import TrainConfig, make_split, train
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data"

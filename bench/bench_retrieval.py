@@ -30,9 +30,9 @@ import numpy as np
 import pandas as pd
 
 from models.backends.embedders import load_embedder
+from models.data.spec import load_spec
 from models.demo_data.generate import generate_portfolio
 from models.demo_data.merchants import generate_merchants
-from models.spec import load_spec
 from retrieval.documents.ingest import DocumentSource, ingest
 from retrieval.embedding_cache import EmbeddingCache
 from retrieval.similar_cases.library import CaseLibrary

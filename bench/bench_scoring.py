@@ -26,9 +26,9 @@ import xgboost as xgb
 
 from assistant.jobs.modeling import train_model
 from assistant.settings import load_settings
-from models.artifacts import load_model
 from models.demo_data.merchants import generate_merchants
-from models.scoring import contributions, score_matrix, top_reasons
+from models.scoring.score import contributions, score_matrix, top_reasons
+from models.store.artifacts import load_model
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.machine import describe, machine

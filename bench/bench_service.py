@@ -37,7 +37,7 @@ from assistant.service.server import free_port
 from assistant.settings import load_settings
 from assistant.workspace import Workspace
 from bench.machine import describe, machine
-from models.artifacts import load_model
+from models.store.artifacts import load_model
 
 OUT = Path(__file__).resolve().parent / "results" / "service.json"
 LEVELS = (1, 8, 32)

@@ -4,7 +4,7 @@ Baselines, measured in the same run on the same 1M-row file:
 
 * the single-process path (``underwrite batch score --engine local``: read, validate, score
   with reason codes on 2 threads, write Parquet);
-* the pure scoring work: :func:`models.partition_scoring.score_records` on the whole file
+* the pure scoring work: :func:`models.scoring.partition.score_records` on the whole file
   in this process with one thread. Spark ``local[1]``'s wall time minus this is Spark's
   overhead (JVM, CSV parsing, Arrow transfer to Python workers, Parquet writing, commit).
 
@@ -34,7 +34,7 @@ from assistant.spark.score import score_with_spark  # noqa: E402
 from assistant.spark.session import spark_session  # noqa: E402
 from assistant.workspace import Workspace  # noqa: E402
 from bench.machine import describe, machine  # noqa: E402
-from models.partition_scoring import model_from_payload, model_payload, score_records  # noqa: E402
+from models.scoring.partition import model_from_payload, model_payload, score_records  # noqa: E402
 
 
 def big_portfolio(source: Path, rows: int, target: Path) -> Path:

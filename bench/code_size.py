@@ -66,7 +66,7 @@ def import_graph(root: Path) -> dict[str, set[str]]:
             else:
                 continue
             targets |= {w for w in wanted if w in files}
-        graph[name] = targets - {name} - {p for p in PACKAGES}
+        graph[name] = targets - {name} - set(PACKAGES)
     return graph
 
 
@@ -162,7 +162,9 @@ def report(root: Path, markdown: bool) -> None:
         print("| package | modules | lines | largest module | over 400 | largest function | over 60 |")
         print("|---|---|---|---|---|---|---|")
     else:
-        print(f"{'package':<10} {'modules':>7} {'lines':>7} {'largest':>7} {'>400':>5} {'largest fn':>10} {'>60':>4}")
+        print(
+            f"{'package':<10} {'modules':>7} {'lines':>7} {'largest':>7} {'>400':>5} {'largest fn':>10} {'>60':>4}"
+        )
     for package, n, total, lines, functions in rows:
         big = max(lines.values())
         fn = max(functions.values(), default=0)
@@ -177,12 +179,16 @@ def report(root: Path, markdown: bool) -> None:
     module, size = max(all_modules.items(), key=lambda kv: kv[1])
     function, fsize = max(all_functions.items(), key=lambda kv: kv[1])
     found = circles(graph)
-    print(f"modules {len(graph)}, import edges {sum(len(t) for t in graph.values())}, fmt: skip markers {markers}")
+    print(
+        f"modules {len(graph)}, import edges {sum(len(t) for t in graph.values())}, fmt: skip markers {markers}"
+    )
     print(f"largest module (formatted): {module} {size} lines; largest function: {function} {fsize} lines")
     print(f"import circles: {len(found)}" + "".join(f"\n  {' <-> '.join(c)}" for c in found))
     top = sum(1 for p in (root / "models").glob("*.py") if p.name != "__init__.py")
     print(f"models/: {top} top-level modules on {floors(graph, 'models')} import floors")
-    print(f"import assistant.settings: {settings_import_seconds(root):.2f} s (python -X importtime, cumulative)")
+    print(
+        f"import assistant.settings: {settings_import_seconds(root):.2f} s (python -X importtime, cumulative)"
+    )
 
 
 if __name__ == "__main__":

@@ -44,9 +44,9 @@ from assistant.case.portfolio_documents import portfolio_sources
 from bench.machine import describe, machine
 from models.backends.embedders import Embedder, _embedded_minilm_path, load_embedder
 from models.backends.fast_embedders import OnnxEmbedder, StaticEmbedder
-from models.dataset import load_dataset
+from models.data.dataset import load_dataset
+from models.data.spec import load_spec
 from models.demo_data.generate import generate_portfolio
-from models.spec import load_spec
 from retrieval.documents.ingest import ingest
 from retrieval.similar_cases.library import CaseLibrary
 from retrieval.similar_cases.profile import CaseWeights

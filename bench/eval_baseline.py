@@ -29,7 +29,7 @@ from assistant.jobs.modeling import train_model  # noqa: E402
 from assistant.settings import Settings, load_settings  # noqa: E402
 from assistant.workspace import Workspace  # noqa: E402
 from bench.machine import describe  # noqa: E402
-from models.versioned import has_current  # noqa: E402
+from models.store.versioned import has_current  # noqa: E402
 
 OUT = REPO / "bench" / "results" / "eval_baseline"
 LENDING_CLUB = REPO / "data" / "lc_small_business_2007_2010.csv"

@@ -33,8 +33,8 @@ from assistant.memo.record import generate_memo  # noqa: E402
 from assistant.settings import Settings, load_settings  # noqa: E402
 from assistant.workspace import Workspace  # noqa: E402
 from bench.machine import describe  # noqa: E402
-from models.spec import load_spec  # noqa: E402
-from models.versioned import has_current  # noqa: E402
+from models.data.spec import load_spec  # noqa: E402
+from models.store.versioned import has_current  # noqa: E402
 
 LENDING_CLUB = REPO / "data" / "lc_small_business_2007_2010.csv"
 

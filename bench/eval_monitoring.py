@@ -33,7 +33,7 @@ from tqdm import tqdm
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from assistant.jobs.modeling import train_model
-from assistant.jobs.monitor import monitor_month
+from assistant.monitor.run import monitor_month
 from assistant.settings import load_settings
 from assistant.workspace import Workspace
 from bench.machine import describe, machine

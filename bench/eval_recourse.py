@@ -1,7 +1,7 @@
 """How often does a refer or decline have a recourse, and does every one hold when re-scored?
 
 For every applicant of the demo workspace (``make run`` or ``underwrite demo`` builds it) whose band is
-refer or decline: the recourse search (``models.recourse``), then each suggested change applied to the
+refer or decline: the recourse search (``models.scoring.recourse``), then each suggested change applied to the
 applicant's row and scored again through the plain scoring path. Reported: the share with a feasible
 recourse (by band), how many options were checked and how many held, the features suggested, and the
 seconds per case. Baseline named in the same run: the share a one-feature search alone reaches.
@@ -25,8 +25,8 @@ from assistant.case.facts import score_row
 from assistant.settings import load_settings
 from assistant.workspace import Workspace
 from bench.machine import describe
-from models.artifacts import load_model
-from models.policy import BANDS
+from models.data.policy import BANDS
+from models.store.artifacts import load_model
 
 OUT = Path(__file__).resolve().parent / "results" / "recourse.json"
 

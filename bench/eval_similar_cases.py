@@ -38,12 +38,12 @@ import numpy as np
 from assistant.jobs.modeling import train_model
 from assistant.settings import load_settings
 from assistant.workspace import Workspace
-from models import metrics
-from models.artifacts import load_model
 from models.backends.embedders import load_embedder
-from models.dataset import load_dataset
-from models.scoring import contributions
-from models.spec import load_spec
+from models.data.dataset import load_dataset
+from models.data.spec import load_spec
+from models.learning import metrics
+from models.scoring.score import contributions
+from models.store.artifacts import load_model
 from retrieval.similar_cases.library import CaseLibrary
 from retrieval.similar_cases.profile import CaseWeights
 

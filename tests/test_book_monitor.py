@@ -13,12 +13,12 @@ import pandas as pd
 import pytest
 
 from assistant.cli.main import main
-from assistant.jobs.book_history import BookHistory
 from assistant.jobs.modeling import TrainOutcome
-from assistant.jobs.monitor import MonitorReport, monitor_month
+from assistant.monitor.checks import WatchConfig, check_feature
+from assistant.monitor.history import BookHistory
+from assistant.monitor.run import MonitorReport, monitor_month
 from assistant.settings import Settings, load_settings
 from assistant.workspace import Workspace
-from models.book_watch import WatchConfig, check_feature
 from models.demo_data.book import BookFiles, generate_book
 from models.demo_data.generate import PortfolioFiles
 from models.errors import UnderwriterError

@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from models.dataset import load_dataset
+from models.data.dataset import load_dataset
+from models.data.spec import parse_spec
 from models.errors import DatasetError
-from models.spec import parse_spec
 
 SPEC = parse_spec(
     """
@@ -167,8 +167,8 @@ def test_training_with_a_utf8_sig_spec_gives_a_model_not_a_traceback(tmp_path: P
 def test_missing_markers_read_as_missing_on_every_path():
     """Spark's CSV reader keeps "n/a" as text where pandas reads it as missing (Lending Club's emp_length
     has 12): the shared rule makes both missing, so a scorecard bins them alike."""
-    from models.dataset import parse_features
-    from models.spec import load_spec
+    from models.data.dataset import parse_features
+    from models.data.spec import load_spec
 
     spec = load_spec("lending_club")
     raw = pd.DataFrame({c: ["1"] * 4 for c in spec.numeric} | {c: ["x"] * 4 for c in spec.categorical}

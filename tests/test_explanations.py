@@ -16,18 +16,18 @@ from assistant.jobs.modeling import train_model
 from assistant.memo.compose import compose_memo
 from assistant.memo.config import memo_config
 from assistant.memo.explain_text import recourse_lines, risk_rating_lines
-from assistant.memo.notice import NoticeRefusedError, build_notice
 from assistant.memo.record import generate_memo
 from assistant.memo.render import to_markdown
 from assistant.memo.schema import Memo
-from assistant.notices import issue_notice, lender_of
+from assistant.notice.issue import issue_notice, lender_of
+from assistant.notice.letter import NoticeRefusedError, build_notice
 from assistant.settings import load_settings
-from models.artifacts import load_model
+from models.data.formats import format_value
+from models.data.policy import BANDS
+from models.data.spec import load_spec, parse_spec
 from models.errors import SpecError
-from models.formats import format_value
-from models.policy import BANDS
-from models.scoring import score_matrix
-from models.spec import load_spec, parse_spec
+from models.scoring.score import score_matrix
+from models.store.artifacts import load_model
 from tests.conftest import LENDING_CLUB, SHARED_DATA, require_file
 from tests.fakes import ScriptedChat, fake_llm
 

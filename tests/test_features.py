@@ -1,8 +1,8 @@
 import numpy as np
 import pandas as pd
 
-from models.features import OTHER, FeatureEncoder
-from models.spec import parse_spec
+from models.data.spec import parse_spec
+from models.learning.features import OTHER, FeatureEncoder
 
 SPEC = parse_spec(
     "name: t\nlabel: {column: y, positive: [1], negative: [0]}\nnumeric: [n]\ncategorical: [c]\n", "t"

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from models.artifacts import _model_id, load_model
 from models.errors import UnderwriterError
-from models.integrity import signed
-from models.versioned import MANIFEST, sha256_file
+from models.store.artifacts import _model_id, load_model
+from models.store.integrity import signed
+from models.store.versioned import MANIFEST, sha256_file
 
 KEY = "a key kept outside the workspace"
 

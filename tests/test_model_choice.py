@@ -12,17 +12,17 @@ import pandas as pd
 import pytest
 
 from assistant.jobs.modeling import score_file, train_model
-from models.artifacts import load_model
-from models.dataset import load_dataset
+from models.data.dataset import load_dataset
+from models.data.policy import load_policy
+from models.data.spec import load_spec
 from models.errors import ArtifactError, DatasetError, UnderwriterError
-from models.features import FeatureEncoder
-from models.policy import load_policy
-from models.recipe import training_folds
-from models.scorecard import Scorecard, _frame, fit_scorecard
-from models.scoring import contributions, margins
-from models.spec import load_spec
-from models.text_signal import TEXT_FEATURE
-from models.training import TrainConfig, make_split, train
+from models.learning.features import FeatureEncoder
+from models.learning.scorecard import Scorecard, _frame, fit_scorecard
+from models.learning.text_signal import TEXT_FEATURE
+from models.scoring.score import contributions, margins
+from models.store.artifacts import load_model
+from models.training.fit import TrainConfig, make_split, train
+from models.training.recipe import training_folds
 from tests.conftest import LENDING_CLUB, require_file
 
 

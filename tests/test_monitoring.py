@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from models import metrics
-from models.monitoring import binomial_p_value, grade_calibration, portfolio_health, psi_status
+from models.learning import metrics
+from models.portfolio_health import binomial_p_value, grade_calibration, portfolio_health, psi_status
 
 
 def test_psi_status_thresholds_and_small_samples() -> None:

@@ -2,9 +2,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from models.data.policy import Policy, load_policy
+from models.data.spec import load_spec
 from models.errors import SpecError
-from models.policy import Policy, load_policy
-from models.spec import load_spec
 
 
 def test_grade_cutoffs_are_inclusive():

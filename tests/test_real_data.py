@@ -3,8 +3,8 @@
 import pytest
 
 from assistant.jobs.modeling import evaluate_model, train_model
-from models.dataset import load_dataset
-from models.spec import load_spec
+from models.data.dataset import load_dataset
+from models.data.spec import load_spec
 from tests.conftest import LENDING_CLUB, SHARED_DATA, require_file
 
 pytestmark = pytest.mark.realdata

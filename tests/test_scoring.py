@@ -5,8 +5,8 @@ import pandas as pd
 import pytest
 import xgboost as xgb
 
-from models.artifacts import load_model
-from models.scoring import MAX_REASONS, contributions, margins, reason_code, score_dataset
+from models.scoring.score import MAX_REASONS, contributions, margins, reason_code, score_dataset
+from models.store.artifacts import load_model
 
 
 @pytest.fixture(scope="module")
@@ -65,7 +65,7 @@ def test_unseen_category_is_counted_and_scored(model, trained, tmp_path):
     frame.loc[:4, "mcc"] = "0000"
     path = tmp_path / "new.csv"
     frame.to_csv(path, index=False)
-    from models.dataset import load_dataset
+    from models.data.dataset import load_dataset
 
     batch = score_dataset(model, load_dataset(path, model.spec, require_label=False), nthread=2)
     assert batch.unseen_categories == {"mcc": 5}
@@ -73,9 +73,9 @@ def test_unseen_category_is_counted_and_scored(model, trained, tmp_path):
 
 
 def test_chunked_contributions_equal_xgboosts_own(model, trained, monkeypatch):
-    import models.predictors
+    import models.learning.predictors
 
-    monkeypatch.setattr(models.predictors, "CHUNK_ROWS", 7)
+    monkeypatch.setattr(models.learning.predictors, "CHUNK_ROWS", 7)
     x, _ = model.encoder.transform(trained.dataset.frame.head(50))
     direct = model.booster.predict(
         xgb.DMatrix(

@@ -26,7 +26,7 @@ from assistant.service.keys import add_key, revoke_key
 from assistant.service.server import running_server
 from assistant.settings import Settings
 from assistant.workspace import Workspace
-from models.artifacts import load_model
+from models.store.artifacts import load_model
 from tests.fakes import ScriptedChat, fake_llm
 
 pytestmark = pytest.mark.slow

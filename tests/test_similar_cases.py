@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 
 from assistant.jobs.modeling import TrainOutcome
-from models.dataset import load_dataset
+from models.data.dataset import load_dataset
+from models.data.spec import load_spec
 from models.demo_data.generate import PortfolioFiles
-from models.spec import load_spec
 from retrieval.errors import StoreError
 from retrieval.similar_cases.library import CaseLibrary
 from retrieval.similar_cases.profile import CaseWeights

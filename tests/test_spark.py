@@ -230,7 +230,7 @@ def test_distributed_training_writes_the_trainers_artifact(
 ) -> None:
     from assistant.jobs.modeling import score_file
     from assistant.spark.train import train_with_spark
-    from models.artifacts import load_model
+    from models.store.artifacts import load_model
 
     version, report = train_with_spark(
         settings, spec="merchant_portfolio", data=portfolio.merchants, out=tmp_path / "model", spark=spark,

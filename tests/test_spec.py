@@ -2,8 +2,8 @@ from pathlib import Path
 
 import pytest
 
+from models.data.spec import canonical_value, load_spec, parse_spec, shipped_spec_names
 from models.errors import SpecError
-from models.spec import canonical_value, load_spec, parse_spec, shipped_spec_names
 
 
 def test_every_shipped_spec_loads():

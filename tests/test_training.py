@@ -8,9 +8,9 @@ import pandas as pd
 import pytest
 
 from assistant.jobs.modeling import train_model
-from models.artifacts import load_model
 from models.errors import ArtifactError, DatasetError, SpecError
-from models.scoring import margins
+from models.scoring.score import margins
+from models.store.artifacts import load_model
 
 
 def test_chosen_model_is_calibrated_on_the_later_test_period(trained):

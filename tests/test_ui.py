@@ -196,7 +196,7 @@ def test_portfolio_health(client: gradio_client.Client) -> None:
 
 
 def test_alert_queue_trend_and_memo_refresh(client: gradio_client.Client, app: RunningApp) -> None:
-    from assistant.jobs.monitor import monitor_month
+    from assistant.monitor.run import monitor_month
     from models.demo_data.book import generate_book
 
     settings = _settings(app)

@@ -9,8 +9,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from models.data.spec import DatasetSpec
 from models.errors import UnderwriterError
-from models.spec import DatasetSpec
 
 
 def application_row(spec: DatasetSpec, fields: dict[str, Any]) -> dict[str, Any]:

@@ -16,7 +16,7 @@ import pandas as pd
 
 from assistant.case.facts import MIN_DOCUMENT_CHARS
 from assistant.case.schema import CaseChunk, CaseDocument
-from models.spec import DatasetSpec
+from models.data.spec import DatasetSpec
 from retrieval.documents.ingest import Chunk, Document
 from retrieval.documents.normalise import normalise
 from retrieval.documents.pii import people_named, redact

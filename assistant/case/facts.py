@@ -8,11 +8,11 @@ from typing import Any
 import pandas as pd
 
 from assistant.case.schema import CaseDocument, Contradiction, Fact, ScoreFacts
-from models.artifacts import RiskModel
-from models.explain import feature_detail, find_mitigants, plain, reason_wording, value_standing
-from models.recourse import find_recourse
-from models.scoring import reason_code, score_matrix, top_reasons
-from models.spec import DatasetSpec
+from models.data.spec import DatasetSpec
+from models.scoring.explain import feature_detail, find_mitigants, plain, reason_wording, value_standing
+from models.scoring.recourse import find_recourse
+from models.scoring.score import reason_code, score_matrix, top_reasons
+from models.store.artifacts import RiskModel
 
 CLAIM_TOLERANCE = 0.5
 """A stated figure more than this fraction away from the data is a contradiction."""

@@ -28,10 +28,10 @@ class ScoreFacts(BaseModel):
     reasons: list[dict[str, str]]
     """Principal reasons for higher risk: code, fixed text, feature and detail (value, standing)."""
     mitigants: list[dict[str, Any]]
-    """Features lowering this case's risk materially (``models.explain``), each with its detail."""
+    """Features lowering this case's risk materially (``models.scoring.explain``), each with its detail."""
     recourse: dict[str, Any] = Field(default_factory=dict)
     """For a refer or decline: the smallest actionable changes reaching the next better band
-    (``models.recourse``), each checked by re-scoring."""
+    (``models.scoring.recourse``), each checked by re-scoring."""
 
 
 class Fact(BaseModel):

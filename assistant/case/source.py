@@ -18,13 +18,13 @@ from assistant.case.portfolio_documents import read_case_documents
 from assistant.case.schema import CaseDocument, CaseFile, similar_rows
 from assistant.settings import Settings
 from assistant.workspace import PORTFOLIO_LIBRARY, PORTFOLIO_SPEC, Workspace
-from models.artifacts import RiskModel, load_model
 from models.backends.embedders import Tokenizer, load_tokenizer
-from models.dataset import load_dataset
+from models.data.dataset import load_dataset
+from models.data.spec import load_spec
 from models.errors import UnderwriterError
-from models.explain import plain
-from models.spec import load_spec
-from models.versioned import has_current
+from models.scoring.explain import plain
+from models.store.artifacts import RiskModel, load_model
+from models.store.versioned import has_current
 from retrieval.documents.ingest import IngestResult
 from retrieval.similar_cases.library import CaseLibrary
 from retrieval.similar_cases.search import SimilarReport, find_similar

@@ -9,7 +9,7 @@ from assistant.decisions import decide_on_memo
 from assistant.memo.record import replay_memo
 from assistant.settings import Settings
 from assistant.workspace import Workspace
-from models.policy import BANDS
+from models.data.policy import BANDS
 
 COMMANDS = ("audit",)
 

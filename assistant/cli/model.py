@@ -10,8 +10,8 @@ from typing import Any
 from assistant.cli.args import iso_date, positive
 from assistant.jobs.modeling import evaluate_model, score_file, train_model
 from assistant.settings import Settings
-from models.spec import load_spec, shipped_spec_names
-from models.training import MODEL_CHOICES
+from models.data.spec import load_spec, shipped_spec_names
+from models.training.fit import MODEL_CHOICES
 
 COMMANDS = ("train", "score", "evaluate-model", "specs")
 

@@ -7,7 +7,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from assistant.jobs.monitor import MonitorReport, monitor_month
+from assistant.monitor.run import MonitorReport, monitor_month
 from assistant.settings import Settings
 from assistant.workspace import Workspace
 from models.demo_data.book import generate_book

@@ -9,7 +9,7 @@ from typing import Any
 
 from assistant.case.source import CaseSource
 from assistant.cli.args import add_case_source_args, case_source_args
-from assistant.notices import issue_notice
+from assistant.notice.issue import issue_notice
 from assistant.settings import Settings
 from assistant.workspace import Workspace
 

@@ -7,9 +7,9 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from assistant.champions import champion_path, promote, promotions, rollback
+from assistant.champion.registry import champion_path, promote, promotions, rollback
+from assistant.champion.report import plot_shadow, read_outcomes, report_text, shadow_report
 from assistant.settings import Settings
-from assistant.shadow_report import plot_shadow, read_outcomes, report_text, shadow_report
 from assistant.workspace import Workspace
 
 COMMANDS = ("shadow",)

@@ -150,8 +150,8 @@ def demo_cases(settings: Settings, count: int, adversarial: bool = False) -> lis
 
 
 def lending_club_cases(settings: Settings, count: int, data: Path, model: Path) -> list[EvalCase]:
-    from models.dataset import load_dataset
-    from models.spec import load_spec
+    from models.data.dataset import load_dataset
+    from models.data.spec import load_spec
 
     spec = load_spec("lending_club")
     source = CaseSource(settings, spec="lending_club", data=str(data), model=str(model), library=spec.name)

@@ -36,7 +36,7 @@ from assistant.settings import Settings
 from assistant.workspace import Workspace
 from models.backends.llm import LLM, LLMCall, load_llm
 from models.errors import UnderwriterError
-from models.metrics import auc
+from models.learning.metrics import auc
 from prompts.loader import load_prompt
 
 RESULTS = "results.json"

@@ -8,7 +8,7 @@ and serves at once. The child writes where it is to ``WORKSPACE/index/build.json
 workbench header reads that file. What makes it safe:
 
 * a half-built index is never loaded: the index and the library are published by switching
-  their ``CURRENT`` pointer only when complete (``models.versioned``);
+  their ``CURRENT`` pointer only when complete (``models.store.versioned``);
 * a crash is never silent: the child records the error (and the log holds its traceback), and a
   build whose process died without a word reads as "interrupted";
 * it resumes: every batch of vectors is committed to the embedding cache as it is computed, so a

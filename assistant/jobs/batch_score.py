@@ -18,7 +18,7 @@ from assistant.jobs.runs import input_sha256, record_run
 from assistant.settings import Settings
 from assistant.workspace import Workspace
 from models.errors import UnderwriterError
-from models.versioned import replace_folder
+from models.store.versioned import replace_folder
 
 OUTPUT_PARTITIONS = frozenset({"grade", "band"})
 

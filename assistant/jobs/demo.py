@@ -16,8 +16,8 @@ import pandas as pd
 from assistant.jobs.modeling import score_file, train_model
 from assistant.settings import Settings
 from assistant.workspace import PORTFOLIO_SPEC, Workspace
-from models.artifacts import RiskModel
 from models.demo_data.generate import PortfolioFiles, generate_portfolio
+from models.store.artifacts import RiskModel
 
 
 def build_demo_portfolio(

@@ -10,8 +10,8 @@ import pandas as pd
 from assistant.backends import open_embedder
 from assistant.settings import Settings
 from assistant.workspace import PORTFOLIO_LIBRARY, Workspace
-from models.artifacts import load_model
 from models.errors import UnderwriterError
+from models.store.artifacts import load_model
 from retrieval.passages import DocumentIndex, Passage
 from retrieval.similar_cases.library import CaseLibrary
 from retrieval.similar_cases.search import SimilarReport, find_similar

@@ -22,12 +22,12 @@ from assistant.case.portfolio_documents import portfolio_sources, read_documents
 from assistant.jobs.demo import ensure_portfolio_and_model
 from assistant.settings import Settings
 from assistant.workspace import PORTFOLIO_LIBRARY, PORTFOLIO_SPEC, Workspace
-from models.artifacts import RiskModel, load_model
-from models.dataset import Dataset, load_dataset
+from models.data.dataset import Dataset, load_dataset
+from models.data.spec import DatasetSpec, load_spec
 from models.demo_data.generate import PortfolioFiles
 from models.errors import UnderwriterError
-from models.scoring import contributions, score_dataset
-from models.spec import DatasetSpec, load_spec
+from models.scoring.score import contributions, score_dataset
+from models.store.artifacts import RiskModel, load_model
 from retrieval.documents.collect import collect_documents
 from retrieval.documents.ingest import DocumentSource
 from retrieval.embedding_cache import EmbeddingCache

@@ -16,15 +16,15 @@ from pathlib import Path
 import pandas as pd
 
 from assistant.settings import Settings
-from models import metrics
-from models.artifacts import RiskModel, load_model, write_model_version
-from models.dataset import Dataset, load_dataset
+from models.data.dataset import Dataset, load_dataset
+from models.data.policy import BANDS, load_policy
+from models.data.spec import load_spec
 from models.errors import UnderwriterError
-from models.policy import BANDS, load_policy
-from models.scoring import ScoredBatch, score_dataset
-from models.spec import load_spec
-from models.training import TrainingResult, train
-from models.training_files import training_files, training_manifest
+from models.learning import metrics
+from models.scoring.score import ScoredBatch, score_dataset
+from models.store.artifacts import RiskModel, load_model, write_model_version
+from models.training.files import training_files, training_manifest
+from models.training.fit import TrainingResult, train
 
 
 @dataclass

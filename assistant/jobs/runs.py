@@ -9,7 +9,7 @@ from typing import Any
 
 from assistant.workspace import Workspace
 from models.errors import UnderwriterError
-from models.versioned import sha256_file
+from models.store.versioned import sha256_file
 
 
 def input_sha256(path: Path) -> str:

@@ -24,7 +24,7 @@ from fastapi.responses import JSONResponse
 
 from assistant.audit import AuditStore
 from assistant.backends import open_llm
-from assistant.service.decide import case_id_of, decide, request_row, request_sha256
+from assistant.champion.shadow_queue import ShadowJob, ShadowScorer
 from assistant.service.keys import ApiKey, KeyRing
 from assistant.service.limits import BodyLimit, RateLimiter
 from assistant.service.memo_jobs import MemoJobs
@@ -37,7 +37,7 @@ from assistant.service.schemas import (
     MemoRequest,
     decision_request_model,
 )
-from assistant.service.shadow import ShadowJob, ShadowScorer
+from assistant.service.scoring import case_id_of, decide, request_row, request_sha256
 from assistant.settings import Settings
 from assistant.workspace import Workspace
 from models.backends.llm import LLM

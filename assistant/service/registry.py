@@ -3,7 +3,7 @@ hot swap.
 
 A request reads :attr:`ModelRegistry.champion` once and keeps that object to the end, so a swap never
 changes a request's model half way. A swap loads the new version beside the old (its files' hashes
-verified by :func:`models.artifacts.load_model`), checks that it takes the same fields, scores the last
+verified by :func:`models.store.artifacts.load_model`), checks that it takes the same fields, scores the last
 requests it saw (or a typical applicant) as a canary, and only then replaces the reference in one
 assignment. A version that fails any check is never served; the old one keeps deciding.
 """
@@ -20,11 +20,11 @@ import pandas as pd
 
 from assistant.audit import AuditStore
 from assistant.case.facts import score_row
-from assistant.champions import challenger_paths, champion_path, load_for, same_inputs
+from assistant.champion.registry import challenger_paths, champion_path, load_for, same_inputs
 from assistant.settings import Settings
-from models.artifacts import RiskModel
 from models.errors import UnderwriterError
-from models.versioned import current_version
+from models.store.artifacts import RiskModel
+from models.store.versioned import current_version
 
 CANARY_ROWS = 16
 WATCH_EVERY_S = 5.0

@@ -13,12 +13,12 @@ import pandas as pd
 
 from assistant.settings import Settings
 from assistant.spark.score import score_with_spark
-from models.artifacts import RiskModel
 from models.errors import UnderwriterError
+from models.store.artifacts import RiskModel
 
 
 def spark_scorer(settings: Settings) -> Callable[[RiskModel, pd.DataFrame, Path], pd.DataFrame]:
-    """The monitor's scorer (:data:`assistant.jobs.monitor.Scorer`) on Spark."""
+    """The monitor's scorer (:data:`assistant.monitor.run.Scorer`) on Spark."""
     return lambda model, frame, data: score_month_with_spark(settings, model, data)
 
 

@@ -2,7 +2,7 @@
 
 It reads the records with Spark (CSV as text cells, or Parquet), ships the versioned
 model to the executors as a broadcast of its files, scores each partition with
-:func:`models.partition_scoring.score_partitions` (``mapInPandas``), and writes
+:func:`models.scoring.partition.score_partitions` (``mapInPandas``), and writes
 
 * ``OUT/scores/``: id, PD, grade, band, policy flags and reason codes, Parquet partitioned
   by the configured columns (``[spark] partition_by``);
@@ -27,10 +27,10 @@ from assistant.jobs.batch_score import ScoreRun, output_partitions, record_score
 from assistant.jobs.runs import input_sha256
 from assistant.settings import Settings
 from assistant.spark.session import read_records, spark_session
-from models.artifacts import load_model
 from models.errors import UnderwriterError
-from models.partition_scoring import OUTPUT_COLUMNS, model_payload, score_partitions
-from models.versioned import replace_folder
+from models.scoring.partition import OUTPUT_COLUMNS, model_payload, score_partitions
+from models.store.artifacts import load_model
+from models.store.versioned import replace_folder
 
 SCHEMA = ", ".join(f"{c} double" if c == "pd" else f"{c} string" for c in OUTPUT_COLUMNS)
 

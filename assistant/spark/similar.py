@@ -11,9 +11,9 @@ from typing import Any
 from assistant.settings import Settings
 from assistant.spark.session import read_records, spark_session
 from assistant.workspace import PORTFOLIO_LIBRARY, Workspace
-from models.artifacts import load_model
 from models.errors import UnderwriterError
-from models.versioned import replace_folder
+from models.store.artifacts import load_model
+from models.store.versioned import replace_folder
 from retrieval.similar_cases.library import CaseLibrary
 
 SIMILAR_SCHEMA = (
@@ -46,9 +46,9 @@ def _similar_partition(
         import pandas as pd
         from pyspark import SparkFiles
 
-        from models.artifacts import load_model
-        from models.dataset import parse_features
-        from models.spec import DatasetSpec
+        from models.data.dataset import parse_features
+        from models.data.spec import DatasetSpec
+        from models.store.artifacts import load_model
         from retrieval.similar_cases.library import CaseLibrary
         from retrieval.similar_cases.search import find_similar, narrative_vectors
         from retrieval.vector_store.store import VectorStore

@@ -1,6 +1,6 @@
 """Distributed training with ``xgboost.spark`` for data that does not fit one machine.
 
-The steps follow the single-machine trainer (``models/training.py``) with Spark doing the
+The steps follow the single-machine trainer (``models/training/fit.py``) with Spark doing the
 heavy parts:
 
 1. Every partition is parsed by the file rule (``parse_features``). Rows with bad cells or
@@ -12,7 +12,7 @@ heavy parts:
 5. The margins are computed on the executors.
 
 The Platt calibration, the metrics, the plots and the artifact (files, manifest, hashes)
-are then the single-machine code's own (:func:`models.training.finish_training`,
+are then the single-machine code's own (:func:`models.training.fit.finish_training`,
 :func:`training_files`), so a model trained here loads, scores and explains exactly like
 one trained by ``underwrite train``.
 """
@@ -33,23 +33,23 @@ from assistant.jobs.runs import input_sha256, record_run
 from assistant.settings import Settings
 from assistant.spark.session import read_records, spark_session
 from assistant.workspace import Workspace
-from models.artifacts import write_model_version
-from models.dataset import Dataset, parse_features
+from models.data.dataset import Dataset, parse_features
+from models.data.policy import Policy, load_policy
+from models.data.population import QUANTILES, Population
+from models.data.spec import DatasetSpec, canonical_value, load_spec
 from models.errors import UnderwriterError
-from models.features import MAX_CATEGORIES, OTHER, FeatureEncoder
-from models.policy import Policy, load_policy
-from models.population import QUANTILES, Population
-from models.predictors import BoosterPredictor
-from models.spec import DatasetSpec, canonical_value, load_spec
-from models.training import (
+from models.learning.features import MAX_CATEGORIES, OTHER, FeatureEncoder
+from models.learning.predictors import BoosterPredictor
+from models.store.artifacts import write_model_version
+from models.store.versioned import MANIFEST
+from models.training.files import training_files, training_manifest
+from models.training.fit import (
     Split,
     TrainConfig,
     TrainingResult,
     booster_params,
     finish_training,
 )
-from models.training_files import training_files, training_manifest
-from models.versioned import MANIFEST
 
 SPARK_MODELS = ("auto", "xgboost", "previous")
 

@@ -9,11 +9,11 @@ import uuid
 import pandas as pd
 
 from assistant.case.schema import CaseFile
-from assistant.jobs.book_history import BookHistory
 from assistant.memo.calls import CallBook
 from assistant.memo.compose import compose_memo
 from assistant.memo.config import memo_config
 from assistant.memo.record import record_memo
+from assistant.monitor.history import BookHistory
 from assistant.ui.workbench import Workbench
 from models.errors import UnderwriterError
 
@@ -58,7 +58,7 @@ def alert_months(bench: Workbench) -> list[str]:
 
 def trend(bench: Workbench, merchant_id: str) -> pd.DataFrame:
     """PD and every watched feature of one merchant, month by month."""
-    from assistant.jobs.monitor import watched_features
+    from assistant.monitor.run import watched_features
 
     model = bench.source.risk_model()
     columns = ["pd", *watched_features(bench.settings, model)]

@@ -27,12 +27,11 @@ import pandas as pd
 from assistant.jobs.memo_batch import LEDGER, BatchSummary, run_batch
 from assistant.settings import Settings
 from assistant.workspace import PORTFOLIO_LIBRARY, Workspace
-from models import spec as spec_module
-from models.artifacts import load_model
+from models.data.spec import SHIPPED_SPECS
 from models.errors import UnderwriterError
+from models.store.artifacts import load_model
 
 SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
-SPEC_FILES = Path(spec_module.__file__).parent / "specs"
 
 
 @dataclass
@@ -91,7 +90,7 @@ def plan_batch(
             raise UnderwriterError(f"{name}: no id column {spec.id!r}")
         ids = _check_ids(frame[spec.id].astype(str).str.strip().tolist(), name)
         data = _stored_copy(settings, Path(upload))
-        spec_file = SPEC_FILES / f"{spec.name}.yaml"
+        spec_file = SHIPPED_SPECS / f"{spec.name}.yaml"
         args = {
             "spec": str(spec_file),
             "data": str(data),

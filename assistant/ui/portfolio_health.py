@@ -8,9 +8,9 @@ from datetime import date, timedelta
 import pandas as pd
 
 from assistant.ui.workbench import Workbench
-from models.monitoring import PortfolioHealth, portfolio_health
-from models.policy import BANDS
-from models.spec import canonical_value
+from models.data.policy import BANDS
+from models.data.spec import canonical_value
+from models.portfolio_health import PortfolioHealth, portfolio_health
 
 
 def health(bench: Workbench) -> PortfolioHealth:

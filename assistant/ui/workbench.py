@@ -40,7 +40,7 @@ from assistant.ui.background import BackgroundIndex
 from assistant.workspace import Workspace
 from models.backends.llm import LLM
 from models.errors import UnderwriterError
-from models.scoring import contributions
+from models.scoring.score import contributions
 
 OPEN_CASES = 64
 """Case files kept in memory (LRU): the ones open in any browser tab."""

@@ -38,13 +38,13 @@ step chat-whatif chat "$RISKY" --ask "/recourse"
 step notice notice "$RISKY" --out "$OUT/files/notice.md"
 step lc-train train --spec lending_club --data "$SHARED/lc_small_business_2007_2010.csv" --out "$WS/models/lc" --no-refit
 step lc-score score --model "$WS/models/lc" --data "$SHARED/lc_small_business_2007_2010.csv" --out "$OUT/files/lc_scores.csv" --reasons adverse
-step book demo-book --months 2 --out "$WS/book"
+step book demo-book --months 6 --out "$WS/book"
 ls -R "$WS/book" >"$OUT/book-files.txt"
 MONTH=$(find "$WS/book" -maxdepth 1 -type f \( -name '*.csv' -o -name '*.parquet' \) | sort | head -1)
 step monitor monitor --data "$MONTH" --top 10
 step shadow shadow report
 step audit-verify audit verify
-MEMO=$(grep -o 'memo-[A-Za-z0-9_-]*' "$OUT/06-memo-json.out" | head -1)
+MEMO=$(grep -o "memo-[A-Za-z0-9_-]*" "$OUT/06-memo-json.err" | head -1)
 step audit-replay audit replay "$MEMO"
 step bad-spec train --spec no_such_spec --data "$SHARED/lc_small_business_2007_2010.csv" --out "$WS/models/x"
 step bad-data score --model "$WS/models/merchant" --data "$SHARED/german_credit.csv" --out "$OUT/files/bad.csv"

@@ -29,7 +29,7 @@ import pandas as pd
 
 from models.demo_data.generate import PortfolioFiles
 from models.errors import UnderwriterError
-from models.versioned import replace_folder
+from models.store.versioned import replace_folder
 
 FIRST_MONTH = pd.Period("2025-12", freq="M")
 KINDS = ("disputes", "refunds", "delivery", "volume_collapse", "cash_stress")

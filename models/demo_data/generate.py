@@ -33,7 +33,7 @@ from models.demo_data.merchants import generate_merchants
 from models.demo_data.render import render
 from models.demo_data.words import ADJECTIVES, NOUNS, SUFFIXES
 from models.errors import UnderwriterError
-from models.versioned import replace_folder
+from models.store.versioned import replace_folder
 
 GENERATOR_VERSION = 2
 """2: injections drawn from a wider list (eight languages) than the screening rules were written from."""

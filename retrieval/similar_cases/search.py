@@ -13,8 +13,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from models.artifacts import RiskModel
-from models.scoring import contributions
+from models.scoring.score import contributions
+from models.store.artifacts import RiskModel
 from retrieval.errors import StoreError
 from retrieval.similar_cases.library import CaseLibrary, SimilarCase
 from retrieval.vector_store.store import VectorStore

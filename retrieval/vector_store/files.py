@@ -1,4 +1,4 @@
-"""A vector store on disk: one versioned folder (:mod:`models.versioned`) per save.
+"""A vector store on disk: one versioned folder (:mod:`models.store.versioned`) per save.
 
 Files of a version: ``index.faiss`` (the FAISS index, ids = sidecar row ids), ``vectors.npy``
 (the vectors themselves, for rebuilds and exact filtered search), ``alive.npy``,
@@ -19,8 +19,8 @@ from typing import Any
 
 import numpy as np
 
-from models.integrity import check_signature
-from models.versioned import MANIFEST, current_version_dir, file_problems
+from models.store.integrity import check_signature
+from models.store.versioned import MANIFEST, current_version_dir, file_problems
 from retrieval.errors import StoreError
 
 FORMAT = "underwriter-vector-store/1"

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from models.versioned import publish_version
+from models.store.versioned import publish_version
 from retrieval.errors import StoreError
 from retrieval.vector_store.files import FORMAT, StoreParts, open_version, read_parts, write_parts
 from retrieval.vector_store.index_plan import EXACT_BELOW, IndexPlan, build_index, ivf_of, plan_for

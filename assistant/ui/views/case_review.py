@@ -23,9 +23,9 @@ from assistant.ui.views import notice_panel
 from assistant.ui.views.case_tables import QUEUE_COLUMNS, decision_history, metrics_table, similar_table
 from assistant.ui.views.common import HIDDEN, close_figure, friendly, readable
 from assistant.ui.workbench import CaseView, Workbench
+from models.data.policy import BANDS
+from models.data.spec import DatasetSpec
 from models.errors import UnderwriterError
-from models.policy import BANDS
-from models.spec import DatasetSpec
 
 
 @dataclass

@@ -8,7 +8,7 @@ from typing import Any
 
 import gradio as gr
 
-from assistant.notices import issue_notice
+from assistant.notice.issue import issue_notice
 from assistant.ui.views.common import friendly
 from assistant.ui.workbench import Workbench
 from models.errors import UnderwriterError

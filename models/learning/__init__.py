@@ -1,0 +1,1 @@
+"""What a model learns from and with: the feature encoder, calibration, metrics, rolling-origin folds, the WoE scorecard, the stacked text score and the predictors behind one margin-and-contributions interface."""
