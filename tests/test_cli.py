@@ -11,6 +11,11 @@ import pandas as pd
 REPO = Path(__file__).resolve().parents[1]
 
 
+SLOW_MACHINE_S = 1800
+"""A subprocess limit well above what `underwrite demo` needs on a loaded 2-core AVX2 machine (it ran
+past 300 s there): a limit that catches a hang, never a slow machine."""
+
+
 def underwrite(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     env.pop("UNDERWRITER_CONFIG", None)
@@ -20,7 +25,7 @@ def underwrite(*args: str, cwd: Path) -> subprocess.CompletedProcess:
         env=env,
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=SLOW_MACHINE_S,
     )
 
 

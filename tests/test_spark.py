@@ -143,7 +143,7 @@ def test_batch_score_command_on_spark_and_locally(memo_workspace: Settings, tmp_
     def underwrite(*args: str) -> subprocess.CompletedProcess:
         return subprocess.run(
             [sys.executable, "-m", "assistant.cli", *env_args, *args], capture_output=True, text=True, cwd=ROOT,
-            timeout=300, env={"UNDERWRITER_AUDIT__URL": str(tmp_path / "audit.sqlite"), "PATH": "/usr/bin:/bin",
+            timeout=1800, env={"UNDERWRITER_AUDIT__URL": str(tmp_path / "audit.sqlite"), "PATH": "/usr/bin:/bin",
                               "HOME": str(tmp_path)},
         )  # fmt: skip
 
