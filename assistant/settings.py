@@ -22,11 +22,11 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-from models.backends.llm import LLMParams
+from models.backends.llm_params import LLMParams
 from models.errors import UnderwriterError
-from models.training.fit import TrainConfig
+from models.training.config import TrainConfig
 from retrieval.documents.limits import ReaderLimits
-from retrieval.similar_cases.profile import CaseWeights
+from retrieval.similar_cases.weights import CaseWeights
 
 DEFAULT_CONFIG_FILE = "underwriter.toml"
 

@@ -34,7 +34,9 @@ from models.data.dataset import Dataset, load_dataset
 from models.data.policy import load_policy
 from models.data.spec import load_spec
 from models.learning import metrics
-from models.training.fit import TrainConfig, make_split, train
+from models.training.config import TrainConfig
+from models.training.fit import make_split
+from models.training.train import train
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data"
@@ -67,11 +69,19 @@ def raw_logistic(
     spec = dataset.spec
     numeric = [c for c in columns if c in spec.numeric]
     categorical = [c for c in columns if c in spec.categorical]
-    prepare = ColumnTransformer([
-        ("num", make_pipeline(SimpleImputer(strategy="median"), StandardScaler()), numeric),
-        ("cat", make_pipeline(SimpleImputer(strategy="most_frequent"),
-                              OneHotEncoder(handle_unknown="ignore", min_frequency=10)), categorical),
-    ])  # fmt: skip
+    prepare = ColumnTransformer(
+        [
+            ("num", make_pipeline(SimpleImputer(strategy="median"), StandardScaler()), numeric),
+            (
+                "cat",
+                make_pipeline(
+                    SimpleImputer(strategy="most_frequent"),
+                    OneHotEncoder(handle_unknown="ignore", min_frequency=10),
+                ),
+                categorical,
+            ),
+        ]
+    )
     frame = dataset.frame[columns].copy()
     for c in categorical:
         frame[c] = frame[c].astype(object).where(frame[c].notna(), "missing").astype(str)
@@ -87,8 +97,11 @@ def paired_test_gain(y: np.ndarray, ours: np.ndarray, theirs: np.ndarray, draws:
     for _ in range(draws):
         i = rng.integers(0, len(y), len(y))
         boot.append(metrics.auc(y[i], ours[i]) - metrics.auc(y[i], theirs[i]))
-    return {"gain": round(metrics.auc(y, ours) - metrics.auc(y, theirs), 4),
-            "low": round(float(np.quantile(boot, 0.05)), 4), "high": round(float(np.quantile(boot, 0.95)), 4)}  # fmt: skip
+    return {
+        "gain": round(metrics.auc(y, ours) - metrics.auc(y, theirs), 4),
+        "low": round(float(np.quantile(boot, 0.05)), 4),
+        "high": round(float(np.quantile(boot, 0.95)), 4),
+    }
 
 
 def run_dataset(name: str, path: Path, test_from: date | None, text: bool) -> dict:
@@ -105,8 +118,15 @@ def run_dataset(name: str, path: Path, test_from: date | None, text: bool) -> di
     for recipe in RECIPES:
         started = time.perf_counter()
         measure_text = recipe == "auto" and text and bool(spec.text)
-        result = train(dataset, policy, config, test_from=test_from, model=recipe, refit=False,
-                       text="on" if measure_text else "off")  # fmt: skip
+        result = train(
+            dataset,
+            policy,
+            config,
+            test_from=test_from,
+            model=recipe,
+            refit=False,
+            text="on" if measure_text else "off",
+        )
         label = "chosen" if recipe == "auto" else recipe
         rows[label] = {**figures(y_test, result.test_pd), "seconds": round(time.perf_counter() - started, 1)}
         test_pd[label] = result.test_pd
@@ -120,8 +140,15 @@ def run_dataset(name: str, path: Path, test_from: date | None, text: bool) -> di
     period = np.sort(np.concatenate([split.train, split.valid]))
     raw = raw_logistic(dataset, period, split.test, spec.features)
     rows["logistic raw"] = figures(y_test, raw)
-    out: dict = {"spec": name, "rows": len(dataset), "test_rows": len(split.test), "split": result.metrics["split"],
-                 "default_rate_test": round(float(y_test.mean()), 4), "chosen_kind": chosen_kind, "results": rows}  # fmt: skip
+    out: dict = {
+        "spec": name,
+        "rows": len(dataset),
+        "test_rows": len(split.test),
+        "split": result.metrics["split"],
+        "default_rate_test": round(float(y_test.mean()), 4),
+        "chosen_kind": chosen_kind,
+        "results": rows,
+    }
     if spec.benchmark:
         values = dataset.frame[spec.benchmark].to_numpy(dtype=float)
         alone = raw_logistic(dataset, period, split.test, [spec.benchmark])
@@ -138,8 +165,12 @@ def run_dataset(name: str, path: Path, test_from: date | None, text: bool) -> di
 def markdown(results: list[dict]) -> str:
     lines = []
     for r in results:
-        lines += [f"### {r['spec']} ({r['test_rows']} test rows, {r['default_rate_test']:.1%} defaults; chosen: {r['chosen_kind']})",
-                  "", "| recipe | test AUC | Brier | ECE |", "|---|---|---|---|"]  # fmt: skip
+        lines += [
+            f"### {r['spec']} ({r['test_rows']} test rows, {r['default_rate_test']:.1%} defaults; chosen: {r['chosen_kind']})",
+            "",
+            "| recipe | test AUC | Brier | ECE |",
+            "|---|---|---|---|",
+        ]
         lines += [
             f"| {k} | {v['auc']:.4f} | {v['brier']:.4f} | {v['ece']:.4f} |" for k, v in r["results"].items()
         ]
@@ -174,8 +205,12 @@ def main() -> None:
         results.append(run_dataset(name, path, test_from, not args.no_text))
         print(markdown(results[-1:]), f"({time.perf_counter() - started:.0f}s)", flush=True)
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps({"machine": machine(), "command": "python -m bench.bench_real_data",
-                                    "datasets": results}, indent=2))  # fmt: skip
+    args.out.write_text(
+        json.dumps(
+            {"machine": machine(), "command": "python -m bench.bench_real_data", "datasets": results},
+            indent=2,
+        )
+    )
     args.out.with_suffix(".md").write_text(markdown(results))
     print(f"-> {args.out}")
 

@@ -49,7 +49,7 @@ from models.data.spec import load_spec
 from models.demo_data.generate import generate_portfolio
 from retrieval.documents.ingest import ingest
 from retrieval.similar_cases.library import CaseLibrary
-from retrieval.similar_cases.profile import CaseWeights
+from retrieval.similar_cases.weights import CaseWeights
 
 REPO = Path(__file__).resolve().parents[1]
 QUESTIONS = [
@@ -163,11 +163,17 @@ def library_auc(vectors: np.ndarray, corpus: dict[str, Any]) -> float:
             narrative[r] = mean / max(float(np.linalg.norm(mean)), 1e-12)
     spec = dataset.spec
     library = CaseLibrary.build(
-        dataset.frame, case_ids=ids, decided_at=[d.date().isoformat() for d in dataset.dates],
-        outcomes=dataset.labels.astype(int).tolist(), numeric=spec.numeric, categorical=spec.categorical,
-        names=spec.names, text_vectors=narrative, weights=CaseWeights(0.6, 0.4),
+        dataset.frame,
+        case_ids=ids,
+        decided_at=[d.date().isoformat() for d in dataset.dates],
+        outcomes=dataset.labels.astype(int).tolist(),
+        numeric=spec.numeric,
+        categorical=spec.categorical,
+        names=spec.names,
+        text_vectors=narrative,
+        weights=CaseWeights(0.6, 0.4),
         outcome_window_days=corpus["window_days"],
-    )  # fmt: skip
+    )
     y, rates = [], []
     for case, when, outcome in zip(ids, dataset.dates, dataset.labels.astype(int), strict=True):
         if when.date().isoformat() < corpus["test_from"]:
@@ -229,8 +235,10 @@ def main() -> int:
     print(describe(info), flush=True)
     tokenizer_counter = load_embedder(threads=args.threads, precision="float32").count_tokens
     with tempfile.TemporaryDirectory() as tmp:
-        corpora = {"portfolio": portfolio_corpus(args.merchants, Path(tmp), tokenizer_counter),
-                   "lending_club": lending_club_corpus()}  # fmt: skip
+        corpora = {
+            "portfolio": portfolio_corpus(args.merchants, Path(tmp), tokenizer_counter),
+            "lending_club": lending_club_corpus(),
+        }
         for corpus in corpora.values():
             corpus["queries"] = (QUESTIONS if corpus is corpora["portfolio"] else []) + sample_queries(
                 corpus["texts"], 200

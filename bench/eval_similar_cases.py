@@ -45,7 +45,7 @@ from models.learning import metrics
 from models.scoring.score import contributions
 from models.store.artifacts import load_model
 from retrieval.similar_cases.library import CaseLibrary
-from retrieval.similar_cases.profile import CaseWeights
+from retrieval.similar_cases.weights import CaseWeights
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.machine import describe
@@ -97,10 +97,13 @@ def build_variant(frame, common: dict, text_vectors, contrib, profile: dict) -> 
         else None
     )
     return CaseLibrary.build(
-        frame, **common, text_vectors=text_vectors, weights=weights,
+        frame,
+        **common,
+        text_vectors=text_vectors,
+        weights=weights,
         contributions=None if profile["representation"] == "features" else contrib,
         representation=profile["representation"],
-    )  # fmt: skip
+    )
 
 
 def portfolio_eval(workspace: Path) -> dict:
@@ -120,11 +123,15 @@ def portfolio_eval(workspace: Path) -> dict:
     pd_of = dict(zip(keys, pds.tolist(), strict=True))
     spec = model.spec
     common = {
-        "case_ids": keys, "decided_at": frame["decision_date"].astype(str).tolist(),
-        "outcomes": frame["default_12m"].astype(int).tolist(), "numeric": spec.numeric,
-        "categorical": spec.categorical, "names": spec.names, "pds": pds.tolist(),
+        "case_ids": keys,
+        "decided_at": frame["decision_date"].astype(str).tolist(),
+        "outcomes": frame["default_12m"].astype(int).tolist(),
+        "numeric": spec.numeric,
+        "categorical": spec.categorical,
+        "names": spec.names,
+        "pds": pds.tolist(),
         "outcome_window_days": stored.outcome_window_days,
-    }  # fmt: skip
+    }
     text = stored.store.attachments["text"] if stored.text_dim else None
     queries_at = [i for i, d in enumerate(common["decided_at"]) if d >= "2024-01-01"]
     y = frame["default_12m"].to_numpy(dtype=int)[queries_at]
@@ -137,9 +144,11 @@ def portfolio_eval(workspace: Path) -> dict:
         print(f"portfolio  {name:<48} {results[name]}", flush=True)
     result = {
         "data": f"demo portfolio {workspace} ({len(keys)} past merchants); queries: {len(queries_at)} decided in 2024",
-        "k": K, "results": results, "model": model.label,
+        "k": K,
+        "results": results,
+        "model": model.label,
         "caveat": "the workspace model was trained on these merchants: PDs (and the PD gap) are in-sample",
-    }  # fmt: skip
+    }
     (OUT.parent / "similar_cases_portfolio.json").write_text(json.dumps(result, indent=2) + "\n")
     return result
 

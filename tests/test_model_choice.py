@@ -21,8 +21,10 @@ from models.learning.scorecard import Scorecard, _frame, fit_scorecard
 from models.learning.text_signal import TEXT_FEATURE
 from models.scoring.score import contributions, margins
 from models.store.artifacts import load_model
-from models.training.fit import TrainConfig, make_split, train
+from models.training.config import TrainConfig
+from models.training.fit import make_split
 from models.training.recipe import training_folds
+from models.training.train import train
 from tests.conftest import LENDING_CLUB, require_file
 
 
@@ -53,9 +55,13 @@ def test_test_rows_never_enter_fold_training_tuning_or_calibration(lending_club)
     policy = load_policy("generic")
     original = train(lending_club, policy, config, test_from=date(2010, 1, 1), refit=False, text="off")
     scrambled = train(
-        _scrambled_test_period(lending_club, split), policy, config, test_from=date(2010, 1, 1), refit=False,
+        _scrambled_test_period(lending_club, split),
+        policy,
+        config,
+        test_from=date(2010, 1, 1),
+        refit=False,
         text="off",
-    )  # fmt: skip
+    )
     # every choice (candidate, grid point, tree count, blend weight, screen, calibration) is the same
     assert scrambled.metrics["model_choice"] == original.metrics["model_choice"]
     assert scrambled.metrics["valid"] == original.metrics["valid"]
@@ -88,24 +94,38 @@ def test_lending_club_report_names_the_candidates_and_the_refit(lending_club):
             assert figures[metric]["low"] <= figures[metric]["mean"] <= figures[metric]["high"]
     chosen = choice["candidates"][choice["chosen"]]["auc"]["mean"]
     assert all(chosen >= c["auc"]["mean"] - 0.002 for c in choice["candidates"].values())
-    assert result.metrics["shipped"] == {**result.metrics["shipped"], "refit": True, "rows": 903,
-                                         "includes_test_period": True}  # fmt: skip
+    assert result.metrics["shipped"] == {
+        **result.metrics["shipped"],
+        "refit": True,
+        "rows": 903,
+        "includes_test_period": True,
+    }
 
 
 @pytest.mark.parametrize("kind", ["scorecard", "blend"])
 def test_every_kind_writes_loads_scores_and_explains(portfolio, settings, kind):
     outcome = train_model(
-        settings, spec="merchant_portfolio", data=portfolio.merchants, out=settings.workspace / kind,
-        progress=False, model=kind,
-    )  # fmt: skip
+        settings,
+        spec="merchant_portfolio",
+        data=portfolio.merchants,
+        out=settings.workspace / kind,
+        progress=False,
+        model=kind,
+    )
     model = load_model(outcome.version_dir)
     assert model.kind == kind and model.manifest["model_kind"] == kind
     dataset = load_dataset(portfolio.merchants, model.spec, require_label=False)
     x, _ = model.encoder.transform(dataset.frame.head(300))
     contrib = contributions(model, x)
     np.testing.assert_allclose(contrib.sum(axis=1), margins(model, x), atol=1e-4)  # TreeSHAP is float32
-    scored = score_file(settings, model=outcome.version_dir, data=portfolio.merchants,
-                        out=settings.workspace / f"{kind}.csv", force=False, reasons="all")  # fmt: skip
+    scored = score_file(
+        settings,
+        model=outcome.version_dir,
+        data=portfolio.merchants,
+        out=settings.workspace / f"{kind}.csv",
+        force=False,
+        reasons="all",
+    )
     frame = scored.batch.frame
     flagged = frame[frame["band"] != "approve"]
     assert (flagged["reason_codes"] != "").mean() > 0.95 and frame["reason_1"].str.len().max() > 5
@@ -116,9 +136,13 @@ def test_every_kind_writes_loads_scores_and_explains(portfolio, settings, kind):
 
 def test_a_changed_scorecard_file_is_refused(portfolio, settings):
     outcome = train_model(
-        settings, spec="merchant_portfolio", data=portfolio.merchants, out=settings.workspace / "sc",
-        progress=False, model="scorecard",
-    )  # fmt: skip
+        settings,
+        spec="merchant_portfolio",
+        data=portfolio.merchants,
+        out=settings.workspace / "sc",
+        progress=False,
+        model="scorecard",
+    )
     path = outcome.version_dir / "scorecard.json"
     path.write_text(path.read_text().replace('"intercept": ', '"intercept": 1 + ', 1))
     with pytest.raises(ArtifactError, match=r"scorecard\.json does not match its SHA-256"):
@@ -135,9 +159,15 @@ def test_json_scorecard_scores_as_optbinning_does_on_real_data():
     x, _ = encoder.transform(dataset.frame)
     y = dataset.labels.astype(int)
     card = fit_scorecard(x, y, encoder, spec.monotone, min_information_value=0.0)
-    process = BinningProcess(variable_names=encoder.feature_names, categorical_variables=list(encoder.categories),
-                             binning_fit_params={f: {"monotonic_trend": "ascending" if m > 0 else "descending"}
-                                                 for f, m in spec.monotone.items() if m})  # fmt: skip
+    process = BinningProcess(
+        variable_names=encoder.feature_names,
+        categorical_variables=list(encoder.categories),
+        binning_fit_params={
+            f: {"monotonic_trend": "ascending" if m > 0 else "descending"}
+            for f, m in spec.monotone.items()
+            if m
+        },
+    )
     frame = _frame(x, encoder)
     process.fit(frame, y)
     woe = process.transform(frame, metric="woe", metric_missing="empirical").to_numpy(dtype=float)
@@ -158,36 +188,64 @@ def _german():
 
 def test_unseen_and_missing_values_score_without_error(portfolio, settings):
     outcome = train_model(
-        settings, spec="merchant_portfolio", data=portfolio.merchants, out=settings.workspace / "u",
-        progress=False, model="scorecard",
-    )  # fmt: skip
+        settings,
+        spec="merchant_portfolio",
+        data=portfolio.merchants,
+        out=settings.workspace / "u",
+        progress=False,
+        model="scorecard",
+    )
     model = load_model(outcome.version_dir)
     frame = pd.read_csv(portfolio.merchants).head(20)
     frame.loc[:4, "mcc"] = 9999
     frame.loc[5:9, model.spec.numeric[0]] = np.nan
     path = settings.workspace / "odd.csv"
     frame.to_csv(path, index=False)
-    scored = score_file(settings, model=outcome.version_dir, data=path, out=settings.workspace / "o.csv",
-                        force=False, reasons="all")  # fmt: skip
+    scored = score_file(
+        settings,
+        model=outcome.version_dir,
+        data=path,
+        out=settings.workspace / "o.csv",
+        force=False,
+        reasons="all",
+    )
     assert scored.batch.frame["pd"].between(0, 1).all() and scored.batch.unseen_categories == {"mcc": 5}
 
 
 def test_bad_refit_requests_get_clear_errors(portfolio, settings, lending_club):
     with pytest.raises(UnderwriterError, match="--refit-until needs a date column"):
-        train_model(settings, spec="german_credit", data=_german(), out=settings.workspace / "g",
-                    progress=False, refit_until=date(2020, 1, 1))  # fmt: skip
+        train_model(
+            settings,
+            spec="german_credit",
+            data=_german(),
+            out=settings.workspace / "g",
+            progress=False,
+            refit_until=date(2020, 1, 1),
+        )
     with pytest.raises(UnderwriterError, match="choose a later --refit-until"):
-        train(lending_club, load_policy("generic"), TrainConfig(nthread=2), test_from=date(2010, 1, 1),
-              refit_until=date(2007, 7, 1), text="off")  # fmt: skip
+        train(
+            lending_club,
+            load_policy("generic"),
+            TrainConfig(nthread=2),
+            test_from=date(2010, 1, 1),
+            refit_until=date(2007, 7, 1),
+            text="off",
+        )
     with pytest.raises(UnderwriterError, match="--model must be one of"):
         train(lending_club, load_policy("generic"), model="forest")
     assert not (settings.workspace / "g").exists()
 
 
-RISKY = ("cash is tight and suppliers are chasing us for late payments", "we lost our biggest client this spring",
-         "the bank cut our credit line and rent is overdue")  # fmt: skip
-STEADY = ("steady repeat customers and growing orders", "we have twelve years of profitable trading",
-          "long-standing contracts renew every year")  # fmt: skip
+RISKY = (
+    "cash is tight and suppliers are chasing us for late payments",
+    "we lost our biggest client this spring",
+    "the bank cut our credit line and rent is overdue",
+)
+STEADY = (
+    "steady repeat customers and growing orders",
+    "we have twelve years of profitable trading",
+    "long-standing contracts renew every year",
+)
 
 
 def test_text_that_carries_signal_is_kept_shipped_and_explained(portfolio, settings, tmp_path):
@@ -214,8 +272,9 @@ def test_text_that_carries_signal_is_kept_shipped_and_explained(portfolio, setti
     assert model.encoder.feature_names[-1] == TEXT_FEATURE and model.encoder.text is not None
     x, _ = model.encoder.transform(frame.head(200))
     np.testing.assert_allclose(contributions(model, x).sum(axis=1), margins(model, x), atol=1e-4)
-    scored = score_file(settings, model=outcome.version_dir, data=data, out=tmp_path / "s.csv", force=False,
-                        reasons="all").batch.frame  # fmt: skip
+    scored = score_file(
+        settings, model=outcome.version_dir, data=data, out=tmp_path / "s.csv", force=False, reasons="all"
+    ).batch.frame
     assert scored["reason_codes"].str.contains("TEXT_SCORE").any()
     # a merchant who wrote nothing gets nothing from the text, either way
     ids = scored["id"].astype(str)
@@ -224,8 +283,14 @@ def test_text_that_carries_signal_is_kept_shipped_and_explained(portfolio, setti
     # a file without the spec's text column is refused by name, not scored without it
     frame.drop(columns="owner_note").head(50).to_csv(tmp_path / "no_text.csv", index=False)
     with pytest.raises(DatasetError, match=r"missing column.*owner_note"):
-        score_file(settings, model=outcome.version_dir, data=tmp_path / "no_text.csv", out=tmp_path / "n.csv",
-                   force=False, reasons="all")  # fmt: skip
+        score_file(
+            settings,
+            model=outcome.version_dir,
+            data=tmp_path / "no_text.csv",
+            out=tmp_path / "n.csv",
+            force=False,
+            reasons="all",
+        )
     assert "Text as a feature: the text score adds" in (outcome.version_dir / "model_card.md").read_text()
 
 

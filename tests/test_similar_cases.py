@@ -14,7 +14,7 @@ from models.data.spec import load_spec
 from models.demo_data.generate import PortfolioFiles
 from retrieval.errors import StoreError
 from retrieval.similar_cases.library import CaseLibrary
-from retrieval.similar_cases.profile import CaseWeights
+from retrieval.similar_cases.weights import CaseWeights
 from tests.conftest import LENDING_CLUB, require_file
 
 

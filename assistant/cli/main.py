@@ -23,6 +23,7 @@ from assistant.cli import (
     notice,
     serve,
     shadow,
+    train,
     ui,
 )
 from assistant.settings import load_settings
@@ -31,6 +32,7 @@ from models.errors import UnderwriterError
 GROUPS: tuple[ModuleType, ...] = (
     demo,
     monitor,
+    train,
     model,
     index,
     memo,

@@ -24,7 +24,8 @@ from models.learning import metrics
 from models.scoring.score import ScoredBatch, score_dataset
 from models.store.artifacts import RiskModel, load_model, write_model_version
 from models.training.files import training_files, training_manifest
-from models.training.fit import TrainingResult, train
+from models.training.fit import TrainingResult
+from models.training.train import train
 
 
 @dataclass

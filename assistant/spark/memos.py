@@ -65,9 +65,14 @@ def _memo_partition(settings_json: str, source_args: dict[str, Any], run: dict[s
                     continue
                 try:
                     done = memo_once(
-                        _MEMO_WORKER["source"], case_id, _MEMO_WORKER["llm"], audit, memo_config(settings),
-                        run_id=run["run_id"], generated_at=run["generated_at"],
-                    )  # fmt: skip
+                        _MEMO_WORKER["source"],
+                        case_id,
+                        _MEMO_WORKER["llm"],
+                        audit,
+                        memo_config(settings),
+                        run_id=run["run_id"],
+                        generated_at=run["generated_at"],
+                    )
                     write_memo_files(folder, case_id, done.rendered)
                     yield (case_id, "done", done.memo_id, time.perf_counter() - started)
                 except Exception as exc:  # one failing case is reported; the task goes on

@@ -34,6 +34,36 @@ SIMILAR_COLUMNS = [
 _SIMILAR_WORKER: dict[str, Any] = {}
 
 
+def _load_worker(library_name: str, documents_name: str | None, model_name: str | None) -> None:
+    """The case library, document index and model shipped to this executor, loaded once per worker."""
+    from pyspark import SparkFiles
+
+    from models.store.artifacts import load_model
+    from retrieval.similar_cases.library import CaseLibrary
+    from retrieval.vector_store.store import VectorStore
+
+    if "cases" not in _SIMILAR_WORKER:
+        _SIMILAR_WORKER["cases"] = CaseLibrary.load(Path(SparkFiles.get(library_name)))
+        _SIMILAR_WORKER["documents"] = (
+            VectorStore.load(Path(SparkFiles.get(documents_name))) if documents_name else None
+        )
+        _SIMILAR_WORKER["model"] = load_model(Path(SparkFiles.get(model_name)), 1) if model_name else None
+
+
+def _hit_row(query_id: str, rank: int, hit: Any) -> dict[str, Any]:
+    return {
+        "query_id": query_id,
+        "rank": rank,
+        "case_id": hit.case_id,
+        "decided_at": hit.decided_at,
+        "outcome": hit.outcome,
+        "pd": hit.pd,
+        "grade": hit.grade,
+        "similarity": hit.similarity,
+        "closest": ";".join(m.name for m in hit.closest),
+    }
+
+
 def _similar_partition(
     spec_json: str, library_name: str, documents_name: str | None, model_name: str | None, k: int
 ) -> Any:
@@ -44,21 +74,12 @@ def _similar_partition(
 
     def run(frames: Any) -> Any:
         import pandas as pd
-        from pyspark import SparkFiles
 
         from models.data.dataset import parse_features
         from models.data.spec import DatasetSpec
-        from models.store.artifacts import load_model
-        from retrieval.similar_cases.library import CaseLibrary
         from retrieval.similar_cases.search import find_similar, narrative_vectors
-        from retrieval.vector_store.store import VectorStore
 
-        if "cases" not in _SIMILAR_WORKER:
-            _SIMILAR_WORKER["cases"] = CaseLibrary.load(Path(SparkFiles.get(library_name)))
-            _SIMILAR_WORKER["documents"] = (
-                VectorStore.load(Path(SparkFiles.get(documents_name))) if documents_name else None
-            )
-            _SIMILAR_WORKER["model"] = load_model(Path(SparkFiles.get(model_name)), 1) if model_name else None
+        _load_worker(library_name, documents_name, model_name)
         cases: CaseLibrary = _SIMILAR_WORKER["cases"]
         documents = _SIMILAR_WORKER["documents"]
         spec = DatasetSpec.model_validate(json.loads(spec_json))
@@ -71,16 +92,17 @@ def _similar_partition(
             rows: list[dict[str, Any]] = []
             for r, query_id in enumerate(ids):
                 found = find_similar(
-                    cases, library_name, query_id, k=k, record=typed.iloc[[r]].reset_index(drop=True),
+                    cases,
+                    library_name,
+                    query_id,
+                    k=k,
+                    record=typed.iloc[[r]].reset_index(drop=True),
                     decided_at=str(raw.loc[r, date_column])[:10] if date_column else None,
-                    text_vector=None if texts is None else texts[r], model=_SIMILAR_WORKER["model"], nthread=1,
-                )  # fmt: skip
-                rows += [
-                    {"query_id": query_id, "rank": rank, "case_id": hit.case_id, "decided_at": hit.decided_at,
-                     "outcome": hit.outcome, "pd": hit.pd, "grade": hit.grade, "similarity": hit.similarity,
-                     "closest": ";".join(m.name for m in hit.closest)}
-                    for rank, hit in enumerate(found.hits, start=1)
-                ]  # fmt: skip
+                    text_vector=None if texts is None else texts[r],
+                    model=_SIMILAR_WORKER["model"],
+                    nthread=1,
+                )
+                rows += [_hit_row(query_id, rank, hit) for rank, hit in enumerate(found.hits, start=1)]
             yield pd.DataFrame(rows, columns=SIMILAR_COLUMNS).astype({"outcome": "Int32", "rank": "int32"})
 
     return run

@@ -78,7 +78,7 @@ def build_app(bench: Workbench) -> gr.Blocks:
         with gr.Row():
             gr.HTML("<h2 style='margin:.2rem 0'>Underwriter · merchant credit workbench</h2>")
             with gr.Column():
-                llm_status = gr.Markdown(bench.llm_status(), elem_id="llm-status")
+                llm_status = gr.Markdown(bench.models.llm_status(), elem_id="llm-status")
                 index_status = gr.Markdown(bench.indexing.status(), elem_id="index-status")
                 resume = gr.Button("Resume the index build", size="sm", visible=False, elem_id="resume-build")
         status_timer = gr.Timer(2.0)
@@ -97,7 +97,7 @@ def build_app(bench: Workbench) -> gr.Blocks:
                 alerts_tab = alerts.layout()
 
         def refresh_status() -> Any:
-            text = bench.llm_status()
+            text = bench.models.llm_status()
             state = bench.indexing.state()
             waiting = text.startswith("LLM loading") or (state is not None and state.active)
             resumable = state is not None and state.resumable
@@ -156,7 +156,7 @@ def launch_options(settings: Any) -> dict[str, Any]:
 
 def serve(bench: Workbench, *, block: bool = True, quiet: bool = False) -> tuple[gr.Blocks, str]:
     """Build, queue and launch; returns the app and its local URL."""
-    from assistant.ui.launch import check_exposure
+    from assistant.ui.exposure import check_exposure
 
     check_exposure(bench.settings)
     ui = bench.settings.ui

@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 from assistant.settings import DEMO_MERCHANTS, LARGE_DEMO_MERCHANTS, Settings, load_settings
+from assistant.ui.exposure import check_exposure
 from assistant.workspace import Workspace
 from models.errors import UnderwriterError
 
@@ -52,21 +53,6 @@ def with_address(settings: Settings, host: str | None, port: int | None) -> Sett
     """Settings with the listen address the flags give (the rest of ``[ui]`` unchanged)."""
     given = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
     return settings.model_copy(update={"ui": settings.ui.model_copy(update=given)})
-
-
-LOOPBACK = {"127.0.0.1", "::1", "localhost"}
-
-
-def check_exposure(settings: Settings) -> None:
-    """A workbench reachable from other machines must ask who is there: refuse a non-loopback
-    address unless sign-in is configured."""
-    host = settings.ui.host.strip().strip("[]")
-    if host not in LOOPBACK and not host.startswith("127.") and not settings.ui.auth_file:
-        raise UnderwriterError(
-            f"listening on {settings.ui.host} would let other machines read cases and record decisions "
-            "without signing in; configure sign-in first (`underwrite ui-user add NAME`, then [ui] auth_file "
-            "or UNDERWRITER_UI__AUTH_FILE), or keep the default 127.0.0.1"
-        )
 
 
 def serve_workbench(settings: Settings, *, prepare: bool = True) -> int:

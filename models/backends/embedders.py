@@ -9,7 +9,6 @@ fully offline. Any other sentence-transformers model loads from a local path.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -17,6 +16,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
+from models.backends.tokenizer import Tokenizer
 from models.errors import UnderwriterError
 
 EMBEDDED = "minilm"
@@ -211,35 +211,6 @@ def load_embedder(
             "models are never downloaded"
         )
     return SentenceTransformerEmbedder(path, threads=threads, precision=precision)
-
-
-class Tokenizer:
-    """The embedder's tokenizer alone (the Rust ``tokenizers`` library: no weights, no torch): chunks
-    documents exactly as the embedder would where only reading is needed (a case opened before the
-    index is built)."""
-
-    def __init__(self, path: Path):
-        from tokenizers import Tokenizer as RustTokenizer
-
-        file = path / "tokenizer.json"
-        if not file.is_file():
-            raise UnderwriterError(f"{path} has no tokenizer.json")
-        self._tokenizer = RustTokenizer.from_file(str(file))
-        self._tokenizer.no_truncation()
-        self._tokenizer.no_padding()
-        config = path / "sentence_bert_config.json"
-        window = json.loads(config.read_text()).get("max_seq_length") if config.is_file() else None
-        self.max_tokens = int(window or 256)
-
-    def encode(self, texts: Sequence[str]) -> list[Any]:
-        """Each text's word pieces (``.ids``), without special tokens."""
-        return self._tokenizer.encode_batch(list(texts), add_special_tokens=False) if texts else []
-
-    def count_tokens(self, texts: Sequence[str]) -> list[int]:
-        return [len(e.ids) for e in self.encode(texts)]
-
-    def vocabulary(self) -> dict[str, int]:
-        return dict(self._tokenizer.get_vocab())
 
 
 def load_tokenizer(name_or_path: str | Path = EMBEDDED) -> Tokenizer:

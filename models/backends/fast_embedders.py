@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from models.backends.embedders import Tokenizer
+from models.backends.tokenizer import Tokenizer
 from models.errors import UnderwriterError
 
 FORMS = ("onnx-float32", "onnx-int8", "static")
@@ -66,10 +66,15 @@ def export_onnx(source: Path, out: Path, *, int8: bool) -> Path:
     with warnings.catch_warnings(), torch.no_grad():
         warnings.simplefilter("ignore")
         torch.onnx.export(
-            LastHidden(), tuple(sample[n] for n in names), str(float_path), input_names=names,
-            output_names=["hidden"], dynamic_axes={n: {0: "batch", 1: "tokens"} for n in [*names, "hidden"]},
-            opset_version=17, dynamo=False,
-        )  # fmt: skip
+            LastHidden(),
+            tuple(sample[n] for n in names),
+            str(float_path),
+            input_names=names,
+            output_names=["hidden"],
+            dynamic_axes={n: {0: "batch", 1: "tokens"} for n in [*names, "hidden"]},
+            opset_version=17,
+            dynamo=False,
+        )
     if int8:
         from onnxruntime.quantization import QuantType, quantize_dynamic
 
@@ -114,9 +119,12 @@ class OnnxEmbedder:
         for start in range(0, len(texts), batch_size):
             chosen = order[start : start + batch_size]
             enc = self._tokenizer(
-                [texts[i] for i in chosen], padding=True, truncation=True, max_length=self.max_tokens,
+                [texts[i] for i in chosen],
+                padding=True,
+                truncation=True,
+                max_length=self.max_tokens,
                 return_tensors="np",
-            )  # fmt: skip
+            )
             feeds = {n: enc[n].astype(np.int64) for n in ("input_ids", "attention_mask", "token_type_ids")}
             hidden = self._session.run(None, feeds)[0]
             mask = feeds["attention_mask"][..., None].astype(np.float32)

@@ -11,7 +11,7 @@ from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from pydantic import ConfigDict, PrivateAttr
 
-from models.backends.llm import LLMParams, chat_dicts
+from models.backends.llm_params import LLMParams, chat_dicts
 
 
 class LlamaCppChat(BaseChatModel):

@@ -17,10 +17,11 @@ import hashlib
 import importlib.util
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from models.backends.llm_params import LLMParams
 from models.errors import UnderwriterError
 
 EMBEDDED_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -28,21 +29,6 @@ EMBEDDED_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
 
 class LLMError(UnderwriterError):
     """An LLM backend failed: unreachable, timed out, or answered with something unusable."""
-
-
-@dataclass(frozen=True)
-class LLMParams:
-    temperature: float = 0.0
-    seed: int = 7
-    max_tokens: int = 256
-    context_size: int = 4096
-    threads: int = 2
-    timeout_s: float = 60.0
-    repeat_penalty: float = 1.1
-    """llama.cpp only: discourages the loops a small model falls into."""
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 @dataclass
@@ -144,19 +130,16 @@ LLM_BACKENDS: dict[str, Callable[[str | None, str | None, LLMParams], LLM]] = {
 }
 
 
-def load_llm(backend: str = "llamacpp", *, model: str | None = None, base_url: str | None = None,
-             params: LLMParams | None = None) -> LLM:  # fmt: skip
+def load_llm(
+    backend: str = "llamacpp",
+    *,
+    model: str | None = None,
+    base_url: str | None = None,
+    params: LLMParams | None = None,
+) -> LLM:
     if backend not in LLM_BACKENDS:
         raise LLMError(f"unknown LLM backend {backend!r}; available: {', '.join(LLM_BACKENDS)}")
     return LLM_BACKENDS[backend](model, base_url, params or LLMParams())
-
-
-CHAT_ROLES = {"system": "system", "human": "user", "ai": "assistant"}
-
-
-def chat_dicts(messages: Sequence[Any]) -> list[dict[str, str]]:
-    """LangChain messages as the ``{"role", "content"}`` dicts chat templates expect."""
-    return [{"role": CHAT_ROLES.get(m.type, "user"), "content": str(m.content)} for m in messages]
 
 
 def _to_langchain(messages: Sequence[tuple[str, str]]) -> list[Any]:

@@ -96,19 +96,29 @@ class Matrix:
 
     def dmatrix(self, rows: np.ndarray, labelled: bool = True) -> xgb.DMatrix:
         return xgb.DMatrix(
-            self.x[rows], label=self.y[rows] if labelled else None,
-            feature_names=self.encoder.feature_names, feature_types=self.encoder.feature_types,
-            enable_categorical=True, nthread=self.nthread,
-        )  # fmt: skip
+            self.x[rows],
+            label=self.y[rows] if labelled else None,
+            feature_names=self.encoder.feature_names,
+            feature_types=self.encoder.feature_types,
+            enable_categorical=True,
+            nthread=self.nthread,
+        )
 
     def xgb_params(self, grid_point: dict) -> dict:
         monotone = ",".join(str(self.spec.monotone.get(f, 0)) for f in self.encoder.feature_names)
         return {
-            "objective": "binary:logistic", "eval_metric": "logloss", "tree_method": "hist",
-            "eta": SMALL_DATA_ETA if self.y.size < LARGE_DATA_ROWS else LARGE_DATA_ETA, "subsample": 0.8, "colsample_bytree": 0.8, "max_bin": 128,
-            "monotone_constraints": f"({monotone})", "seed": self.seed, "nthread": self.nthread,
+            "objective": "binary:logistic",
+            "eval_metric": "logloss",
+            "tree_method": "hist",
+            "eta": SMALL_DATA_ETA if self.y.size < LARGE_DATA_ROWS else LARGE_DATA_ETA,
+            "subsample": 0.8,
+            "colsample_bytree": 0.8,
+            "max_bin": 128,
+            "monotone_constraints": f"({monotone})",
+            "seed": self.seed,
+            "nthread": self.nthread,
             **grid_point,
-        }  # fmt: skip
+        }
 
 
 def fit_booster(data: Matrix, rows: np.ndarray, params: dict, rounds: int) -> BoosterPredictor:
@@ -145,11 +155,17 @@ def _tune_booster(data: Matrix, folds: list[Fold]) -> tuple[dict, int, list[np.n
         curves, boosters = [], []
         for fold in folds:
             history: dict = {}
-            boosters.append(xgb.train(
-                params, data.dmatrix(fold.train), num_boost_round=MAX_ROUNDS,
-                evals=[(data.dmatrix(fold.valid), "valid")], evals_result=history,
-                early_stopping_rounds=PATIENCE, verbose_eval=False,
-            ))  # fmt: skip
+            boosters.append(
+                xgb.train(
+                    params,
+                    data.dmatrix(fold.train),
+                    num_boost_round=MAX_ROUNDS,
+                    evals=[(data.dmatrix(fold.valid), "valid")],
+                    evals_result=history,
+                    early_stopping_rounds=PATIENCE,
+                    verbose_eval=False,
+                )
+            )
             curve = np.asarray(history["valid"]["logloss"])
             curves.append(np.pad(curve, (0, MAX_ROUNDS - len(curve)), mode="edge"))
         mean_curve = np.mean(curves, axis=0)
@@ -205,13 +221,20 @@ def choose_model(
     if {"xgboost", "blend"} & set(candidates):
         params, rounds, margins["xgboost"], tried = _tune_booster(data, folds)
         recipes["xgboost"] = Recipe("xgboost", params, rounds)
-        settings["xgboost"] = {"rounds": rounds, "grid": tried, "chosen": _point_label(
-            {k: params[k] for k in XGB_GRID[0]})}  # fmt: skip
+        settings["xgboost"] = {
+            "rounds": rounds,
+            "grid": tried,
+            "chosen": _point_label({k: params[k] for k in XGB_GRID[0]}),
+        }
     if {"scorecard", "blend"} & set(candidates):
         screen, margins["scorecard"], tried_screens = _tune_card(data, folds)
         recipes["scorecard"] = Recipe("scorecard", card_screen=screen)
-        settings["scorecard"] = {"bins": "optimal binning, monotone per spec", "regression": "L2, C=1",
-                                 "min_information_value": screen, "screens": tried_screens}  # fmt: skip
+        settings["scorecard"] = {
+            "bins": "optimal binning, monotone per spec",
+            "regression": "L2, C=1",
+            "min_information_value": screen,
+            "screens": tried_screens,
+        }
     if "blend" in candidates:
         recipes["blend"], margins["blend"] = _blend(
             recipes["xgboost"], recipes["scorecard"].card_screen, margins, ys

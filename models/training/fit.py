@@ -32,24 +32,7 @@ from models.learning import metrics
 from models.learning.calibration import PlattCalibrator, sigmoid
 from models.learning.features import FeatureEncoder
 from models.learning.predictors import BlendPredictor, BoosterPredictor, Predictor, base_predictor
-
-
-@dataclass
-class TrainConfig:
-    max_depth: int = 4
-    """Depth 4 keeps exact TreeSHAP reasons ~5x cheaper than depth 6 (cost grows with leaves x depth^2)."""
-    learning_rate: float = 0.05
-    max_rounds: int = 1000
-    early_stopping_rounds: int = 50
-    min_child_weight: float = 2.0
-    subsample: float = 0.8
-    colsample_bytree: float = 0.8
-    reg_lambda: float = 1.0
-    balance_classes: bool = True
-    test_fraction: float = 0.2
-    valid_fraction: float = 0.2
-    seed: int = 42
-    nthread: int = 0
+from models.training.config import TrainConfig
 
 
 @dataclass
@@ -149,49 +132,6 @@ def training_labels(dataset: Dataset, policy: Policy) -> np.ndarray:
         )
     policy.check_columns(dataset.spec)
     return dataset.labels.astype(int)
-
-
-MODEL_CHOICES = ("auto", "xgboost", "scorecard", "blend", "previous")
-
-
-def train(
-    dataset: Dataset,
-    policy: Policy,
-    config: TrainConfig | None = None,
-    *,
-    test_from: date | None = None,
-    progress: bool = False,
-    model: str = "auto",
-    refit: bool = True,
-    refit_until: date | None = None,
-    text: str = "auto",
-) -> TrainingResult:
-    """Train with the chosen recipe. ``model``: ``auto`` chooses among the candidates by the folds; a
-    candidate's name forces it (still tuned in the folds); ``previous`` is the earlier recipe."""
-    if model not in MODEL_CHOICES:
-        raise UnderwriterError(f"--model must be one of {', '.join(MODEL_CHOICES)}, not {model!r}")
-    if model == "previous":
-        if refit_until is not None:
-            raise UnderwriterError("--refit-until applies to the chosen-model recipe, not --model previous")
-        result = train_previous(dataset, policy, config, test_from=test_from, progress=progress)
-    else:
-        from models.training.recipe import train_chosen
-
-        candidates = None if model == "auto" else (model,)
-        result = train_chosen(
-            dataset, policy, config or TrainConfig(), test_from=test_from, candidates=candidates,
-            refit=refit, refit_until=refit_until, text=text, progress=progress,
-        )  # fmt: skip
-    column = dataset.spec.benchmark
-    if column is not None:
-        values = dataset.frame[column].iloc[result.split.test].to_numpy(dtype=np.float64)
-        known = ~np.isnan(values)
-        result.metrics["test"]["benchmark"] = {
-            "column": column,
-            "auc": round(metrics.auc(result.test_y[known], values[known]), 5),
-            "rows": int(known.sum()),
-        }
-    return result
 
 
 def train_previous(

@@ -67,14 +67,32 @@ def model_choice_plot(choice: dict, test_auc: float, benchmark: dict | None = No
         auc = choice["candidates"][kind]["auc"]
         chosen = kind == choice["chosen"]
         color = "#c0392b" if chosen else "#1f5fa8"
-        ax.errorbar([i], [auc["mean"]], yerr=[[auc["mean"] - auc["low"]], [auc["high"] - auc["mean"]]],
-                    fmt="o", color=color, capsize=5, lw=2, label="fold mean, 90% interval" if i == 0 else None)  # fmt: skip
-        ax.scatter([i + 0.12] * len(auc["folds"]), auc["folds"], s=12, color="#777",
-                   label="each fold" if i == 0 else None)  # fmt: skip
+        ax.errorbar(
+            [i],
+            [auc["mean"]],
+            yerr=[[auc["mean"] - auc["low"]], [auc["high"] - auc["mean"]]],
+            fmt="o",
+            color=color,
+            capsize=5,
+            lw=2,
+            label="fold mean, 90% interval" if i == 0 else None,
+        )
+        ax.scatter(
+            [i + 0.12] * len(auc["folds"]),
+            auc["folds"],
+            s=12,
+            color="#777",
+            label="each fold" if i == 0 else None,
+        )
     ax.axhline(test_auc, color="#c0392b", ls="--", lw=1, label=f"chosen, test ({test_auc:.3f})")
     if benchmark:
-        ax.axhline(benchmark["auc"], color="#999", ls=":", lw=1.5,
-                   label=f"{benchmark['column']} alone, test ({benchmark['auc']:.3f})")  # fmt: skip
+        ax.axhline(
+            benchmark["auc"],
+            color="#999",
+            ls=":",
+            lw=1.5,
+            label=f"{benchmark['column']} alone, test ({benchmark['auc']:.3f})",
+        )
     ax.set_xticks(range(len(kinds)), [f"{k}\n(chosen)" if k == choice["chosen"] else k for k in kinds])
     ax.set(ylabel="AUC", title="Model choice: validation folds inside the training period")
     ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1.0))

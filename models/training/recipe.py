@@ -28,9 +28,9 @@ from models.learning.features import FeatureEncoder
 from models.learning.folds import stratified_folds, time_folds, usable
 from models.learning.predictors import Predictor
 from models.training.choice import CANDIDATES, Choice, Matrix, choose_model, fit_recipe
+from models.training.config import TrainConfig
 from models.training.fit import (
     Split,
-    TrainConfig,
     TrainingResult,
     finish_training,
     make_split,
@@ -97,15 +97,22 @@ def train_chosen(
         else (measured, evidence.encoder(encoder, measured), period, x_measured)
     )
     result = finish_training(
-        shipped, shipped_encoder, policy, split,
-        margins={"train": measured.margin(x_measured[period], config.nthread), "valid": choice.oof_margin,
-                 "test": measured.margin(x_measured[split.test], config.nthread)},
+        shipped,
+        shipped_encoder,
+        policy,
+        split,
+        margins={
+            "train": measured.margin(x_measured[period], config.nthread),
+            "valid": choice.oof_margin,
+            "test": measured.margin(x_measured[split.test], config.nthread),
+        },
         labels={"train": y[period], "valid": choice.oof_y, "test": y[split.test]},
         test_frame=dataset.frame.iloc[split.test].reset_index(drop=True),
         params={**choice.recipe.xgb_params, "config": asdict(config)},
-        skipped=dataset.skipped_unlabelled, calibrator=choice.calibrator,
+        skipped=dataset.skipped_unlabelled,
+        calibrator=choice.calibrator,
         reference_margin=shipped.margin(x_shipped[shipped_rows], config.nthread),
-    )  # fmt: skip
+    )
     result.metrics["split"] = _split_description(dataset, split, folds)
     result.metrics["rows"].update(train=len(period), valid=len(choice.oof_y))
     result.metrics["model_choice"] = choice_report(choice, folds)
@@ -155,9 +162,12 @@ def choice_report(choice: Choice, folds: list) -> dict:
         "folds": [f.label for f in folds],
         "fold_rows": [len(f.valid) for f in folds],
         "candidates": choice.figures,
-        "calibration": {"method": "platt on out-of-fold margins (the last fold's where folds are by date)",
-                        "a": choice.calibrator.a, "b": choice.calibrator.b},
-    }  # fmt: skip
+        "calibration": {
+            "method": "platt on out-of-fold margins (the last fold's where folds are by date)",
+            "a": choice.calibrator.a,
+            "b": choice.calibrator.b,
+        },
+    }
 
 
 def shipped_report(dataset: Dataset, rows: np.ndarray, refit: bool, result: TrainingResult) -> dict:

@@ -57,8 +57,14 @@ class TextEvidence:
         if not columns or mode == "off":
             return cls()
         if mode == "auto" and len(dataset) > AUTO_TEXT_ROWS:
-            return cls({"kept": False, "columns": columns, "verdict": f"not tried: {len(dataset):,} rows is more "
-                        f"than --text auto embeds ({AUTO_TEXT_ROWS:,}); pass --text on to measure it"})  # fmt: skip
+            return cls(
+                {
+                    "kept": False,
+                    "columns": columns,
+                    "verdict": f"not tried: {len(dataset):,} rows is more "
+                    f"than --text auto embeds ({AUTO_TEXT_ROWS:,}); pass --text on to measure it",
+                }
+            )
         texts = joined_texts(dataset.frame, columns)
         embeddings = embed_texts(texts, progress=progress)
         lift = text_lift(embeddings, texts, y, folds, choice.fold_margins)
@@ -67,8 +73,10 @@ class TextEvidence:
         if lift["kept"]:
             last, pooled = stacked[-1], np.concatenate(stacked)
             latest = dataset.dates is not None
-            choice.calibrator = PlattCalibrator.fit(last if latest else pooled, y[folds[-1].valid] if latest
-                                                    else np.concatenate([y[f.valid] for f in folds]))  # fmt: skip
+            choice.calibrator = PlattCalibrator.fit(
+                last if latest else pooled,
+                y[folds[-1].valid] if latest else np.concatenate([y[f.valid] for f in folds]),
+            )
             choice.oof_margin = pooled
         return cls(report, embeddings, texts, y, float(lift["beta"]))
 

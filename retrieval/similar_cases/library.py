@@ -24,13 +24,13 @@ import pandas as pd
 from retrieval.errors import StoreError
 from retrieval.similar_cases.profile import (
     CATEGORY_MISMATCH,
-    CaseWeights,
     ProfileScaler,
     case_vectors,
     raw_values,
     shown_value,
     with_risk_level,
 )
+from retrieval.similar_cases.weights import CaseWeights
 from retrieval.vector_store.items import Filter, Item
 from retrieval.vector_store.store import VectorStore
 
@@ -233,9 +233,14 @@ class CaseLibrary:
         )[0]
         raw_numeric = raw_values(row, self.scaler)[0]
         return CaseQuery(
-            vector, positions[0], self._display_values(positions[0], raw_numeric, row), None if text is None else text[0],
-            merchant_id, case_id, decided_at,
-        )  # fmt: skip
+            vector,
+            positions[0],
+            self._display_values(positions[0], raw_numeric, row),
+            None if text is None else text[0],
+            merchant_id,
+            case_id,
+            decided_at,
+        )
 
     def _display_values(
         self, positions: np.ndarray, raw_numeric: np.ndarray, row: pd.DataFrame | None = None

@@ -38,6 +38,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from retrieval.similar_cases.weights import CaseWeights
+
 MAX_CATEGORIES = 32
 QUANTILES = 101
 MISSING_SCALE = math.sqrt(0.75) / 2
@@ -126,18 +128,6 @@ def with_risk_level(contributions: np.ndarray) -> np.ndarray:
     """Per-feature contributions, then their total ``RISK_LEVEL_WEIGHT`` times (the ``risk`` profile)."""
     total = contributions.sum(axis=1, keepdims=True)
     return np.hstack([contributions, *([total] * RISK_LEVEL_WEIGHT)])
-
-
-@dataclass
-class CaseWeights:
-    tabular: float = 0.6
-    text: float = 0.4
-
-    def __post_init__(self) -> None:
-        if self.tabular < 0 or self.text < 0 or not math.isclose(self.tabular + self.text, 1.0):
-            raise ValueError(
-                f"case weights must be non-negative and sum to 1, got {self.tabular} and {self.text}"
-            )
 
 
 def shown_value(value: Any) -> str:
