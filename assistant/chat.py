@@ -31,19 +31,19 @@ import pandas as pd
 
 from assistant.audit import AuditStore
 from assistant.backends import open_embedder, open_llm
-from assistant.case.facts import pd_text, score_row
+from assistant.case.facts import pd_text
 from assistant.case.schema import CaseChunk, CaseFile, similar_line
 from assistant.case.source import CaseSource
 from assistant.chat_facts import fact_answer
 from assistant.memo.calls import CallBook
 from assistant.memo.config import MemoConfig
-from assistant.memo.explain_text import reason_text
 from assistant.memo.sections import comparison_facts
 from assistant.memo.summaries import quotable
 from assistant.memo.validation import Verdict, check_sentence, citations, split_sentences, support, truth_of
 from assistant.settings import Settings
 from models.backends.llm import LLM
 from models.errors import UnderwriterError
+from models.scoring.explanation import explain_row
 from prompts.loader import load_prompt
 from retrieval.passages import DocumentIndex
 
@@ -156,7 +156,7 @@ class ChatSession:
             f"The model gives PD {s.pd:.2%}, grade {s.grade}, band {s.band} ({self.case.model['label']})."
         ]
         lines += [f"Policy: {f['text']} ({f['id']})." for f in s.policy_flags]
-        lines += ["Principal reasons: " + ("; ".join(reason_text(r) for r in s.reasons) or "none") + "."]
+        lines += ["Principal reasons: " + ("; ".join(r.stated() for r in s.reasons) or "none") + "."]
         if s.mitigants:
             lines += ["Mitigants: " + "; ".join(m.get("detail", m["name"]) for m in s.mitigants) + "."]
         return "\n".join(lines)
@@ -222,7 +222,7 @@ class ChatSession:
             row[column] = row[column].astype(object)
             row.at[0, column] = str(value)
             new_value = str(value)
-        scored = score_row(self.source.risk_model(), row, self.source.settings.threads, with_recourse=False)
+        scored = explain_row(self.source.risk_model(), row, self.source.settings.threads, with_recourse=False)
         return {"feature": column, "old": old, "new": new_value, "before": self.case.score, "after": scored}
 
     def what_if_text(self, question: str) -> str:

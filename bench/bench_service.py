@@ -4,7 +4,7 @@ The demo workspace's model and portfolio (``underwrite demo`` builds them) are c
 workspace; ``underwrite serve`` runs there in its own process on 127.0.0.1 (uvicorn, one worker); a
 bounded async client (httpx) sends ``POST /v1/decisions`` for real applicants, reasons included, at 1,
 8 and 32 concurrent clients, a fixed number of requests each. Reported per level: p50, p99 and
-requests/s. Baseline in the same run: the same decisions through :func:`assistant.case.facts.score_row`
+requests/s. Baseline in the same run: the same decisions through :func:`models.scoring.explanation.explain_row`
 in-process, one at a time, no HTTP, no audit write (the bare scoring path). Every answered decision
 is written to the scratch audit trail, as in production. Target (DESIGN.md): p99 under 25 ms for one
 decision with reasons on two cores.
@@ -31,12 +31,12 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from assistant.case.facts import score_row
 from assistant.service.keys import add_key
 from assistant.service.server import free_port
 from assistant.settings import load_settings
 from assistant.workspace import Workspace
 from bench.machine import describe, machine
+from models.scoring.explanation import explain_row
 from models.store.artifacts import load_model
 
 OUT = Path(__file__).resolve().parent / "results" / "service.json"
@@ -101,7 +101,7 @@ def bare_path(model_dir: Path, payloads: list[dict], total: int) -> dict:
     for i in range(total):
         row = pd.DataFrame([payloads[i % len(payloads)]])
         t = time.perf_counter()
-        score_row(model, row, 1, with_recourse=False)
+        explain_row(model, row, 1, with_recourse=False)
         latencies.append(time.perf_counter() - t)
     return summary(latencies, time.perf_counter() - started)
 
@@ -109,9 +109,21 @@ def bare_path(model_dir: Path, payloads: list[dict], total: int) -> dict:
 def start_server(workspace: Path, port: int) -> subprocess.Popen:
     env = {**os.environ, "UNDERWRITER_THREADS": "1"}
     process = subprocess.Popen(
-        [sys.executable, "-m", "assistant.cli.main", "--workspace", str(workspace), "serve", "--port", str(port)],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "assistant.cli.main",
+            "--workspace",
+            str(workspace),
+            "serve",
+            "--port",
+            str(port),
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:

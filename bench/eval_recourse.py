@@ -21,11 +21,11 @@ from pathlib import Path
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from assistant.case.facts import score_row
 from assistant.settings import load_settings
 from assistant.workspace import Workspace
 from bench.machine import describe
 from models.data.policy import BANDS
+from models.scoring.explanation import explain_row
 from models.store.artifacts import load_model
 
 OUT = Path(__file__).resolve().parent / "results" / "recourse.json"
@@ -46,7 +46,7 @@ def main() -> None:
     started = time.perf_counter()
     for i in range(len(applicants)):
         row = applicants.iloc[[i]].reset_index(drop=True)
-        score = score_row(model, row, 2)
+        score = explain_row(model, row, 2)
         if score.band == "approve":
             continue
         r = score.recourse
@@ -61,21 +61,29 @@ def main() -> None:
                 features[c["feature"]] += 1
             checked += 1
             held += int(
-                BANDS.index(score_row(model, changed, 2, with_recourse=False).band)
+                BANDS.index(explain_row(model, changed, 2, with_recourse=False).band)
                 <= BANDS.index(r["target"])
             )
     cases = sum(n for n, _ in by_band.values())
     feasible = sum(f for _, f in by_band.values())
     result = {
-        "workspace": str(args.workspace), "model": model.label, "applicants": len(applicants),
-        "refer_or_decline": cases, "feasible": feasible, "feasible_share": round(feasible / max(cases, 1), 4),
-        "by_band": {b: {"cases": n, "feasible": f, "share": round(f / max(n, 1), 4)} for b, (n, f) in by_band.items()},
+        "workspace": str(args.workspace),
+        "model": model.label,
+        "applicants": len(applicants),
+        "refer_or_decline": cases,
+        "feasible": feasible,
+        "feasible_share": round(feasible / max(cases, 1), 4),
+        "by_band": {
+            b: {"cases": n, "feasible": f, "share": round(f / max(n, 1), 4)} for b, (n, f) in by_band.items()
+        },
         "baseline_one_feature_share": round(single / max(cases, 1), 4),
-        "options_checked": checked, "options_that_held_when_rescored": held,
+        "options_checked": checked,
+        "options_that_held_when_rescored": held,
         "features_suggested": dict(features.most_common()),
         "seconds_per_case": round((time.perf_counter() - started) / max(cases, 1), 3),
-        "machine": describe(), "command": ".venv/bin/python bench/eval_recourse.py",
-    }  # fmt: skip
+        "machine": describe(),
+        "command": ".venv/bin/python bench/eval_recourse.py",
+    }
     OUT.write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))
 

@@ -9,11 +9,11 @@ import pytest
 
 from assistant.audit import AuditStore
 from assistant.backends import open_embedder, open_llm
-from assistant.case.facts import score_row
 from assistant.case.source import CaseSource
 from assistant.chat import ChatSession
 from assistant.workspace import Workspace
 from models.errors import UnderwriterError
+from models.scoring.explanation import explain_row
 from retrieval.passages import DocumentIndex
 from tests.fakes import ObeyingChat, ScriptedChat, fake_llm
 from tests.test_cli import underwrite
@@ -75,7 +75,7 @@ def test_what_if_is_the_model_rescoring_the_changed_case(source):
     chat = session(source)
     row = source.row(chat.case.case_id)
     row["refund_rate"] = 0.001
-    expected = score_row(source.model, row, 2, with_recourse=False)
+    expected = explain_row(source.model, row, 2, with_recourse=False)
     result = chat.what_if("refund rate", "0.1%")
     assert result["feature"] == "refund_rate" and result["new"] == pytest.approx(0.001)
     assert result["after"] == expected and result["before"] == chat.case.score
@@ -92,7 +92,7 @@ def test_what_if_is_the_model_rescoring_the_changed_case(source):
 def test_score_and_similar_answers_come_from_the_case_file(source):
     chat = session(source)
     _, score = answer_of(chat, "/score")
-    assert f"PD {chat.case.score.pd:.2%}" in score and chat.case.score.reasons[0]["text"] in score
+    assert f"PD {chat.case.score.pd:.2%}" in score and chat.case.score.reasons[0].text in score
     _, similar = answer_of(chat, "/similar")
     assert all(s.case_id in similar for s in chat.case.similar)
 

@@ -10,7 +10,6 @@ import pandas as pd
 import pytest
 
 from assistant.audit import AuditStore
-from assistant.case.facts import score_row
 from assistant.case.source import CaseSource
 from assistant.jobs.modeling import train_model
 from assistant.memo.compose import compose_memo
@@ -26,6 +25,7 @@ from models.data.formats import format_value
 from models.data.policy import BANDS
 from models.data.spec import load_spec, parse_spec
 from models.errors import SpecError
+from models.scoring.explanation import explain_row
 from models.scoring.score import score_matrix
 from models.store.artifacts import load_model
 from tests.conftest import LENDING_CLUB, SHARED_DATA, require_file
@@ -46,8 +46,10 @@ def test_values_read_as_their_format_declares():
     assert format_value(float("nan"), "currency") == "none" and format_value("NJ", "category") == "NJ"
     lc = load_spec("lending_club")
     assert [lc.shown(f, v) for f, v in [("int_rate", 0.1223), ("open_acc", 16.0), ("revol_bal", 1430.0)]] == [
-        "12.23%", "16", "$1,430",
-    ]  # fmt: skip
+        "12.23%",
+        "16",
+        "$1,430",
+    ]
 
 
 def test_a_spec_with_a_bad_format_or_actionable_column_is_a_clear_error():
@@ -71,15 +73,20 @@ def test_mitigants_are_material_numeric_values_with_their_standing(applicants):
     model, frame = applicants
     seen = 0
     for i in range(0, len(frame), 7):
-        score = score_row(model, frame.iloc[[i]].reset_index(drop=True), 2)
+        score = explain_row(model, frame.iloc[[i]].reset_index(drop=True), 2)
         for m in score.mitigants:
             seen += 1
             assert m["feature"] in model.spec.numeric and m["value"] is not None
             assert m["contribution"] < model.policy.explanations.mitigant_below
             assert "past applicants" in m["detail"] and m["shown"] in m["detail"]
         for r in score.reasons:  # reasons state value and standing too; a missing value says so
-            assert r["standing"] and (r["feature"] in model.spec.categorical or "%" in r["standing"]
-                                      or "none recorded" in r["standing"] or "past applicants" in r["standing"])  # fmt: skip
+            stated = r.standing
+            assert stated and (
+                r.feature in model.spec.categorical
+                or "%" in stated
+                or "none recorded" in stated
+                or "past applicants" in stated
+            )
     assert seen > 10
 
 
@@ -93,7 +100,7 @@ def test_every_recourse_in_the_demo_portfolio_moves_the_band_when_rescored(appli
     feasible = 0
     for i in adverse:
         row = frame.iloc[[i]].reset_index(drop=True)
-        recourse = score_row(model, row, 2).recourse
+        recourse = explain_row(model, row, 2).recourse
         assert recourse["target"] == BANDS[BANDS.index(scored["band"].iloc[i]) - 1]
         for option in recourse["options"]:
             changed = row.copy()
@@ -101,7 +108,7 @@ def test_every_recourse_in_the_demo_portfolio_moves_the_band_when_rescored(appli
                 assert c["feature"] in model.spec.actionable
                 changed[c["feature"]] = changed[c["feature"]].astype(float)
                 changed.loc[0, c["feature"]] = c["proposed"]
-            again = score_row(model, changed, 2, with_recourse=False)
+            again = explain_row(model, changed, 2, with_recourse=False)
             assert BANDS.index(again.band) <= BANDS.index(recourse["target"]), option["text"]
             assert round(again.pd, 6) == round(option["pd"], 6)
         feasible += recourse["feasible"]
@@ -148,8 +155,14 @@ def test_a_notice_is_refused_for_an_approved_case_and_for_a_forbidden_reason(mem
     memo = Memo.model_validate_json(audit.rows("memos", {"merchant_id": declined[0]})[-1]["json_text"])
     banned = memo.reasons[0]["feature"]
     with pytest.raises(NoticeRefusedError, match=f"{memo.reasons[0]['code']} \\({banned}\\)"):
-        build_notice(memo, "memo-x", lender_of(memo_workspace), forbidden=[banned], hard_stop_columns={},
-                     issued_on="2026-11-30")  # fmt: skip
+        build_notice(
+            memo,
+            "memo-x",
+            lender_of(memo_workspace),
+            forbidden=[banned],
+            hard_stop_columns={},
+            issued_on="2026-11-30",
+        )
     assert audit.count("notices") == before  # nothing recorded for a refused notice
 
 
@@ -168,7 +181,7 @@ def test_german_credit_notices_refuse_protected_characteristics(tmp_path):
             if case.score.band != "decline":
                 continue
             generate_memo(source, case_id, QUIET_LLM, audit, memo_config(settings))
-            if {r["feature"] for r in case.score.reasons[:4]} & forbidden:
+            if {r.feature for r in case.score.reasons[:4]} & forbidden:
                 with pytest.raises(NoticeRefusedError, match="forbids on a notice"):
                     issue_notice(settings, audit, source, case_id)
                 refused += 1
@@ -189,8 +202,15 @@ def explanation_markdown(memo: Memo) -> str:
     metrics = text[text.index("| metric | value |") : text.index("### Document summaries")]
     mitigants = [line for line in text.splitlines() if line.startswith("- Mitigant:")]
     return "\n".join(
-        [metrics.strip(), "", *risk_rating_lines(memo), *mitigants, "", *recourse_lines(memo.recourse, memo.decision["band"])]
-    )  # fmt: skip
+        [
+            metrics.strip(),
+            "",
+            *risk_rating_lines(memo),
+            *mitigants,
+            "",
+            *recourse_lines(memo.recourse, memo.decision["band"]),
+        ]
+    )
 
 
 def check_golden(name: str, text: str) -> None:
@@ -233,8 +253,14 @@ def test_golden_memos_for_three_demo_merchants(memo_workspace):
 def test_golden_memos_for_three_lending_club_loans(tmp_path):
     data = require_file(LENDING_CLUB)
     settings = load_settings(None, workspace=tmp_path / "ws", threads=2)
-    outcome = train_model(settings, spec="lending_club", data=data, out=tmp_path / "lc", test_from=date(2010, 1, 1),
-                          progress=False)  # fmt: skip
+    outcome = train_model(
+        settings,
+        spec="lending_club",
+        data=data,
+        out=tmp_path / "lc",
+        test_from=date(2010, 1, 1),
+        progress=False,
+    )
     source = CaseSource(settings, spec="lending_club", data=str(data), model=str(outcome.version_dir))
     late = [i for i in source.ids() if str(source.row(i)["issue_d"].iloc[0]) >= "2010-06-01"]
     picked = one_per_band(source, late)

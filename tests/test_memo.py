@@ -49,10 +49,14 @@ def test_memo_with_the_embedded_model_is_grounded_recorded_and_replayable(memo_w
         result = generate_memo(source, merchant, open_llm(memo_workspace), audit, memo_config(memo_workspace))
         memo, case = result.rendered.memo, result.case
         assert memo is not None
-        assert memo.decision == {"pd": case.score.pd, "grade": case.score.grade, "band": case.score.band,
-                                 "policy_flags": [f["id"] for f in case.score.policy_flags],
-                                 "policy_flag_texts": [f"{f['id']}: {f['text']}" for f in case.score.policy_flags]}  # fmt: skip
-        assert memo.recommendation["band"] == case.score.band and memo.reasons == case.score.reasons
+        assert memo.decision == {
+            "pd": case.score.pd,
+            "grade": case.score.grade,
+            "band": case.score.band,
+            "policy_flags": [f["id"] for f in case.score.policy_flags],
+            "policy_flag_texts": [f"{f['id']}: {f['text']}" for f in case.score.policy_flags],
+        }
+        assert memo.recommendation["band"] == case.score.band and memo.reasons == case.score.reason_dicts()
         sources = case.chunk_sources() | case.similar_sources()
         truth = truth_of(case)
         for sentence in narrative(memo):  # whatever the model wrote, every shown sentence is supported

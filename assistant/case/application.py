@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from models.data.spec import DatasetSpec
 from models.errors import UnderwriterError
@@ -40,12 +39,3 @@ def application_id(row: dict[str, Any], uploads: list[Path]) -> str:
     for path in uploads:
         digest.update(Path(path).read_bytes())
     return f"NEW-{digest.hexdigest()[:8]}"
-
-
-def application_frame(spec: DatasetSpec, row: dict[str, Any], *, name: str, decided_at: str) -> pd.DataFrame:
-    """The one-row frame the model scores, dated ``decided_at`` and named for the memo."""
-    frame = pd.DataFrame([row])
-    if spec.date is not None:
-        frame[spec.date.column] = decided_at
-    frame["legal_name"] = name.strip() or "New applicant"
-    return frame

@@ -86,10 +86,15 @@ def indexed_documents(store: VectorStore, case_id: str, received_by: str | None 
         rec = records[doc_id]
         items = sorted(by_doc.get(doc_id, []), key=lambda it: it.payload["start"])
         chunks = [
-            (it.key, it.payload["section"], it.payload["citation"], it.payload["text"],
-             float(it.payload["injection_score"]))
+            (
+                it.key,
+                it.payload["section"],
+                it.payload["citation"],
+                it.payload["text"],
+                float(it.payload["injection_score"]),
+            )
             for it in items
-        ]  # fmt: skip
+        ]
         score = float(rec["injection_score"])
         document = document_from_parts(
             doc_id,
@@ -145,9 +150,17 @@ def ingested_documents(documents: Sequence[Document], chunks: Sequence[Chunk]) -
         ]
         flags = [f.to_dict() for f in doc.screening.flags]
         out.append(
-            document_from_parts(doc.doc_id, doc.doc_type or "", doc.title, doc.sha256, doc.screening.score,
-                                flags, parts, next_tag)
-        )  # fmt: skip
+            document_from_parts(
+                doc.doc_id,
+                doc.doc_type or "",
+                doc.title,
+                doc.sha256,
+                doc.screening.score,
+                flags,
+                parts,
+                next_tag,
+            )
+        )
         next_tag += len(parts)
     return out
 

@@ -6,14 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 from assistant.case.schema import CaseDocument, CaseEvidence
-from retrieval.evidence.signals import Passage, find_signals
-from retrieval.evidence.spreads import build_spread, spread_signals
+from retrieval.evidence.found import evidence_in
+from retrieval.evidence.signals import Passage
 
 REQUEST_AMOUNT_FIELDS = ("requested_amount", "loan_amnt")
-POLICY_TERM_MONTHS = 12
-POLICY_ANNUAL_RATE = 0.18
-"""The term and rate repayment capacity assumes for a request: a 12-month advance at 18% a year, the
-demo policy's working assumption for merchant cash advances."""
 
 
 def case_evidence(documents: list[CaseDocument], request: dict[str, Any]) -> CaseEvidence:
@@ -22,9 +18,5 @@ def case_evidence(documents: list[CaseDocument], request: dict[str, Any]) -> Cas
     amount = next(
         (request[k] for k in REQUEST_AMOUNT_FIELDS if isinstance(request.get(k), int | float)), None
     )
-    spread = build_spread(
-        passages, sections, requested=float(amount) if amount else None,
-        term_months=POLICY_TERM_MONTHS, annual_rate=POLICY_ANNUAL_RATE,
-    )  # fmt: skip
-    signals = find_signals(passages) + spread_signals(spread)
+    signals, spread = evidence_in(passages, sections, requested=float(amount) if amount else None)
     return CaseEvidence(signals=[s.to_dict() for s in signals], spread=spread.to_dict())

@@ -15,23 +15,9 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from models.errors import UnderwriterError
+from models.scoring.explanation import Explanation
 from retrieval.documents.screening import FLAG_AT
 from retrieval.similar_cases.search import SimilarReport
-
-
-class ScoreFacts(BaseModel):
-    pd: float | None
-    """None: no risk model scores this dataset (a case reviewed on its documents alone)."""
-    grade: str
-    band: str
-    policy_flags: list[dict[str, str]]
-    reasons: list[dict[str, str]]
-    """Principal reasons for higher risk: code, fixed text, feature and detail (value, standing)."""
-    mitigants: list[dict[str, Any]]
-    """Features lowering this case's risk materially (``models.scoring.explain``), each with its detail."""
-    recourse: dict[str, Any] = Field(default_factory=dict)
-    """For a refer or decline: the smallest actionable changes reaching the next better band
-    (``models.scoring.recourse``), each checked by re-scoring."""
 
 
 class Fact(BaseModel):
@@ -117,7 +103,7 @@ class CaseEvidence(BaseModel):
 
 class CaseFile(CaseHeader):
     request: dict[str, Any]
-    score: ScoreFacts
+    score: Explanation
     facts: list[Fact]
     documents: list[CaseDocument]
     similar: list[SimilarRow]

@@ -13,16 +13,18 @@ import pandas as pd
 
 from assistant.case.documents import indexed_documents, people_in_row, redact_people, text_column_documents
 from assistant.case.evidence import case_evidence
-from assistant.case.facts import find_contradictions, key_facts, score_row, unscored
+from assistant.case.facts import find_contradictions, key_facts
 from assistant.case.portfolio_documents import read_case_documents
 from assistant.case.schema import CaseDocument, CaseFile, similar_rows
 from assistant.settings import Settings
 from assistant.workspace import PORTFOLIO_LIBRARY, PORTFOLIO_SPEC, Workspace
-from models.backends.embedders import Tokenizer, load_tokenizer
+from models.backends.embedders import load_tokenizer
+from models.backends.tokenizer import Tokenizer
 from models.data.dataset import load_dataset
 from models.data.spec import load_spec
 from models.errors import UnderwriterError
 from models.scoring.explain import plain
+from models.scoring.explanation import Explanation, explain_row
 from models.store.artifacts import RiskModel, load_model
 from models.store.versioned import has_current
 from retrieval.documents.ingest import IngestResult
@@ -138,9 +140,12 @@ class CaseSource:
             if self._tokenizer is None:
                 self._tokenizer = load_tokenizer(self.settings.index.embedder)
             self._read[case_id] = read_case_documents(
-                self.settings, self.workspace.portfolio, case_id,
-                count=self._tokenizer.count_tokens, model_max_tokens=self._tokenizer.max_tokens,
-            )  # fmt: skip
+                self.settings,
+                self.workspace.portfolio,
+                case_id,
+                count=self._tokenizer.count_tokens,
+                model_max_tokens=self._tokenizer.max_tokens,
+            )
             while len(self._read) > READ_CASES_KEPT:
                 self._read.pop(next(iter(self._read)))
         return self._read[case_id]
@@ -164,9 +169,16 @@ class CaseSource:
         date_column = self.spec.date.column if self.spec.date is not None else None
         decided_at = str(row[date_column].iloc[0])[:10] if date_column in row else None
         return find_similar(
-            cases, self.library, case_id, k=self.similar_k, record=row, decided_at=decided_at, model=self.model,
-            documents=self.store if in_index else None, nthread=self.settings.threads,
-        )  # fmt: skip
+            cases,
+            self.library,
+            case_id,
+            k=self.similar_k,
+            record=row,
+            decided_at=decided_at,
+            model=self.model,
+            documents=self.store if in_index else None,
+            nthread=self.settings.threads,
+        )
 
     def case_file(self, case_id: str, *, generated_at: str | None = None) -> CaseFile:
         row = self.row(case_id)
@@ -178,6 +190,19 @@ class CaseSource:
         documents. Similar cases compare the tabular profile only (the library's narrative
         vectors come from the document index, which the new documents are not in)."""
         return self._assemble(case_id, row, documents, self.similar(case_id, row, in_index=False), None)
+
+    def case_as_of(self, case_id: str, month: str, record: pd.Series) -> CaseFile:
+        """The case as of a monitored month: that month's record of the model's inputs (the book
+        monitor's history), dated at the month's end, with the case's documents."""
+        row = self.row(case_id)
+        documents = self.documents(case_id, row.iloc[0])
+        for feature in self.spec.features:
+            if feature in record.index:
+                row[feature] = record[feature]
+        if self.spec.date is not None:
+            month_end = pd.Period(month, freq="M").to_timestamp(how="end")
+            row[self.spec.date.column] = month_end.strftime("%Y-%m-%d")
+        return self.new_case_file(case_id, row, documents)
 
     def _assemble(
         self,
@@ -208,7 +233,9 @@ class CaseSource:
                 "policy": self.model.policy.label,
             },
             request=request,
-            score=unscored() if self.model is None else score_row(self.model, row, self.settings.threads),
+            score=Explanation.unscored()
+            if self.model is None
+            else explain_row(self.model, row, self.settings.threads),
             facts=key_facts(self.spec, first),
             documents=documents,
             similar=similar_rows(similar),

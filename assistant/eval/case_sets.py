@@ -84,7 +84,7 @@ def _truth(case: CaseFile, **known: Any) -> Truth:
     return Truth(
         band=case.score.band,
         grade=case.score.grade,
-        reason_codes=[r["code"] for r in case.score.reasons],
+        reason_codes=[r.code for r in case.score.reasons],
         **known,
     )
 

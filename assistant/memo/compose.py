@@ -17,7 +17,6 @@ from collections.abc import Iterator
 from assistant.case.schema import CaseFile, similar_line
 from assistant.memo.calls import CallBook
 from assistant.memo.config import MemoConfig
-from assistant.memo.explain_text import reason_text
 from assistant.memo.schema import DocumentFinding, Memo, SectionText
 from assistant.memo.sections import comparison_paragraph, integrity_warnings, recommendation
 from assistant.memo.summaries import summarise_document
@@ -65,7 +64,7 @@ def _memo(case: CaseFile, book: CallBook, findings: list[DocumentFinding], compa
     stats = validation_stats(
         {f"finding {f.doc_id}": f.summary for f in findings} | {"comparison": comparison}
     )
-    risks = [reason_text(r) for r in case.score.reasons] + [f["text"] for f in case.score.policy_flags]
+    risks = [r.stated() for r in case.score.reasons] + [f["text"] for f in case.score.policy_flags]
     risks += [f"Contradiction in {c.doc_id}: {c.name.lower()}" for c in case.contradictions]
     risks += signal_risks(case)
     prompts = {b.prompt.name: b.prompt for b in book.calls}
@@ -90,7 +89,7 @@ def _memo(case: CaseFile, book: CallBook, findings: list[DocumentFinding], compa
             "policy_flag_texts": [f"{f['id']}: {f['text']}" for f in case.score.policy_flags],
         },
         metrics=case.facts,
-        reasons=case.score.reasons,
+        reasons=case.score.reason_dicts(),
         business_summary=business or SectionText(sentences=[], source="none", dropped=[]),
         findings=findings,
         similar=case.similar,

@@ -7,12 +7,12 @@ from typing import Any
 
 from assistant.case.facts import pd_text
 from assistant.memo.schema import Memo
+from models.scoring.explanation import stated_reason
 
 
 def reason_text(reason: dict[str, str]) -> str:
     """``High dispute (chargeback) rate: 1.43%, higher than 97% of past applicants``."""
-    standing = reason.get("standing")
-    return f"{reason['text']}: {standing}" if standing else reason["text"]
+    return stated_reason(reason["text"], reason.get("standing"))
 
 
 def reason_line(reason: dict[str, str]) -> str:

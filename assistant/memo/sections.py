@@ -21,7 +21,7 @@ def comparison_paragraph(case: CaseFile, book: CallBook, config: MemoConfig) -> 
     sources = case.similar_sources()
     rendered = config.prompt("memo_comparison").render(
         pd=pd_text(case.score.pd, 1),
-        reasons="; ".join(r["text"] for r in case.score.reasons) or "none stated",
+        reasons="; ".join(r.text for r in case.score.reasons) or "none stated",
         rows=[{"tag": s.tag, "line": similar_line(s)} for s in case.similar],
     )
     output = book.ask("comparison", rendered)
@@ -77,10 +77,14 @@ def recommendation(case: CaseFile) -> dict[str, Any]:
     band = case.score.band
     if case.score.pd is None:
         return {
-            "band": band, "grade": case.score.grade, "pd": None,
+            "band": band,
+            "grade": case.score.grade,
+            "pd": None,
             "text": "Refer: no risk model scores this dataset; decide on the documents and the evidence below.",
-            "conditions": [f"Review the document signal: {r}" for r in sorted({s["name"] for s in case.evidence.signals})],
-        }  # fmt: skip
+            "conditions": [
+                f"Review the document signal: {r}" for r in sorted({s["name"] for s in case.evidence.signals})
+            ],
+        }
     headline = {
         "approve": "Approve, subject to standard monitoring.",
         "refer": "Refer to a senior underwriter; do not approve before the conditions below are met.",

@@ -19,10 +19,10 @@ import numpy as np
 import pandas as pd
 
 from assistant.audit import AuditStore
-from assistant.case.facts import score_row
 from assistant.champion.registry import challenger_paths, champion_path, load_for, same_inputs
 from assistant.settings import Settings
 from models.errors import UnderwriterError
+from models.scoring.explanation import explain_row
 from models.store.artifacts import RiskModel
 from models.store.versioned import current_version
 
@@ -55,7 +55,7 @@ class ModelRegistry:
 
     def _load(self, path: str, what: str) -> Served:
         model = load_for(path, what, 1)
-        score_row(
+        explain_row(
             model, typical_applicant(model), 1, with_recourse=False
         )  # configure it before threads share it
         return Served(model, path, current_version(path))
@@ -64,7 +64,7 @@ class ModelRegistry:
         out = {}
         for name, path in challenger_paths(self.settings).items():
             model = load_for(path, f"challenger {name}", 1)
-            score_row(model, typical_applicant(model), 1, with_recourse=False)
+            explain_row(model, typical_applicant(model), 1, with_recourse=False)
             same_inputs(self.champion.model, model, f"challenger {name}")
             if model.model_id != self.champion.model.model_id:  # a promoted challenger does not shadow itself
                 out[name] = model
@@ -91,7 +91,7 @@ class ModelRegistry:
     def _canary(self, model: RiskModel) -> None:
         rows = list(self.recent) or [typical_applicant(model)]
         for row in rows:
-            facts = score_row(model, row, 1, with_recourse=False)
+            facts = explain_row(model, row, 1, with_recourse=False)
             if facts.pd is None or not (np.isfinite(facts.pd) and 0.0 <= facts.pd <= 1.0):
                 raise UnderwriterError(f"the new model scored a canary case PD {facts.pd}: not served")
 

@@ -13,7 +13,6 @@ import re
 from assistant.case.facts import pd_text
 from assistant.case.schema import CaseFile, similar_line
 from assistant.memo.evidence_text import FIELD_NAMES, RATIO_NAMES, SEVERITY_ORDER, figure_text, ratio_text
-from assistant.memo.explain_text import reason_text
 from assistant.memo.render import html_body, to_markdown
 from assistant.memo.schema import DocumentFinding, Memo, SectionText
 from assistant.ui.explain_html import explanation_html
@@ -56,9 +55,7 @@ def memo_progress_html(case: CaseFile, findings: list[DocumentFinding], status: 
         f"<h2>Decision summary</h2><p><b>Band: {html.escape(s.band.upper())}</b> · grade "
         f"{html.escape(s.grade)} · probability of default {pd_text(s.pd)}</p>",
         "<h2>Reason codes</h2><ul>"
-        + "".join(
-            f"<li><code>{html.escape(r['code'])}</code> {html.escape(reason_text(r))}</li>" for r in s.reasons
-        )
+        + "".join(f"<li><code>{html.escape(r.code)}</code> {html.escape(r.stated())}</li>" for r in s.reasons)
         + "</ul>",
         "<h2>Document findings</h2>",
     ]

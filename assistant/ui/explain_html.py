@@ -6,7 +6,6 @@ from __future__ import annotations
 import html
 
 from assistant.case.schema import CaseFile
-from assistant.memo.explain_text import reason_text
 
 
 def explanation_html(case: CaseFile) -> str:
@@ -14,7 +13,7 @@ def explanation_html(case: CaseFile) -> str:
     if s.pd is None:
         return '<p class="muted">No risk model scores this case.</p>'
     reasons = "".join(
-        f"<li><code>{html.escape(r['code'])}</code> {html.escape(reason_text(r))}</li>" for r in s.reasons
+        f"<li><code>{html.escape(r.code)}</code> {html.escape(r.stated())}</li>" for r in s.reasons
     )
     mitigants = "".join(f"<li>{html.escape(m.get('detail', m['name']))}</li>" for m in s.mitigants)
     parts = [

@@ -58,14 +58,7 @@ class Population:
 
     def standing(self, feature: str, value: Any) -> str | None:
         """``lower than 82% of past applicants``, ``higher than 97% ...``, or ``about the median ...``."""
-        p = self.position(feature, value)
-        if p is None:
-            return None
-        if 0.45 <= p <= 0.55:
-            return "about the median of past applicants"
-        if p > 0.5:
-            return f"higher than {min(math.floor(p * 100), 99)}% of past applicants"
-        return f"lower than {min(math.floor((1 - p) * 100), 99)}% of past applicants"
+        return standing_words(self.position(feature, value))
 
     def to_json(self) -> bytes:
         return json.dumps({"rows": self.rows, "quantiles": self.quantiles}, indent=1).encode()
@@ -77,3 +70,14 @@ class Population:
             return None
         data = json.loads(path.read_text())
         return cls(rows=int(data["rows"]), quantiles={k: list(v) for k, v in data["quantiles"].items()})
+
+
+def standing_words(position: float | None) -> str | None:
+    """A share of past applicants below a value, in words (None for an unknown position)."""
+    if position is None:
+        return None
+    if 0.45 <= position <= 0.55:
+        return "about the median of past applicants"
+    if position > 0.5:
+        return f"higher than {min(math.floor(position * 100), 99)}% of past applicants"
+    return f"lower than {min(math.floor((1 - position) * 100), 99)}% of past applicants"

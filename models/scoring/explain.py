@@ -10,13 +10,14 @@ the spec; the detail adds value and position.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from models.data.formats import is_missing
 from models.data.policy import Policy
-from models.data.population import Population
+from models.data.population import Population, standing_words
 from models.data.spec import DatasetSpec
 
 MAX_MITIGANTS = 3
@@ -31,31 +32,37 @@ def plain(value: Any) -> Any:
     return value
 
 
-def feature_detail(spec: DatasetSpec, population: Population | None, feature: str, value: Any) -> str:
+@dataclass(frozen=True)
+class Description:
+    """One feature's value in words, from one look at where it stands among past applicants."""
+
+    wording: str
+    """The spec's fixed reason text, or the neutral one when the standing contradicts it (``is high``
+    for a value below the median, as interactions can make a low value add risk)."""
+    detail: str
     """``Name value — standing``; ``Name: none recorded`` for a missing value."""
-    name = spec.display_name(feature)
-    if is_missing(value):
-        return f"{name}: none recorded"
-    standing = population.standing(feature, value) if population and feature in spec.numeric else None
-    return f"{name} {spec.shown(feature, value)}" + (f" — {standing}" if standing else "")
-
-
-def value_standing(spec: DatasetSpec, population: Population | None, feature: str, value: Any) -> str:
+    standing: str
     """``1.43%, higher than 97% of past applicants``; ``none recorded`` for a missing value."""
-    if is_missing(value):
-        return "none recorded"
-    standing = population.standing(feature, value) if population and feature in spec.numeric else None
-    return spec.shown(feature, value) + (f", {standing}" if standing else "")
+    position: float | None
+    """The share of past applicants below the value; None when unknown or missing."""
 
 
-def reason_wording(spec: DatasetSpec, population: Population | None, feature: str, value: Any) -> str:
-    """The spec's fixed reason text, unless the value's standing contradicts it (``is high`` for a value
-    below the median, as interactions can make a low value add risk): then the neutral fixed text."""
+def describe(spec: DatasetSpec, population: Population | None, feature: str, value: Any) -> Description:
+    """The wording, detail and standing of ``feature = value`` (the population asked once)."""
+    name = spec.display_name(feature)
+    missing = is_missing(value)
+    position = population.position(feature, value) if population and not missing else None
     direction = spec.monotone.get(feature, 0)
-    position = population.position(feature, value) if population and not is_missing(value) else None
     if direction and position is not None and (position - 0.5) * direction < 0:
-        return f"{spec.display_name(feature)} raises the estimated risk"
-    return spec.reason_text(feature)
+        wording = f"{name} raises the estimated risk"
+    else:
+        wording = spec.reason_text(feature)
+    if missing:
+        return Description(wording, f"{name}: none recorded", "none recorded", None)
+    words = standing_words(position) if feature in spec.numeric else None
+    shown = spec.shown(feature, value)
+    detail = f"{name} {shown}" + (f" — {words}" if words else "")
+    return Description(wording, detail, shown + (f", {words}" if words else ""), position)
 
 
 def explained(
@@ -63,7 +70,8 @@ def explained(
 ) -> dict[str, Any]:
     """One feature's part in the score, as the memo, the workbench, chat and notices state it."""
     value = plain(value)
-    position = population.position(feature, value) if population else None
+    described = describe(spec, population, feature, value)
+    position = described.position
     return {
         "feature": feature,
         "name": spec.display_name(feature),
@@ -72,7 +80,7 @@ def explained(
         "position": None if position is None else round(position, 4),
         "contribution": round(float(contribution), 4),
         "effect": "raises risk" if contribution > 0 else "lowers risk",
-        "detail": feature_detail(spec, population, feature, value),
+        "detail": described.detail,
     }
 
 
