@@ -67,7 +67,8 @@ def parse_conditions(text: str) -> list[str]:
     return [c.strip() for part in text.splitlines() for c in part.split(";") if c.strip()]
 
 
-def record_decision(audit: AuditStore, decision: Decision) -> int:
+def append_decision(audit: AuditStore, decision: Decision) -> int:
+    """Check a decision and append it to the audit trail (nothing is written when a field is wrong)."""
     decision.check()
     return audit.append(
         "decisions",
@@ -79,7 +80,7 @@ def record_decision(audit: AuditStore, decision: Decision) -> int:
     )
 
 
-def decide(
+def record_decision(
     audit: AuditStore,
     *,
     case_id: str,
@@ -107,7 +108,7 @@ def decide(
         override_reason=override_reason,
         authenticated=authenticated,
     )
-    record_decision(audit, made)
+    append_decision(audit, made)
     return made
 
 
@@ -115,7 +116,7 @@ def decide_on_memo(audit: AuditStore, memo_id: str, **form: Any) -> Decision:
     """A decision on the case of a recorded memo, against the band and PD that memo was written with."""
     memo = stored_memo(audit, memo_id)
     score = json.loads(memo["inputs"])["case"]["score"]
-    return decide(
+    return record_decision(
         audit,
         case_id=memo["merchant_id"],
         model_band=score["band"],

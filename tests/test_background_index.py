@@ -27,9 +27,14 @@ pytestmark = pytest.mark.slow
 
 def _settings(root: Path, **overrides: object) -> Settings:
     return load_settings(
-        None, workspace=root, threads=2, demo={"merchants": 150, "seed": 5}, llm={"max_tokens": 24},
-        memo={"similar_cases": 3}, **overrides,
-    )  # fmt: skip
+        None,
+        workspace=root,
+        threads=2,
+        demo={"merchants": 150, "seed": 5},
+        llm={"max_tokens": 24},
+        memo={"similar_cases": 3},
+        **overrides,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -123,7 +128,7 @@ def test_the_workbench_serves_a_case_and_its_memo_before_any_index(scored: Path,
     settings = _scored_workspace(scored, tmp_path / "ws")
     bench = Workbench(settings)
     assert not Workspace(settings).has_document_index()
-    merchant = str(bench.queue("applicant").iloc[0]["merchant"])
+    merchant = str(bench.work_queue.rows("applicant").iloc[0]["merchant"])
     view = bench.open_case(merchant)
     assert view.case.documents and any(d.chunks for d in view.case.documents)
     assert any("still being built" in note for note in view.notes)
@@ -166,7 +171,7 @@ def test_a_case_read_on_the_spot_names_the_file_it_could_not_read(scored: Path, 
 
     settings = _scored_workspace(scored, tmp_path / "ws")
     bench = Workbench(settings)
-    merchant = str(bench.queue("applicant").iloc[0]["merchant"])
+    merchant = str(bench.work_queue.rows("applicant").iloc[0]["merchant"])
     documents = pd.read_csv(Workspace(settings).portfolio.documents, dtype=str)
     mine = documents[documents["merchant_id"] == merchant]
     broken = Workspace(settings).portfolio.root / str(mine.iloc[0]["path"])
@@ -179,11 +184,13 @@ def test_a_case_read_on_the_spot_names_the_file_it_could_not_read(scored: Path, 
 def test_the_status_line_says_where_the_build_is_and_how_long_is_left() -> None:
     from assistant.jobs.background_index import BuildState
 
-    early = BuildState("running", stage="embedding passages", done=100, total=10_240, updated_at=100,
-                       stage_started_at=90)  # fmt: skip
+    early = BuildState(
+        "running", stage="embedding passages", done=100, total=10_240, updated_at=100, stage_started_at=90
+    )
     assert early.eta_s() is None and "100 of 10,240" in early.summary()  # too early to promise a time
-    half = BuildState("running", stage="embedding passages", done=5_120, total=10_240, updated_at=400,
-                      stage_started_at=100)  # fmt: skip
+    half = BuildState(
+        "running", stage="embedding passages", done=5_120, total=10_240, updated_at=400, stage_started_at=100
+    )
     assert half.eta_s() == pytest.approx(300) and "about 5 min left" in half.summary()
     failed = BuildState("failed", stage="embedding passages", error="OSError: disk full")
     assert failed.resumable and not failed.active

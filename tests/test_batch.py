@@ -145,8 +145,9 @@ def test_one_failing_case_is_recorded_and_the_rest_go_on(memo_workspace, tmp_pat
 def test_two_starts_of_one_selection_write_each_memo_once(memo_workspace, tmp_path):
     """The workbench's second start of a running selection shows the running job; a second run on the
     same folder from anywhere else is refused by the folder's lock while the first holds it."""
+    from assistant.jobs.batch_plan import plan_batch
     from assistant.jobs.memo_batch import run_lock
-    from assistant.ui.batch_jobs import plan_batch, start_job
+    from assistant.ui.batch_jobs import start_job
     from models.errors import UnderwriterError
 
     plan = plan_batch(memo_workspace, upload=None, status="applicant", limit=2)

@@ -10,7 +10,7 @@ import pytest
 from assistant.audit import AuditStore
 from assistant.decisions import (
     Decision,
-    decide,
+    append_decision,
     decide_on_memo,
     decisions_for,
     parse_conditions,
@@ -23,15 +23,15 @@ def test_decisions_need_a_reason_to_override_and_keep_conditions(tmp_path: Path)
     with AuditStore.open(tmp_path / "audit.sqlite") as audit:
         base = Decision("M1", "decline", "ana", memo_id="memo-1", model_band="refer", model_pd=0.07)
         with pytest.raises(UnderwriterError, match="override reason"):
-            record_decision(audit, base)
+            append_decision(audit, base)
         with pytest.raises(UnderwriterError, match="decision must be one of"):
-            record_decision(audit, Decision("M1", "maybe", "ana"))
+            append_decision(audit, Decision("M1", "maybe", "ana"))
         with pytest.raises(UnderwriterError, match="underwriter"):
-            record_decision(audit, Decision("M1", "refer", "  ", model_band="refer"))
+            append_decision(audit, Decision("M1", "refer", "  ", model_band="refer"))
         assert audit.count("decisions") == 0  # refused decisions leave no row
         base.override_reason = "litigation note in the documents"
         base.conditions = parse_conditions("reserve 10%; monthly review\n\npersonal guarantee")
-        record_decision(audit, base)
+        append_decision(audit, base)
         audit.append(
             "decisions",
             memo_id="memo-0",
@@ -52,9 +52,11 @@ def test_decide_parses_typed_conditions_and_refuses_a_silent_override(tmp_path: 
     with AuditStore.open(tmp_path / "audit.sqlite") as audit:
         form = {"case_id": "M7", "model_band": "approve", "model_pd": 0.012, "underwriter": "ana"}
         with pytest.raises(UnderwriterError, match="override reason"):
-            decide(audit, decision="decline", **form)
+            record_decision(audit, decision="decline", **form)
         assert audit.count("decisions") == 0
-        made = decide(audit, decision="approve", conditions="reserve 5%\n; quarterly review;;", **form)
+        made = record_decision(
+            audit, decision="approve", conditions="reserve 5%\n; quarterly review;;", **form
+        )
         [(_, stored)] = decisions_for(audit, "M7")
     assert made.conditions == stored.conditions == ["reserve 5%", "quarterly review"]
     assert not stored.is_override and stored.model_band == "approve" and stored.model_pd == 0.012

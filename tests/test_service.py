@@ -18,7 +18,6 @@ import pandas as pd
 import pytest
 
 from assistant.audit import AuditStore
-from assistant.case.facts import score_row
 from assistant.cli.main import main
 from assistant.jobs.modeling import train_model
 from assistant.service.app import create_app
@@ -26,6 +25,7 @@ from assistant.service.keys import add_key, revoke_key
 from assistant.service.server import running_server
 from assistant.settings import Settings
 from assistant.workspace import Workspace
+from models.scoring.explanation import explain_row
 from models.store.artifacts import load_model
 from tests.fakes import ScriptedChat, fake_llm
 
@@ -56,9 +56,13 @@ def service(memo_workspace: Settings, tmp_path_factory: pytest.TempPathFactory) 
     champion, challenger = root / "champion", root / "scorecard"
     for out, kind in ((champion, "xgboost"), (challenger, "scorecard")):
         train_model(
-            memo_workspace, spec="merchant_portfolio", data=workspace.portfolio.merchants, out=out,
-            model=kind, progress=False,
-        )  # fmt: skip
+            memo_workspace,
+            spec="merchant_portfolio",
+            data=workspace.portfolio.merchants,
+            out=out,
+            model=kind,
+            progress=False,
+        )
     settings = memo_workspace.model_copy(
         update={
             "service": memo_workspace.service.model_copy(
@@ -107,10 +111,10 @@ def test_a_decision_is_the_models_score_with_reasons_and_is_recorded(service: Se
     assert got.status_code == 200, got.text
     answer = got.json()
     model = load_model(service.settings.service.champion or "")
-    expected = score_row(model, pd.DataFrame([body]), 1, with_recourse=False)
+    expected = explain_row(model, pd.DataFrame([body]), 1, with_recourse=False)
     assert answer["pd"] == pytest.approx(expected.pd) and answer["band"] == expected.band
     assert answer["model_id"] == model.model_id and answer["case_id"] == "CALLER-1"
-    assert [r["code"] for r in answer["reasons"]] == [r["code"] for r in expected.reasons]
+    assert [r["code"] for r in answer["reasons"]] == [r.code for r in expected.reasons]
     [row] = [r for r in _api_rows(service.settings) if r["request_id"] == answer["request_id"]]
     assert row["key_name"].startswith("scorer-") and len(row["request_sha256"]) == 64
     assert json.loads(row["response"])["pd"] == answer["pd"]
@@ -239,8 +243,9 @@ def test_hot_swap_under_load_fails_no_request(service: Service) -> None:
     time.sleep(0.5)
     fewer = service.config.parent / "fewer.csv"  # a retrain on other data: surely another model
     pd.read_csv(Workspace(service.settings).portfolio.merchants).iloc[20:].to_csv(fewer, index=False)
-    train_model(service.settings, spec="merchant_portfolio", data=fewer, out=champion, model="xgboost",
-                progress=False)  # fmt: skip
+    train_model(
+        service.settings, spec="merchant_portfolio", data=fewer, out=champion, model="xgboost", progress=False
+    )
     new = load_model(champion).model_id
     with _client(service, "admin") as admin:
         swapped = admin.post("/v1/admin/reload")
@@ -290,7 +295,7 @@ def test_challengers_score_in_shadow_beside_the_champion(service: Service) -> No
 
 
 def test_memo_jobs_run_in_the_background_and_are_recorded(service: Service) -> None:
-    case_id = service.app.state.service.memos.source().ids()[0]  # type: ignore[attr-defined]
+    case_id = service.app.state.service.memos.cases.ids()[0]  # type: ignore[attr-defined]
     with _client(service, "writer") as client:
         started = client.post(
             "/v1/memos", json={"case_id": case_id}, headers={"Idempotency-Key": uuid.uuid4().hex}
@@ -311,7 +316,7 @@ def test_memo_jobs_run_in_the_background_and_are_recorded(service: Service) -> N
 
 def test_similar_cases_health_and_a_typed_openapi(service: Service) -> None:
     with _client(service) as client:
-        case_id = service.app.state.service.memos.source().ids()[0]  # type: ignore[attr-defined]
+        case_id = service.app.state.service.memos.cases.ids()[0]  # type: ignore[attr-defined]
         similar = client.get(f"/v1/cases/{case_id}/similar")
         assert similar.status_code == 200 and similar.json()["similar"]
         assert {"case_id", "outcome", "similarity"} <= set(similar.json()["similar"][0])
@@ -330,9 +335,22 @@ def test_shadow_report_compares_on_known_outcomes(
     service: Service, capsys: pytest.CaptureFixture[str]
 ) -> None:
     merchants = Workspace(service.settings).portfolio.merchants
-    code = main(["--config", str(service.config), "shadow", "report", "--outcomes", str(merchants),
-                 "--id-column", "merchant_id", "--outcome-column", "default_12m",
-                 "--plot", str(service.config.parent / "shadow.png")])  # fmt: skip
+    code = main(
+        [
+            "--config",
+            str(service.config),
+            "shadow",
+            "report",
+            "--outcomes",
+            str(merchants),
+            "--id-column",
+            "merchant_id",
+            "--outcome-column",
+            "default_12m",
+            "--plot",
+            str(service.config.parent / "shadow.png"),
+        ]
+    )
     out, err = capsys.readouterr()
     assert code == 0, err
     assert "challenger scorecard:" in out and "band agreement" in out

@@ -109,9 +109,13 @@ def test_decision_needs_a_reason_to_override_and_is_audited(
     with AuditStore.open(target) as audit:
         assert audit.count("decisions") == before  # nothing recorded by a refused decision
     message, history = client.predict(
-        other, "Ana Lopez", "reserve 10%\nmonthly review", "seen the bank statements", "collateral offered",
+        other,
+        "Ana Lopez",
+        "reserve 10%\nmonthly review",
+        "seen the bank statements",
+        "collateral offered",
         api_name="/decide",
-    )  # fmt: skip
+    )
     assert "overrides the model" in message and len(history["data"]) == 1
     with AuditStore.open(target) as audit:
         [(_, decision)] = decisions_for(audit, str(row["merchant"]))
@@ -233,9 +237,11 @@ def test_new_application_reads_uploads_and_reports_bad_ones(
     broken.write_bytes(b"%PDF-1.4 this is not really a pdf")
     fields = [24, 40000, 0.1, 60, 0.02, 0.002, 3, 0, 0, 0, 25000, "5712", "DE", "loan"]
     page = client.predict(
-        "Oak & Iron Ltd", [gradio_client.handle_file(str(good)), gradio_client.handle_file(str(broken))], *fields,
+        "Oak & Iron Ltd",
+        [gradio_client.handle_file(str(good)), gradio_client.handle_file(str(broken))],
+        *fields,
         api_name="/new_case",
-    )  # fmt: skip
+    )
     head, notes, integrity, *_ = page
     assert "NEW-" in head and "Oak &amp; Iron Ltd" in head
     assert "statement.pdf: not read" in notes
@@ -343,24 +349,24 @@ def test_memo_ids_are_per_session_and_identity_follows_sign_in(memo_workspace, t
         ("ana-browser", ObeyingChat()),
         ("bob-browser", ScriptedChat(reply="Sales grew.")),
     ):
-        bench._llm = fake_llm(writer, session)  # a later memo, by another model: another memo id
+        bench.models.use_llm(fake_llm(writer, session))  # a later memo, by another model: another memo id
         for _, done, line in bench.memo_stream(case_id, session):
             if done is not None:
                 memos[session] = line.split()[1]
     assert memos["ana-browser"] != memos["bob-browser"]
-    ana, _ = bench.decide(
-        case_id,
+    ana, _ = bench.desk.decide(
+        bench.case(case_id)[0],
         band,
-        bench.identity("Ana", None),
+        bench.desk.identity("Ana", None),
         session="ana-browser",
         conditions="",
         note="",
         override_reason="",
     )
-    bob, _ = bench.decide(
-        case_id,
+    bob, _ = bench.desk.decide(
+        bench.case(case_id)[0],
         band,
-        bench.identity("Bob", None),
+        bench.desk.identity("Bob", None),
         session="bob-browser",
         conditions="",
         note="",
@@ -371,11 +377,11 @@ def test_memo_ids_are_per_session_and_identity_follows_sign_in(memo_workspace, t
     locked = Workbench(
         settings.model_copy(update={"ui": settings.ui.model_copy(update={"auth_file": "users"})})
     )
-    assert locked.identity("", "ana") == ("ana", True)
+    assert locked.desk.identity("", "ana") == ("ana", True)
     with pytest.raises(UnderwriterError, match="signed in as ana"):
-        locked.identity("bob", "ana")
+        locked.desk.identity("bob", "ana")
     with pytest.raises(UnderwriterError, match="sign in"):
-        locked.identity("bob", None)
+        locked.desk.identity("bob", None)
 
 
 def test_analytics_are_forced_off_and_an_open_address_needs_sign_in(tmp_path: Path):
@@ -386,8 +392,11 @@ def test_analytics_are_forced_off_and_an_open_address_needs_sign_in(tmp_path: Pa
     env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "True"}
     shown = subprocess.run(
         [sys.executable, "-c", "import os, assistant.ui.app; print(os.environ['GRADIO_ANALYTICS_ENABLED'])"],
-        env=env, capture_output=True, text=True, check=True,
-    )  # fmt: skip
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert shown.stdout.strip() == "False"
     from tests.test_cli import underwrite
 

@@ -149,8 +149,9 @@ class StateFile:
     def __init__(self, workspace: Workspace, log: Path):
         self.path = status_path(workspace)
         now = time.time()
-        self.state = BuildState("running", pid=os.getpid(), started_at=now, updated_at=now, stage_started_at=now,
-                                log=str(log))  # fmt: skip
+        self.state = BuildState(
+            "running", pid=os.getpid(), started_at=now, updated_at=now, stage_started_at=now, log=str(log)
+        )
         self._written = 0.0
         self._write()
 
@@ -196,8 +197,17 @@ def start_build(settings: Settings) -> subprocess.Popen[bytes] | None:
             preexec_fn=_child_setup,
         )
     now = time.time()  # visible at once, so a second start in the meantime sees it running
-    write_state(status_path(workspace), BuildState("running", pid=process.pid, started_at=now, updated_at=now,
-                                                   stage_started_at=now, log=str(log_path)))  # fmt: skip
+    write_state(
+        status_path(workspace),
+        BuildState(
+            "running",
+            pid=process.pid,
+            started_at=now,
+            updated_at=now,
+            stage_started_at=now,
+            log=str(log_path),
+        ),
+    )
     return process
 
 

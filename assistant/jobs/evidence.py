@@ -76,9 +76,17 @@ def _similar(
     if cases.uses_model:
         model = load_model(workspace.model_dir, nthread=settings.threads)
     return find_similar(
-        cases, library, case_id, k=k, as_of=as_of, record=row.reset_index(drop=True),
-        decided_at=str(row["decision_date"].iloc[0]), model=model, documents=documents, nthread=settings.threads,
-    )  # fmt: skip
+        cases,
+        library,
+        case_id,
+        k=k,
+        as_of=as_of,
+        record=row.reset_index(drop=True),
+        decided_at=str(row["decision_date"].iloc[0]),
+        model=model,
+        documents=documents,
+        nthread=settings.threads,
+    )
 
 
 @dataclass

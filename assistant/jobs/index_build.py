@@ -68,17 +68,26 @@ class IndexReport:
 
 
 def build_document_index(
-    settings: Settings, sources: list[DocumentSource], cache: EmbeddingCache, report: IndexReport,
-    progress: bool, on_progress: Progress | None = None, out: Path | None = None,
-) -> DocumentIndex:  # fmt: skip
+    settings: Settings,
+    sources: list[DocumentSource],
+    cache: EmbeddingCache,
+    report: IndexReport,
+    progress: bool,
+    on_progress: Progress | None = None,
+    out: Path | None = None,
+) -> DocumentIndex:
     """Read, screen, chunk and embed ``sources`` into a document index saved at ``out`` (default: the
     demo portfolio's)."""
     embedder = cache.embedder
     started = time.perf_counter()
     result = read_documents(
-        settings, sources, count=embedder.count_tokens, model_max_tokens=embedder.max_tokens, progress=progress,
+        settings,
+        sources,
+        count=embedder.count_tokens,
+        model_max_tokens=embedder.max_tokens,
+        progress=progress,
         on_progress=_stage(on_progress, READING),
-    )  # fmt: skip
+    )
     report.timings["read, screen and chunk documents"] = time.perf_counter() - started
     started = time.perf_counter()
     index = DocumentIndex.new(cache, exact_below=settings.index.exact_below)
@@ -96,11 +105,15 @@ def build_document_index(
     report.documents = len(result.documents)
     report.failures = [{"source": f.source, "error": f.error, "limit": f.limit} for f in result.failures]
     report.flagged = [
-        {"doc_id": d.doc_id, "merchant_id": d.merchant_id, "score": d.screening.score,
-         "kinds": sorted({f.kind for f in d.screening.flags})}
+        {
+            "doc_id": d.doc_id,
+            "merchant_id": d.merchant_id,
+            "score": d.screening.score,
+            "kinds": sorted({f.kind for f in d.screening.flags}),
+        }
         for d in result.documents
         if d.screening.flagged
-    ]  # fmt: skip
+    ]
     report.chunks = len(result.chunks)
     report.embedded = cache.stats.computed - before[0]
     report.reused = cache.stats.reused - before[1]
@@ -173,18 +186,26 @@ def build_portfolio_case_library(
     """Historical merchants: their profile, their documents' narrative, the workspace model's view."""
     dataset = load_dataset(files.merchants, load_spec(PORTFOLIO_SPEC), require_label=True)
     return build_case_library(
-        settings, PORTFOLIO_LIBRARY, dataset, report,
+        settings,
+        PORTFOLIO_LIBRARY,
+        dataset,
+        report,
         model=load_model(Workspace(settings).model_dir, nthread=settings.threads),
         text_vectors=narrative_vectors(documents.store, dataset.ids.astype(str).tolist()),
         embedder_id=documents.store.embedder_id,
         outcome_window_days=settings.index.outcome_window_days,
-    )  # fmt: skip
+    )
 
 
 def build_dataset_case_library(
-    settings: Settings, spec_name: str, data: Path, cache: EmbeddingCache | None, report: IndexReport,
-    model_dir: Path | None = None, outcome_window_days: int = 0,
-) -> CaseLibrary:  # fmt: skip
+    settings: Settings,
+    spec_name: str,
+    data: Path,
+    cache: EmbeddingCache | None,
+    report: IndexReport,
+    model_dir: Path | None = None,
+    outcome_window_days: int = 0,
+) -> CaseLibrary:
     """Any labelled dataset with a spec and a date column; its text columns are the narrative."""
     spec = load_spec(spec_name)
     if spec.date is None:
@@ -195,18 +216,26 @@ def build_dataset_case_library(
         texts = dataset.frame[spec.text].fillna("").astype(str).agg(". ".join, axis=1).tolist()
         text_vectors = cache.embed(texts)
     return build_case_library(
-        settings, spec.name, dataset, report,
+        settings,
+        spec.name,
+        dataset,
+        report,
         model=None if model_dir is None else load_model(model_dir, nthread=settings.threads),
         text_vectors=text_vectors,
         embedder_id=cache.embedder.model_id if cache is not None and text_vectors is not None else "none",
         outcome_window_days=outcome_window_days,
-    )  # fmt: skip
+    )
 
 
 def build_dataset_documents(
-    settings: Settings, spec: DatasetSpec, data: Path, documents: Path, cache: EmbeddingCache,
-    report: IndexReport, progress: bool,
-) -> DocumentIndex:  # fmt: skip
+    settings: Settings,
+    spec: DatasetSpec,
+    data: Path,
+    documents: Path,
+    cache: EmbeddingCache,
+    report: IndexReport,
+    progress: bool,
+) -> DocumentIndex:
     """The user's own documents for a dataset's cases (``--documents``), dated and indexed for its memos."""
     dataset = load_dataset(data, spec, require_label=False)
     days = (

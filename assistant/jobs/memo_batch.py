@@ -34,6 +34,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from assistant.backends import open_llm
 from assistant.case.source import CaseSource
 from assistant.memo.config import memo_config
@@ -300,3 +302,21 @@ def _generate(
                 bar.update(1)
                 bar.set_postfix(failed=summary.failed)
     bar.close()
+
+
+def ledger_rows(out: Path) -> pd.DataFrame:
+    """The run's ledger, read without disturbing the running batch."""
+    path = out / LEDGER
+    columns = ["case_id", "status", "memo_id", "seconds", "error"]
+    if not path.is_file():
+        return pd.DataFrame(columns=columns)
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
+    try:
+        rows = db.execute(f"SELECT {', '.join(columns)} FROM cases ORDER BY case_id").fetchall()
+    except sqlite3.OperationalError:  # the run is creating its ledger this very moment
+        rows = []
+    finally:
+        db.close()
+    frame = pd.DataFrame(rows, columns=columns)
+    frame["seconds"] = pd.to_numeric(frame["seconds"]).round(1)
+    return frame

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,10 +20,10 @@ from assistant.backends import open_llm
 from assistant.case.schema import CaseFile
 from assistant.case.source import CaseSource
 from assistant.memo.calls import CallBook, outputs_of
-from assistant.memo.compose import compose_memo
+from assistant.memo.compose import compose_memo, memo_steps
 from assistant.memo.config import MemoConfig, memo_config
 from assistant.memo.render import to_html, to_json, to_markdown
-from assistant.memo.schema import Memo
+from assistant.memo.schema import DocumentFinding, Memo, SectionText
 from assistant.settings import Settings
 from assistant.workspace import Workspace
 from models.backends.llm import LLM
@@ -64,6 +65,33 @@ def memo_id_for(case: CaseFile, run_id: str) -> str:
     return f"memo-{case.case_id}-{digest}"
 
 
+MemoStep = DocumentFinding | SectionText | MemoResult
+"""What :func:`write_memo` yields: each document's finding and each section as it is written, and last
+the recorded memo."""
+
+
+def write_memo(
+    audit: AuditStore, case: CaseFile, llm: LLM, config: MemoConfig, *, run_id: str = ""
+) -> Iterator[MemoStep]:
+    """Compose one memo through a live :class:`CallBook` and record it (the audit rows land in one
+    transaction), yielding each part the moment its LLM calls are done; the last item is the
+    :class:`MemoResult`. The one place a memo is written: the CLI, batch, the service's memo jobs,
+    the workbench's streamed memo and the alert queue's refresh all come here."""
+    book = CallBook.live(llm, audit)
+    for step in memo_steps(case, book, config):
+        if isinstance(step, Memo):
+            yield record_memo(audit, case, book, step, config, run_id=run_id)
+        else:
+            yield step
+
+
+def written(steps: Iterator[MemoStep]) -> MemoResult:
+    """The recorded memo at the end of :func:`write_memo`'s steps (consumes them)."""
+    *_, result = steps
+    assert isinstance(result, MemoResult)
+    return result
+
+
 def generate_memo(
     source: CaseSource,
     case_id: str,
@@ -74,14 +102,12 @@ def generate_memo(
     run_id: str = "",
     generated_at: str | None = None,
 ) -> MemoResult:
-    """Build, validate and record one memo (the audit rows land in one transaction).
+    """Build, validate and record one memo of a case of ``source``.
 
     ``generated_at`` fixed for a run makes the memo id a function of the case and the run, so a
     retried task writes the same memo under the same id."""
     case = source.case_file(case_id, generated_at=generated_at)
-    book = CallBook.live(llm, audit)
-    memo = compose_memo(case, book, config)
-    return record_memo(audit, case, book, memo, config, run_id=run_id)
+    return written(write_memo(audit, case, llm, config, run_id=run_id))
 
 
 def memo_for_case(

@@ -79,6 +79,15 @@ class BookHistory:
         os.replace(staging, final)
         return final
 
+    def latest_record(self, merchant_id: str) -> tuple[str, pd.Series]:
+        """The latest monitored month holding the merchant, and its record that month."""
+        months = [m for m in self.months() if merchant_id in self.read(m).index]
+        if not months:
+            raise UnderwriterError(f"{merchant_id} is in no monitored month; run `underwrite monitor` first")
+        record = self.read(months[-1]).loc[merchant_id]
+        assert isinstance(record, pd.Series)  # merchant ids are unique within a month
+        return months[-1], record
+
     def trend(self, merchant_id: str, columns: list[str]) -> pd.DataFrame:
         """One merchant across every monitored month: ``month`` and the asked columns (the workbench's plot)."""
         rows = []

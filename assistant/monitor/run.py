@@ -130,9 +130,16 @@ def monitor_month(
         _record(audit, engine, risk_model, data, month, alerts, len(frame))
     written = history.write(month, now)
     report = MonitorReport(
-        month, len(frame), alerts, suppressed, score_psi, psi_status(score_psi, len(frame)), feature_psi,
-        written, round(time.perf_counter() - started, 2),
-    )  # fmt: skip
+        month,
+        len(frame),
+        alerts,
+        suppressed,
+        score_psi,
+        psi_status(score_psi, len(frame)),
+        feature_psi,
+        written,
+        round(time.perf_counter() - started, 2),
+    )
     report.kinds = _kind_counts(alerts)
     return report
 
@@ -260,10 +267,17 @@ def _alerts(
             if str(merchant) in signals
             else ""
         )
-        rows.append({
-            "merchant_id": str(merchant), "kinds": ";".join(fresh), "score": float(row["pd"]) + SIGNAL_RANK_WEIGHT * len(fresh),
-            "pd": float(row["pd"]), "previous_pd": row["previous_pd"], "band": row["band"], "detail": detail.strip("; "),
-        })  # fmt: skip
+        rows.append(
+            {
+                "merchant_id": str(merchant),
+                "kinds": ";".join(fresh),
+                "score": float(row["pd"]) + SIGNAL_RANK_WEIGHT * len(fresh),
+                "pd": float(row["pd"]),
+                "previous_pd": row["previous_pd"],
+                "band": row["band"],
+                "detail": detail.strip("; "),
+            }
+        )
     alerts = pd.DataFrame(
         rows, columns=["merchant_id", "kinds", "score", "pd", "previous_pd", "band", "detail"]
     )
@@ -305,16 +319,34 @@ def _record(
     records: list[tuple[str, dict[str, Any]]] = []
     for a in alerts.to_dict("records"):
         previous = None if pd.isna(a["previous_pd"]) else float(a["previous_pd"])
-        records.append(("alerts", {
-            "alert_id": "alert-" + hashlib.sha256(f"{a['merchant_id']}:{month}".encode()).hexdigest()[:16],
-            "merchant_id": a["merchant_id"], "month": month, "kinds": str(a["kinds"]).split(";"), "score": a["score"],
-            "pd": a["pd"], "band": a["band"], "detail": {"text": a["detail"], "previous_pd": previous},
-        }))  # fmt: skip
+        records.append(
+            (
+                "alerts",
+                {
+                    "alert_id": "alert-"
+                    + hashlib.sha256(f"{a['merchant_id']}:{month}".encode()).hexdigest()[:16],
+                    "merchant_id": a["merchant_id"],
+                    "month": month,
+                    "kinds": str(a["kinds"]).split(";"),
+                    "score": a["score"],
+                    "pd": a["pd"],
+                    "band": a["band"],
+                    "detail": {"text": a["detail"], "previous_pd": previous},
+                },
+            )
+        )
     run = {
-        "run_id": f"monitor-{uuid.uuid4().hex[:12]}", "kind": "monitor", "engine": engine, "model_id": model.model_id,
-        "input_sha256": input_sha256(data), "rows_in": rows, "rows_out": rows, "rows_rejected": 0, "output": month,
+        "run_id": f"monitor-{uuid.uuid4().hex[:12]}",
+        "kind": "monitor",
+        "engine": engine,
+        "model_id": model.model_id,
+        "input_sha256": input_sha256(data),
+        "rows_in": rows,
+        "rows_out": rows,
+        "rows_rejected": 0,
+        "output": month,
         "params": json.dumps({"data": str(data), "alerts": len(alerts)}, sort_keys=True),
-    }  # fmt: skip
+    }
     done = [
         r for r in audit.rows("runs", {"kind": "monitor", "output": month}) if r["model_id"] == model.model_id
     ]

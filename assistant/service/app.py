@@ -37,7 +37,7 @@ from assistant.service.schemas import (
     MemoRequest,
     decision_request_model,
 )
-from assistant.service.scoring import case_id_of, decide, request_row, request_sha256
+from assistant.service.scoring import case_id_of, request_row, request_sha256, score_request
 from assistant.settings import Settings
 from assistant.workspace import Workspace
 from models.backends.llm import LLM
@@ -198,7 +198,9 @@ def answer_decision(
     def produce() -> dict[str, Any]:
         served = state.registry.champion  # this request's model, whatever is swapped in meanwhile
         scored["row"] = row = request_row(served.model, fields)
-        return decide(served.model, row, case_id_of(fields, served.model.spec.features), recourse=recourse)
+        return score_request(
+            served.model, row, case_id_of(fields, served.model.spec.features), recourse=recourse
+        )
 
     answer = answered_once(state, key, idem, "decisions", {**fields, "recourse": recourse}, produce)
     if isinstance(answer, dict):
@@ -261,12 +263,10 @@ def _memo_routes(app: FastAPI, state: ServiceState, caller: Callable[[str], Any]
 def _other_routes(app: FastAPI, state: ServiceState, caller: Callable[[str], Any]) -> None:
     @app.get("/v1/cases/{case_id}/similar", responses=ERRORS, tags=["cases"])
     def similar(case_id: str, key: Annotated[ApiKey, caller("score")]) -> Any:
-        source = state.memos.source()
         try:
-            row = source.row(case_id)
+            report = state.memos.cases.similar(case_id)
         except UnderwriterError as exc:
             raise HTTPException(404, str(exc)) from None
-        report = source.similar(case_id, row)
         if report is None:
             raise HTTPException(503, "no similar-case library yet: build it with `underwrite index build`")
         return {"case_id": case_id, "library": report.library, "similar": [h.to_dict() for h in report.hits]}

@@ -79,9 +79,14 @@ def add_key(
     secret = KEY_PREFIX + secrets.token_urlsafe(32)
     key = ApiKey(f"key-{secrets.token_hex(6)}", name, granted, rate_per_minute)
     audit.append(
-        "api_keys", key_id=key.key_id, name=name, action="add", key_sha256=key_hash(secret),
-        scopes=",".join(sorted(granted)), rate_per_minute=rate_per_minute,
-    )  # fmt: skip
+        "api_keys",
+        key_id=key.key_id,
+        name=name,
+        action="add",
+        key_sha256=key_hash(secret),
+        scopes=",".join(sorted(granted)),
+        rate_per_minute=rate_per_minute,
+    )
     return key, secret
 
 

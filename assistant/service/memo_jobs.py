@@ -16,9 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from assistant.audit import AuditStore
-from assistant.case.source import CaseSource
-from assistant.memo.config import memo_config
-from assistant.memo.record import generate_memo
+from assistant.jobs.portfolio_cases import PortfolioCases
 from assistant.settings import Settings
 from assistant.workspace import Workspace
 from models.backends.llm import LLM
@@ -34,19 +32,13 @@ class MemoJobs:
         self.pool = ThreadPoolExecutor(max_workers=settings.service.memo_workers, thread_name_prefix="memo")
         self.lock = threading.Lock()
         self.jobs: dict[str, dict[str, Any]] = {}
-        self._source: CaseSource | None = None
+        self.cases = PortfolioCases(settings)
         self._llm: LLM | None = None
         self._audit: AuditStore | None = None
 
-    def source(self) -> CaseSource:
-        with self.lock:
-            if self._source is None:
-                self._source = CaseSource(self.settings)
-            return self._source
-
     def start(self, case_id: str) -> dict[str, Any]:
         """Queue a memo for a case of the portfolio; a clear error (nothing queued) for an unknown case."""
-        self.source().row(case_id)
+        self.cases.check_case(case_id)
         job = {"job_id": f"job-{uuid.uuid4().hex[:16]}", "case_id": case_id, "status": "queued"}
         with self.lock:
             self.jobs[job["job_id"]] = job
@@ -64,8 +56,7 @@ class MemoJobs:
                     self._llm = self.llm_factory()
                 if self._audit is None:
                     self._audit = Workspace(self.settings).open_audit()
-            source, llm, audit = self.source(), self._llm, self._audit
-            result = generate_memo(source, job["case_id"], llm, audit, memo_config(self.settings))
+            result = self.cases.write_memo(job["case_id"], self._llm, self._audit)
             job.update(status="done", memo_id=result.memo_id)
         except UnderwriterError as exc:
             job.update(status="failed", error=str(exc))

@@ -68,11 +68,19 @@ class RequestLog:
     ) -> None:
         with self.audit_lock:
             self.audit.append(
-                "api_requests", request_id=response["request_id"], key_name=key_name, endpoint=endpoint,
-                idempotency_key=idempotency_key, request_sha256=request_sha256,
-                case_id=response.get("case_id"), model_id=response.get("model_id"), pd=response.get("pd"),
-                grade=response.get("grade"), band=response.get("band"), response=response,
-            )  # fmt: skip
+                "api_requests",
+                request_id=response["request_id"],
+                key_name=key_name,
+                endpoint=endpoint,
+                idempotency_key=idempotency_key,
+                request_sha256=request_sha256,
+                case_id=response.get("case_id"),
+                model_id=response.get("model_id"),
+                pd=response.get("pd"),
+                grade=response.get("grade"),
+                band=response.get("band"),
+                response=response,
+            )
 
 
 def new_request_id() -> str:

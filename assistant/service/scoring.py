@@ -1,6 +1,6 @@
 """One online decision: a request's fields -> the model's PD, grade, band, flags, reasons and mitigants.
 
-The same :func:`assistant.case.facts.score_row` the memo, the workbench and chat use: the service holds
+The same :func:`models.scoring.explanation.explain_row` the memo, the workbench and chat use: the service holds
 no scoring logic of its own.
 """
 
@@ -13,8 +13,8 @@ from typing import Any
 
 import pandas as pd
 
-from assistant.case.application import application_frame
-from assistant.case.facts import score_row
+from models.data.application_frame import application_frame
+from models.scoring.explanation import explain_row
 from models.store.artifacts import RiskModel
 
 
@@ -50,9 +50,11 @@ def unseen_categories(model: RiskModel, row: pd.DataFrame) -> list[str]:
     ]
 
 
-def decide(model: RiskModel, row: pd.DataFrame, case_id: str, *, recourse: bool = False) -> dict[str, Any]:
+def score_request(
+    model: RiskModel, row: pd.DataFrame, case_id: str, *, recourse: bool = False
+) -> dict[str, Any]:
     """The decision body (without the request id): what the caller receives and the audit trail keeps."""
-    facts = score_row(model, row, 1, with_recourse=recourse)
+    facts = explain_row(model, row, 1, with_recourse=recourse)
     return {
         "case_id": case_id,
         "model_id": model.model_id,
@@ -61,7 +63,7 @@ def decide(model: RiskModel, row: pd.DataFrame, case_id: str, *, recourse: bool 
         "grade": facts.grade,
         "band": facts.band,
         "policy_flags": facts.policy_flags,
-        "reasons": facts.reasons,
+        "reasons": facts.reason_dicts(),
         "mitigants": facts.mitigants,
         "recourse": facts.recourse,
         "unseen_categories": unseen_categories(model, row),

@@ -8,14 +8,9 @@ import uuid
 
 import pandas as pd
 
-from assistant.case.schema import CaseFile
-from assistant.memo.calls import CallBook
-from assistant.memo.compose import compose_memo
-from assistant.memo.config import memo_config
-from assistant.memo.record import record_memo
+from assistant.memo.record import written
 from assistant.monitor.history import BookHistory
 from assistant.ui.workbench import Workbench
-from models.errors import UnderwriterError
 
 QUEUE_COLUMNS = ["rank", "merchant", "month", "PD", "usual PD", "band", "checks", "detail"]
 
@@ -33,17 +28,20 @@ def alert_queue(bench: Workbench, month: str | None = None) -> pd.DataFrame:
         return pd.DataFrame(columns=QUEUE_COLUMNS)
     month = month or max(r["month"] for r in rows)
     chosen = sorted((r for r in rows if r["month"] == month), key=lambda r: (-r["score"], r["merchant_id"]))
-    return pd.DataFrame(
-        [
-            {
-                "rank": i, "merchant": r["merchant_id"], "month": r["month"], "PD": round(r["pd"], 4),
-                "usual PD": _usual(r), "band": r["band"], "checks": ", ".join(json.loads(r["kinds"])),
-                "detail": json.loads(r["detail"]).get("text", ""),
-            }
-            for i, r in enumerate(chosen, start=1)
-        ],
-        columns=QUEUE_COLUMNS,
-    )  # fmt: skip
+    return pd.DataFrame([_queue_row(i, r) for i, r in enumerate(chosen, start=1)], columns=QUEUE_COLUMNS)
+
+
+def _queue_row(rank: int, alert: dict) -> dict:
+    return {
+        "rank": rank,
+        "merchant": alert["merchant_id"],
+        "month": alert["month"],
+        "PD": round(alert["pd"], 4),
+        "usual PD": _usual(alert),
+        "band": alert["band"],
+        "checks": ", ".join(json.loads(alert["kinds"])),
+        "detail": json.loads(alert["detail"]).get("text", ""),
+    }
 
 
 def _usual(row: dict) -> float | None:
@@ -65,32 +63,9 @@ def trend(bench: Workbench, merchant_id: str) -> pd.DataFrame:
     return history(bench).trend(merchant_id, columns)
 
 
-def latest_case(bench: Workbench, merchant_id: str) -> CaseFile:
-    """The merchant's case file as of its latest monitored month: that month's record, its documents."""
-    book = history(bench)
-    months = [m for m in book.months() if merchant_id in book.read(m).index]
-    if not months:
-        raise UnderwriterError(f"{merchant_id} is in no monitored month; run `underwrite monitor` first")
-    month = book.read(months[-1]).loc[merchant_id]
-    source = bench.source
-    row = source.row(merchant_id)
-    spec = source.risk_model().spec
-    for feature in spec.features:
-        if feature in month.index:
-            row[feature] = month[feature]
-    if spec.date is not None:
-        row[spec.date.column] = pd.Period(months[-1], freq="M").to_timestamp(how="end").strftime("%Y-%m-%d")
-    documents = source.documents(merchant_id, source.row(merchant_id).iloc[0])
-    return source.new_case_file(merchant_id, row, documents)
-
-
 def refresh_memo(bench: Workbench, merchant_id: str) -> tuple[str, str]:
-    """A new memo from the merchant's latest month, recorded in the audit trail: (memo id, Markdown)."""
-    case = latest_case(bench, merchant_id)
-    llm = bench.llm()
-    config = memo_config(bench.settings)
-    with bench.llm_lock, bench.audit() as audit:
-        book = CallBook.live(llm, audit)
-        memo = compose_memo(case, book, config)
-        result = record_memo(audit, case, book, memo, config, run_id=f"alert-refresh-{uuid.uuid4().hex[:8]}")
+    """A new memo from the merchant's latest monitored month, recorded in the audit trail: (memo id, Markdown)."""
+    month, record = history(bench).latest_record(merchant_id)
+    case = bench.source.case_as_of(merchant_id, month, record)
+    result = written(bench.write_memo(case, run_id=f"alert-refresh-{uuid.uuid4().hex[:8]}"))
     return result.memo_id, result.rendered.markdown

@@ -19,7 +19,7 @@ def health(bench: Workbench) -> PortfolioHealth:
     source = bench.source
     model = source.risk_model()
     frame = source.frame
-    scores = bench.queue_frame().set_index("merchant")
+    scores = bench.work_queue.frame().set_index("merchant")
     joined = frame.join(scores[["PD", "grade", "band"]], how="inner").rename(columns={"PD": "pd"})
     current = joined[joined["status"] == "applicant"] if "status" in joined else joined
     if current.empty:

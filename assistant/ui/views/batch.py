@@ -11,9 +11,12 @@ from typing import Any
 
 import gradio as gr
 
+from assistant.jobs.batch_downloads import write_downloads
+from assistant.jobs.batch_plan import plan_batch
+from assistant.jobs.memo_batch import ledger_rows
 from assistant.settings import Settings
 from assistant.ui.background import BackgroundIndex
-from assistant.ui.batch_jobs import ledger_rows, plan_batch, start_job, write_downloads
+from assistant.ui.batch_jobs import start_job
 from assistant.ui.views.common import readable
 from models.errors import UnderwriterError
 

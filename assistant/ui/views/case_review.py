@@ -195,7 +195,7 @@ def wire(
 def _wire_queue(app: gr.Blocks, bench: Workbench, tab: CaseTab) -> None:
     @friendly
     def load_queue(queue_status: str, text: str, sort: str) -> pd.DataFrame:
-        return bench.queue(queue_status, text, sort)[QUEUE_COLUMNS]
+        return bench.work_queue.rows(queue_status, text, sort)[QUEUE_COLUMNS]
 
     for trigger in (tab.status.change, tab.sort_by.change, tab.search.submit, app.load):
         trigger(
@@ -218,7 +218,7 @@ def case_page(bench: Workbench, view: CaseView) -> list[Any]:
         }
         spark = close_figure(plots.sparklines(list(months["month"].astype(str)), series))
     grade_edges = list(bench.source.risk_model().policy.grades.values())[:-1]
-    portfolio_pd = bench.queue_frame()["PD"].to_numpy(dtype=float)
+    portfolio_pd = bench.work_queue.frame()["PD"].to_numpy(dtype=float)
     return [
         case.case_id,
         header_html(case, view.percentile),
@@ -231,7 +231,7 @@ def case_page(bench: Workbench, view: CaseView) -> list[Any]:
         similar_table(view),
         memo_progress_html(case, [], "The memo is being written…"),
         evidence_html(case),
-        decision_history(bench.decisions(case.case_id)),
+        decision_history(bench.desk.decisions(case.case_id)),
         f"Case in view: **{html.escape(case.name or case.case_id)}** ({case.case_id}), PD {case.scored_pd():.2%}, "
         f"grade {case.score.grade}, band {case.score.band}.",
         [],
@@ -266,11 +266,29 @@ def memo_updates(bench: Workbench, case_id: str, session: str = "") -> Iterator[
         yield (memo_progress_html(case, [], message) if case else f"<p>{html.escape(message)}</p>"), gr.skip()
 
 
+def _case_outputs(tab: CaseTab, current: gr.State, chat_case: Any, chatbot: Any) -> list[Any]:
+    """The components :func:`case_page` fills, in its order."""
+    return [
+        current,
+        tab.head,
+        tab.notes,
+        tab.integrity,
+        tab.attribution,
+        tab.position,
+        tab.sparks,
+        tab.metrics,
+        tab.similar,
+        tab.memo,
+        tab.evidence,
+        tab.history,
+        chat_case,
+        chatbot,
+    ]
+
+
 def _wire_case(bench: Workbench, tab: CaseTab, current: gr.State, chat_case: Any, chatbot: Any) -> None:
     settings = bench.settings
-    outputs = [current, tab.head, tab.notes, tab.integrity, tab.attribution, tab.position, tab.sparks,
-               tab.metrics, tab.similar, tab.memo, tab.evidence, tab.history, chat_case, chatbot]  # fmt: skip
-
+    outputs = _case_outputs(tab, current, chat_case, chatbot)
     pending = gr.State("")  # the case whose memo to write next: empty when nothing was opened
 
     def open_case(case_id: str) -> list[Any]:
@@ -337,10 +355,15 @@ def _wire_decision(app: gr.Blocks, bench: Workbench, tab: CaseTab, current: gr.S
             raise UnderwriterError("open a case before recording a decision")
         if not choice:
             raise UnderwriterError("decision: choose approve, refer or decline")
-        made, past = bench.decide(
-            case_id, choice, bench.identity(name, getattr(request, "username", None)),
-            session=session_of(request), conditions=conds or "", note=note or "", override_reason=reason or "",
-        )  # fmt: skip
+        made, past = bench.desk.decide(
+            bench.case(case_id)[0],
+            choice,
+            bench.desk.identity(name, getattr(request, "username", None)),
+            session=session_of(request),
+            conditions=conds or "",
+            note=note or "",
+            override_reason=reason or "",
+        )
         overridden = f" — overrides the model's **{made.model_band}**" if made.is_override else ""
         memo_ref = f" on memo `{made.memo_id}`" if made.memo_id else " (no memo written yet)"
         who = made.underwriter + ("" if made.authenticated else " (not authenticated: sign-in is off)")

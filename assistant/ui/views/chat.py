@@ -93,7 +93,7 @@ def wire(bench: Workbench, tab: ChatTab, current: gr.State, sessions: gr.State) 
             }
             messages += [ran, {"role": "assistant", "content": ""}]
             yield messages, "", open_sessions
-            with bench.llm_lock, bench.audit() as audit:
+            with bench.models.lock, bench.audit() as audit:
                 session.audit = audit
                 for piece in session.ask(text):
                     messages[-1] = {"role": "assistant", "content": messages[-1]["content"] + piece}

@@ -30,12 +30,16 @@ def wire(bench: Workbench, parts: dict[str, Any], current: gr.State, session_of:
     def issue(case_id: str, offer: str, request: gr.Request) -> tuple[str, str]:
         if not case_id:
             raise UnderwriterError("open a case before issuing a notice")
-        ref = bench.memo_id(case_id, session_of(request)) or case_id
+        ref = bench.desk.memo_id(case_id, session_of(request)) or case_id
         with bench.audit() as audit:
             issued = issue_notice(
-                bench.settings, audit, bench.source, ref,
-                kind="counter-offer" if offer.strip() else "decline", offer=offer or "",
-            )  # fmt: skip
+                bench.settings,
+                audit,
+                bench.source,
+                ref,
+                kind="counter-offer" if offer.strip() else "decline",
+                offer=offer or "",
+            )
         folder = bench.workspace.ui_dir / "notices"
         folder.mkdir(parents=True, exist_ok=True)
         path = Path(folder / f"{issued.notice.notice_id}.html")
