@@ -46,8 +46,12 @@ def start(
     handle = open(log, "w")  # noqa: SIM115 - lives as long as the process
     process = subprocess.Popen(
         [sys.executable, str(REPO / "app.py"), "--workspace", str(workspace), "--port", str(free_port())],
-        cwd=REPO, env=env, stdout=handle, stderr=subprocess.STDOUT, text=True,
-    )  # fmt: skip
+        cwd=REPO,
+        env=env,
+        stdout=handle,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     while time.perf_counter() - started < timeout:
         found = READY.search(log.read_text())
         if found:
@@ -119,10 +123,16 @@ def first_run(env: dict[str, str], workdir: Path, index_timeout: float) -> dict[
     stop(process)
     print(f"  later start answered after {again:.1f} s", flush=True)
     manifest = json.loads((workspace / "demo" / "portfolio" / "portfolio.json").read_text())
-    return {"answered_s": round(answered, 1), "case": case, "index_state": state.get("state"),
-            "index_build_s": round(index_s, 1), "passages": state.get("chunks"),
-            "merchants": manifest.get("merchants"), "documents": manifest.get("documents"),
-            "later_start_s": round(again, 1)}  # fmt: skip
+    return {
+        "answered_s": round(answered, 1),
+        "case": case,
+        "index_state": state.get("state"),
+        "index_build_s": round(index_s, 1),
+        "passages": state.get("chunks"),
+        "merchants": manifest.get("merchants"),
+        "documents": manifest.get("documents"),
+        "later_start_s": round(again, 1),
+    }
 
 
 def foreground_baseline(env: dict[str, str], workdir: Path) -> float:
@@ -156,8 +166,10 @@ def main() -> int:
             seconds = foreground_baseline(env, Path(tmp))
             result["baseline_foreground_build_s"] = round(seconds, 1)
             ratio = seconds / result["serve_first"]["answered_s"]
-            print(f"baseline: everything built before serving took {seconds:.0f} s "
-                  f"({ratio:.1f}x the time until the workbench answers now)")  # fmt: skip
+            print(
+                f"baseline: everything built before serving took {seconds:.0f} s "
+                f"({ratio:.1f}x the time until the workbench answers now)"
+            )
     args.out.write_text(json.dumps(result, indent=2) + "\n")
     print(f"wrote {args.out}")
     return 0

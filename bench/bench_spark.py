@@ -95,8 +95,13 @@ def main() -> None:
         )
         job = time.perf_counter() - t
         spark.stop()
-        results[master] = {"session_start_s": started, "job_s": job, "total_s": started + job,
-                           "partitions": run.partitions, "rows_scored": run.rows_scored}  # fmt: skip
+        results[master] = {
+            "session_start_s": started,
+            "job_s": job,
+            "total_s": started + job,
+            "partitions": run.partitions,
+            "rows_scored": run.rows_scored,
+        }
         print(f"spark {master}: session {started:.1f} s + job {job:.1f} s, {run.partitions} tasks")
     check = pd.read_parquet(work / "out" / "local[2]" / "scores", columns=["id", "pd"]).sort_values("id")
     ref = pd.read_parquet(work / "out" / "local" / "scores", columns=["id", "pd"]).sort_values("id")

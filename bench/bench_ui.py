@@ -65,9 +65,12 @@ def wait_http(url: str, deadline: float) -> None:
 def cold_start(command: list[str], port: int) -> tuple[float, subprocess.Popen]:
     started = time.monotonic()
     process = subprocess.Popen(
-        command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        command,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
         env={**os.environ, "GRADIO_ANALYTICS_ENABLED": "False"},
-    )  # fmt: skip
+    )
     wait_http(f"http://127.0.0.1:{port}/", started + 120)
     return time.monotonic() - started, process
 
@@ -131,26 +134,41 @@ def main() -> None:
 
     result = {
         "machine": machine(),
-        "cold_start_s": {"workbench_median": statistics.median(app_starts), "workbench_all": app_starts,
-                         "bare_gradio_median": statistics.median(bare_starts),
-                         "ratio": statistics.median(app_starts) / statistics.median(bare_starts)},
-        "case_page_server_s": {"first_after_start": first_open, "p50": statistics.median(server), "max": max(server),
-                               "bare_echo_p50": statistics.median(echo),
-                               "ratio": statistics.median(server) / statistics.median(echo)},
-        "case_page_browser_s": {"pd_shown_p50": statistics.median(browser_pd) if browser_pd else None,
-                                "attribution_shown_p50": statistics.median(browser_plot) if browser_plot else None,
-                                "all_attribution": browser_plot},
-    }  # fmt: skip
+        "cold_start_s": {
+            "workbench_median": statistics.median(app_starts),
+            "workbench_all": app_starts,
+            "bare_gradio_median": statistics.median(bare_starts),
+            "ratio": statistics.median(app_starts) / statistics.median(bare_starts),
+        },
+        "case_page_server_s": {
+            "first_after_start": first_open,
+            "p50": statistics.median(server),
+            "max": max(server),
+            "bare_echo_p50": statistics.median(echo),
+            "ratio": statistics.median(server) / statistics.median(echo),
+        },
+        "case_page_browser_s": {
+            "pd_shown_p50": statistics.median(browser_pd) if browser_pd else None,
+            "attribution_shown_p50": statistics.median(browser_plot) if browser_plot else None,
+            "all_attribution": browser_plot,
+        },
+    }
     out = ROOT / "bench" / "results" / "ui.json"
     out.write_text(json.dumps(result, indent=2) + "\n")
     c, s, b = result["cold_start_s"], result["case_page_server_s"], result["case_page_browser_s"]
-    print(f"cold start: workbench {c['workbench_median']:.2f} s vs bare Gradio {c['bare_gradio_median']:.2f} s "
-          f"({c['ratio']:.2f}x; target < 10 s)")  # fmt: skip
-    print(f"case page (server): p50 {s['p50']:.3f} s, max {s['max']:.3f} s vs bare echo {s['bare_echo_p50']:.3f} s "
-          f"({s['ratio']:.1f}x); first case after start {s['first_after_start']:.2f} s")  # fmt: skip
+    print(
+        f"cold start: workbench {c['workbench_median']:.2f} s vs bare Gradio {c['bare_gradio_median']:.2f} s "
+        f"({c['ratio']:.2f}x; target < 10 s)"
+    )
+    print(
+        f"case page (server): p50 {s['p50']:.3f} s, max {s['max']:.3f} s vs bare echo {s['bare_echo_p50']:.3f} s "
+        f"({s['ratio']:.1f}x); first case after start {s['first_after_start']:.2f} s"
+    )
     if b["pd_shown_p50"] is not None:
-        print(f"case page (Chromium): PD shown p50 {b['pd_shown_p50']:.2f} s, attribution plot shown p50 "
-              f"{b['attribution_shown_p50']:.2f} s (target < 2 s)")  # fmt: skip
+        print(
+            f"case page (Chromium): PD shown p50 {b['pd_shown_p50']:.2f} s, attribution plot shown p50 "
+            f"{b['attribution_shown_p50']:.2f} s (target < 2 s)"
+        )
     print(f"wrote {out}")
 
 
@@ -163,9 +181,15 @@ def browser_render(url: str) -> tuple[list[float], list[float]]:
     pd_times, plot_times = [], []
     with sync_playwright() as p:
         browser = p.chromium.launch(
-            executable_path=CHROMIUM, headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"],
-        )  # fmt: skip
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+            ],
+        )
         page = browser.new_page(viewport={"width": 1500, "height": 1100})
         page.goto(url)
         cells = page.locator("#queue [role=row]")

@@ -121,9 +121,13 @@ def gate_demo(settings: Settings, tmp: Path, cases: Path) -> None:
 
     os.environ["UNDERWRITER_PROMPT_DRAFTS"] = str(DRAFTS)
     run_eval(
-        settings, cases, variants=parse_variants(WORSE), models=["llamacpp"],
-        out=tmp / "worse-demo", progress=False,
-    )  # fmt: skip
+        settings,
+        cases,
+        variants=parse_variants(WORSE),
+        models=["llamacpp"],
+        out=tmp / "worse-demo",
+        progress=False,
+    )
     baseline, current = f"{tmp / 'run-demo'}:document_summary@4", f"{tmp / 'rerun-demo'}:document_summary@4"
     worse = f"{tmp / 'worse-demo'}:{WORSE}"
     lines = []

@@ -95,8 +95,13 @@ def main() -> None:
     workspace = Workspace(settings)
     started = time.perf_counter()
     generate_portfolio(workspace.portfolio_dir, merchants=args.merchants, seed=args.seed, progress=False)
-    train_model(settings, spec="merchant_portfolio", data=workspace.portfolio.merchants, out=workspace.model_dir,
-                progress=False)  # fmt: skip
+    train_model(
+        settings,
+        spec="merchant_portfolio",
+        data=workspace.portfolio.merchants,
+        out=workspace.model_dir,
+        progress=False,
+    )
     book = generate_book(workspace.portfolio, root / "book", months=args.months, seed=args.seed)
     prepared = time.perf_counter() - started
     frames, seconds, merchant_months = [], [], 0

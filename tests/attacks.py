@@ -3,7 +3,7 @@ languages, carried where documents hide text (title, table cell, hidden HTML, PD
 name, look-alike letters, chat-template tokens).
 
 This list is kept apart from ``retrieval/documents/screening_rules.py`` and from the demo
-generator's injections (``models/demo_data/documents.py``): the detection rate measured on it is
+generator's injections (``models/demo_data/injections.py``): the detection rate measured on it is
 the rate on attacks the rules did not see.
 """
 

@@ -77,10 +77,13 @@ def test_planted_deteriorations_are_caught_before_default_and_benign_ones_rarely
     last = reports[-1].month
     planted = truth[(truth["kind"] != "blip") & (truth["onset_month"] < last)]
     caught = [
-        not alerts[(alerts["merchant_id"] == t.merchant_id) & (alerts["month"] >= t.onset_month)
-                   & (alerts["month"] < (t.default_month or "9999"))].empty
+        not alerts[
+            (alerts["merchant_id"] == t.merchant_id)
+            & (alerts["month"] >= t.onset_month)
+            & (alerts["month"] < (t.default_month or "9999"))
+        ].empty
         for t in planted.itertuples()
-    ]  # fmt: skip
+    ]
     assert len(planted) >= 10 and np.mean(caught) >= 0.75
     marked = set(truth["merchant_id"])
     benign = alerts[~alerts["merchant_id"].isin(marked)]

@@ -158,15 +158,39 @@ def test_train_on_lending_club_says_what_ships_and_how_it_compares_with_the_lend
     from tests.conftest import LENDING_CLUB, require_file
 
     data = require_file(LENDING_CLUB)
-    done = underwrite("train", "--spec", "lending_club", "--data", str(data), "--out", str(tmp_path / "lc"),
-                      "--test-from", "2010-01-01", "--text", "off", cwd=tmp_path)  # fmt: skip
+    done = underwrite(
+        "train",
+        "--spec",
+        "lending_club",
+        "--data",
+        str(data),
+        "--out",
+        str(tmp_path / "lc"),
+        "--test-from",
+        "2010-01-01",
+        "--text",
+        "off",
+        cwd=tmp_path,
+    )
     assert done.returncode == 0, done.stderr
     assert "the model beats int_rate alone on the test rows (AUC 0.654)" in done.stdout
     assert "shipped: the recipe refit on 903 labelled rows through 2010-12-01" in done.stdout
     card = (tmp_path / "lc" / "versions" / "v0001" / "model_card.md").read_text()
     assert "## Model choice" in card and "| AUC of `int_rate` alone" in card
-    bad = underwrite("train", "--spec", "lending_club", "--data", str(data), "--out", str(tmp_path / "x"),
-                     "--refit-until", "2001-01-01", "--text", "off", cwd=tmp_path)  # fmt: skip
+    bad = underwrite(
+        "train",
+        "--spec",
+        "lending_club",
+        "--data",
+        str(data),
+        "--out",
+        str(tmp_path / "x"),
+        "--refit-until",
+        "2001-01-01",
+        "--text",
+        "off",
+        cwd=tmp_path,
+    )
     assert (
         bad.returncode != 0 and "choose a later --refit-until" in bad.stderr and "Traceback" not in bad.stderr
     )

@@ -156,10 +156,25 @@ def test_training_with_a_utf8_sig_spec_gives_a_model_not_a_traceback(tmp_path: P
     data = tmp_path / "data.csv"
     data.write_bytes(b"\xef\xbb\xbf" + ("id,a,b,y\n" + rows).encode())
     result = subprocess.run(
-        [sys.executable, "-m", "assistant.cli", "--workspace", str(tmp_path / "ws"), "train", "--spec", str(spec),
-         "--data", str(data), "--out", str(tmp_path / "model"), "--policy", "generic"],
-        capture_output=True, text=True,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "assistant.cli",
+            "--workspace",
+            str(tmp_path / "ws"),
+            "train",
+            "--spec",
+            str(spec),
+            "--data",
+            str(data),
+            "--out",
+            str(tmp_path / "model"),
+            "--policy",
+            "generic",
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     assert "Traceback" not in result.stderr
 
@@ -171,8 +186,11 @@ def test_missing_markers_read_as_missing_on_every_path():
     from models.data.spec import load_spec
 
     spec = load_spec("lending_club")
-    raw = pd.DataFrame({c: ["1"] * 4 for c in spec.numeric} | {c: ["x"] * 4 for c in spec.categorical}
-                       | {c: [""] * 4 for c in spec.text})  # fmt: skip
+    raw = pd.DataFrame(
+        {c: ["1"] * 4 for c in spec.numeric}
+        | {c: ["x"] * 4 for c in spec.categorical}
+        | {c: [""] * 4 for c in spec.text}
+    )
     raw["emp_length"] = ["n/a", "NULL", "#N/A", "10+ years"]
     raw["dti"] = ["NA", "null", "", "3.5"]
     typed, bad = parse_features(raw, spec)

@@ -290,15 +290,29 @@ def test_a_worse_evidence_finder_fails_the_gate(memo_workspace, case_set, tmp_pa
     import retrieval.evidence.spreads as spreads
 
     llm = {"fake": fake_llm(ScriptedChat(reply="The merchant sells goods."), "fake")}
-    good = run_eval(memo_workspace, case_set, variants=parse_variants("document_summary@4"), models=["fake"],
-                    out=tmp_path / "good", progress=False, llms=llm)  # fmt: skip
+    good = run_eval(
+        memo_workspace,
+        case_set,
+        variants=parse_variants("document_summary@4"),
+        models=["fake"],
+        out=tmp_path / "good",
+        progress=False,
+        llms=llm,
+    )
     rows = load_run(good)["rows"]
     assert all(r["metrics"]["spread_accuracy"] == 1.0 for r in rows)
     planted = any(r["metrics"]["signal_recall"] is not None for r in rows)
     monkeypatch.setattr(signals, "RULES", ())
     monkeypatch.setattr(spreads, "statement_lines", lambda text: [])
-    bad = run_eval(memo_workspace, case_set, variants=parse_variants("document_summary@4"), models=["fake"],
-                   out=tmp_path / "bad", progress=False, llms=llm)  # fmt: skip
+    bad = run_eval(
+        memo_workspace,
+        case_set,
+        variants=parse_variants("document_summary@4"),
+        models=["fake"],
+        out=tmp_path / "bad",
+        progress=False,
+        llms=llm,
+    )
     ok, failures = gate(f"{bad}:document_summary@4", f"{good}:document_summary@4", 0.02)
     assert not ok and any(f.startswith("spread_accuracy") for f in failures), failures
     assert not planted or any(f.startswith("signal_recall") for f in failures), failures

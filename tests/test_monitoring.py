@@ -44,10 +44,12 @@ def test_portfolio_health_flags_a_shifted_population() -> None:
     )
     shifted = same.assign(pd=rng.beta(6, 40, 3000), x=rng.normal(1.5, 1, 3000))
     history = pd.DataFrame({"x": rng.normal(0, 1, 3000)})
-    calm = portfolio_health(same, reference, ["A"], ["approve", "refer", "decline"],
-                            feature_reference=history, features=["x"])  # fmt: skip
-    moved = portfolio_health(shifted, reference, ["A"], ["approve", "refer", "decline"],
-                             feature_reference=history, features=["x"])  # fmt: skip
+    calm = portfolio_health(
+        same, reference, ["A"], ["approve", "refer", "decline"], feature_reference=history, features=["x"]
+    )
+    moved = portfolio_health(
+        shifted, reference, ["A"], ["approve", "refer", "decline"], feature_reference=history, features=["x"]
+    )
     assert calm.score_status == "ok" and calm.actions() == []
     assert moved.score_status == "act" and moved.feature_drift[0].status == "act"
     assert any("Score drift" in a for a in moved.actions()) and any(

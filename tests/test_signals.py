@@ -22,9 +22,23 @@ def test_the_taxonomy_defines_every_signal_the_issue_names():
     assert len(TAXONOMY) == 15 and all(
         t.definition and t.severity in ("high", "medium", "low") for t in TAXONOMY
     )
-    for needed in ("going_concern", "bankruptcy", "litigation", "regulatory_action", "concentration",
-                   "covenant_breach", "liquidity_stress", "revenue_decline", "complaint_surge", "chargeback_surge",
-                   "delivery_delay", "tax_lien", "management_turnover", "auditor_change", "material_weakness"):  # fmt: skip
+    for needed in (
+        "going_concern",
+        "bankruptcy",
+        "litigation",
+        "regulatory_action",
+        "concentration",
+        "covenant_breach",
+        "liquidity_stress",
+        "revenue_decline",
+        "complaint_surge",
+        "chargeback_surge",
+        "delivery_delay",
+        "tax_lien",
+        "management_turnover",
+        "auditor_change",
+        "material_weakness",
+    ):
         assert needed in SIGNAL_TYPES
 
 

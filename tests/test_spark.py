@@ -71,8 +71,10 @@ def test_spark_scores_equal_the_single_machine_path_row_for_row(
     assert list(a.columns) != [] and set(a.columns) == set(b.columns)
     pd.testing.assert_frame_equal(a[sorted(a.columns)], b[sorted(b.columns)])
     assert {p.name for p in (tmp_path / "spark" / "scores").iterdir() if p.is_dir()} <= {
-        "band=approve", "band=refer", "band=decline"
-    }  # fmt: skip
+        "band=approve",
+        "band=refer",
+        "band=decline",
+    }
     with AuditStore.open(Workspace(settings).audit_target) as audit:
         runs = audit.rows("runs")
     assert [r["engine"] for r in runs] == ["spark local[2,2]", "local"]
@@ -99,9 +101,14 @@ def test_a_failed_task_is_retried_without_duplicate_rows(spark, settings: Settin
     marker = tmp_path / "first-attempt-failed"
     data = Workspace(settings).portfolio.merchants
     run = score_with_spark(
-        settings, model=Workspace(settings).model_dir, data=data, out=tmp_path / "out", partitions=3, spark=spark,
+        settings,
+        model=Workspace(settings).model_dir,
+        data=data,
+        out=tmp_path / "out",
+        partitions=3,
+        spark=spark,
         before_task=fail_first_attempt_of_first_partition(marker),
-    )  # fmt: skip
+    )
     assert marker.exists()  # the first attempt of partition 0 did fail
     scores = _scores(tmp_path / "out")
     rows = len(pd.read_csv(data))
@@ -142,10 +149,17 @@ def test_batch_score_command_on_spark_and_locally(memo_workspace: Settings, tmp_
 
     def underwrite(*args: str) -> subprocess.CompletedProcess:
         return subprocess.run(
-            [sys.executable, "-m", "assistant.cli", *env_args, *args], capture_output=True, text=True, cwd=ROOT,
-            timeout=1800, env={"UNDERWRITER_AUDIT__URL": str(tmp_path / "audit.sqlite"), "PATH": "/usr/bin:/bin",
-                              "HOME": str(tmp_path)},
-        )  # fmt: skip
+            [sys.executable, "-m", "assistant.cli", *env_args, *args],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            timeout=1800,
+            env={
+                "UNDERWRITER_AUDIT__URL": str(tmp_path / "audit.sqlite"),
+                "PATH": "/usr/bin:/bin",
+                "HOME": str(tmp_path),
+            },
+        )
 
     spark_run = underwrite(
         "batch", "score", "--data", str(data), "--out", str(tmp_path / "s"), "--master", "local[1]"
@@ -233,9 +247,13 @@ def test_distributed_training_writes_the_trainers_artifact(
     from models.store.artifacts import load_model
 
     version, report = train_with_spark(
-        settings, spec="merchant_portfolio", data=portfolio.merchants, out=tmp_path / "model", spark=spark,
+        settings,
+        spec="merchant_portfolio",
+        data=portfolio.merchants,
+        out=tmp_path / "model",
+        spark=spark,
         num_workers=2,
-    )  # fmt: skip
+    )
     model = load_model(tmp_path / "model")  # the manifest's hashes verify
     assert model.spec.name == "merchant_portfolio" and model.booster.num_boosted_rounds() == report["trees"]
     single_dir = trained.version_dir
@@ -292,6 +310,11 @@ def test_spark_refuses_the_candidates_it_does_not_train(
 
     for model in ("scorecard", "blend"):
         with pytest.raises(UnderwriterError, match="run with --engine local"):
-            train_with_spark(settings, spec="merchant_portfolio", data=portfolio.merchants,
-                             out=tmp_path / model, model=model)  # fmt: skip
+            train_with_spark(
+                settings,
+                spec="merchant_portfolio",
+                data=portfolio.merchants,
+                out=tmp_path / model,
+                model=model,
+            )
         assert not (tmp_path / model).exists()

@@ -50,8 +50,12 @@ def test_amounts_keep_their_sign_as_statements_write_it(raw, value):
 
 
 def test_units_the_statement_states_are_applied_and_kept():
-    spread = build_spread(passages("CONSOLIDATED BALANCE SHEET (in thousands)\nCash ........ $ 4,660 $ 3,100\n"
-                                   "Total assets ........ $ 98,200 $ 91,000"))  # fmt: skip
+    spread = build_spread(
+        passages(
+            "CONSOLIDATED BALANCE SHEET (in thousands)\nCash ........ $ 4,660 $ 3,100\n"
+            "Total assets ........ $ 98,200 $ 91,000"
+        )
+    )
     assert spread.value("cash") == 4_660_000 and spread.figures["cash"].unit == "thousands"
     assert spread.value("total_assets") == 98_200_000  # the first column is the current period
 
@@ -71,8 +75,11 @@ def test_a_spread_that_does_not_tie_says_so():
 
 
 def test_ratios_come_from_code_and_never_mix_periods():
-    same = build_spread(passages("Income statement 2023\n| Revenue | $500,000 |\n| Net income | -$20,000 |\n"
-                                 "| Cash | $40,000 |"))  # fmt: skip
+    same = build_spread(
+        passages(
+            "Income statement 2023\n| Revenue | $500,000 |\n| Net income | -$20,000 |\n| Cash | $40,000 |"
+        )
+    )
     assert same.ratios["net_margin"] == pytest.approx(-0.04)
     assert same.ratios["months_of_cash"] == pytest.approx(24.0)
     mixed = build_spread(
@@ -82,8 +89,10 @@ def test_ratios_come_from_code_and_never_mix_periods():
 
 
 def test_repayment_capacity_uses_the_statement_months_and_the_policy_terms():
-    bank = ("Summary of the last three months.\nOpening balance    $1,000.00\nTotal deposits    $90,000.00\n"
-            "Total withdrawals    $95,000.00\nClosing balance    $-4,000.00\nOverdraft or returned-item events  2")  # fmt: skip
+    bank = (
+        "Summary of the last three months.\nOpening balance    $1,000.00\nTotal deposits    $90,000.00\n"
+        "Total withdrawals    $95,000.00\nClosing balance    $-4,000.00\nOverdraft or returned-item events  2"
+    )
     spread = build_spread(passages(bank), requested=24_000, term_months=12, annual_rate=0.18)
     assert spread.statement_months == 3
     payment = monthly_payment(24_000, 0.18, 12)

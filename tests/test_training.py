@@ -22,9 +22,13 @@ def test_chosen_model_is_calibrated_on_the_later_test_period(trained):
 
 def test_previous_recipe_calibration_lowers_brier_and_log_loss(portfolio, settings):
     outcome = train_model(
-        settings, spec="merchant_portfolio", data=portfolio.merchants, out=settings.workspace / "prev",
-        progress=False, model="previous",
-    )  # fmt: skip
+        settings,
+        spec="merchant_portfolio",
+        data=portfolio.merchants,
+        out=settings.workspace / "prev",
+        progress=False,
+        model="previous",
+    )
     test = outcome.result.metrics["test"]
     assert test["brier"] < test["brier_uncalibrated"]
     assert test["log_loss"] < test["log_loss_uncalibrated"]

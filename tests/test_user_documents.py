@@ -52,8 +52,10 @@ def test_a_manifest_dates_each_document_and_refuses_bad_rows_by_line(tmp_path):
         ("B2", "b", "2024-05-10"),  # no date given: received by the case's own decision date
     ]
     assert [line.split(":")[0] for line in got.skipped] == [
-        "manifest.csv line 4", "manifest.csv line 5", "manifest.csv line 6"
-    ]  # fmt: skip
+        "manifest.csv line 4",
+        "manifest.csv line 5",
+        "manifest.csv line 6",
+    ]
     with pytest.raises(DocumentError, match="lacks column"):
         collect_documents(write(tmp_path / "bad.csv", "id,file\nA1,a.txt\n"), DATES, tmp_path / "s")
 
@@ -90,8 +92,17 @@ def test_a_real_10k_filing_is_indexed_reviewed_unscored_and_answered(tmp_path):
         text.index("## Risk rating") < text.index("## Financial analysis") < text.index("## Recommendation")
     )
     assert "| Total assets |" in text and "a sentence, million" in text
-    chat = underwrite(*ws, "chat", *case, ASTROTECH, "--ask", "What were the total assets?", "--ask",
-                      "Is the company in litigation?", cwd=tmp_path)  # fmt: skip
+    chat = underwrite(
+        *ws,
+        "chat",
+        *case,
+        ASTROTECH,
+        "--ask",
+        "What were the total assets?",
+        "--ask",
+        "Is the company in litigation?",
+        cwd=tmp_path,
+    )
     assert chat.returncode == 0, chat.stderr
     assert "a sentence states it" in chat.stdout and "$54.9 million" in chat.stdout
     # bad input: a clear error, and the index already built is untouched

@@ -65,11 +65,15 @@ def compare(
     swap_in = (challenger_band == "approve") & (champion_band != "approve")
     swap_out = (champion_band == "approve") & (challenger_band != "approve")
     out = ShadowComparison(
-        challenger=name, cases=len(champion_pd),
+        challenger=name,
+        cases=len(champion_pd),
         band_agreement=float(np.mean(champion_band == challenger_band)),
-        bands=bands, mean_pd_shift=float(shift.mean()), mean_abs_pd_shift=float(np.abs(shift).mean()),
-        swap_in=int(swap_in.sum()), swap_out=int(swap_out.sum()),
-    )  # fmt: skip
+        bands=bands,
+        mean_pd_shift=float(shift.mean()),
+        mean_abs_pd_shift=float(np.abs(shift).mean()),
+        swap_in=int(swap_in.sum()),
+        swap_out=int(swap_out.sum()),
+    )
     if outcome is None:
         return out
     y = np.asarray(outcome, float)

@@ -94,9 +94,14 @@ def rollback(settings: Settings, audit: AuditStore, *, by: str, reason: str) -> 
     back = load_for(last.previous_model_path, "the previous champion", settings.threads)
     current = load_for(last.model_path, "the champion", settings.threads)
     return _record(
-        audit, "rollback", f"before {last.name}", (last.previous_model_path, back), (last.model_path, current),
-        by, reason,
-    )  # fmt: skip
+        audit,
+        "rollback",
+        f"before {last.name}",
+        (last.previous_model_path, back),
+        (last.model_path, current),
+        by,
+        reason,
+    )
 
 
 def _require_text(by: str, reason: str) -> None:
@@ -116,8 +121,14 @@ def _record(
     reason: str,
 ) -> Promotion:
     audit.append(
-        "promotions", action=action, name=name, model_path=new[0], model_id=new[1].model_id,
-        previous_model_path=old[0], previous_model_id=old[1].model_id, by_user=by.strip(),
+        "promotions",
+        action=action,
+        name=name,
+        model_path=new[0],
+        model_id=new[1].model_id,
+        previous_model_path=old[0],
+        previous_model_id=old[1].model_id,
+        by_user=by.strip(),
         reason=reason.strip(),
-    )  # fmt: skip
+    )
     return promotions(audit)[-1]

@@ -54,10 +54,14 @@ def shadow_report(audit: AuditStore, outcomes: pd.Series | None = None) -> list[
         y = None if outcomes is None else part["case_id"].astype(str).map(outcomes).to_numpy(dtype=float)
         out.append(
             compare(
-                str(name), part["champion_pd"].to_numpy(), part["champion_band"].to_numpy(),
-                part["pd"].to_numpy(), part["band"].to_numpy(), y,
+                str(name),
+                part["champion_pd"].to_numpy(),
+                part["champion_band"].to_numpy(),
+                part["pd"].to_numpy(),
+                part["band"].to_numpy(),
+                y,
             )
-        )  # fmt: skip
+        )
     return out
 
 

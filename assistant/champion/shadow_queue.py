@@ -91,13 +91,19 @@ class ShadowScorer:
                 (
                     "shadow_scores",
                     {
-                        "request_id": job.request_id, "case_id": job.case_id, "challenger": name,
-                        "model_id": model.model_id, "pd": float(first["pd"]), "grade": str(first["grade"]),
-                        "band": str(first["band"]), "champion_model_id": job.champion["model_id"],
-                        "champion_pd": job.champion["pd"], "champion_band": job.champion["band"],
+                        "request_id": job.request_id,
+                        "case_id": job.case_id,
+                        "challenger": name,
+                        "model_id": model.model_id,
+                        "pd": float(first["pd"]),
+                        "grade": str(first["grade"]),
+                        "band": str(first["band"]),
+                        "champion_model_id": job.champion["model_id"],
+                        "champion_pd": job.champion["pd"],
+                        "champion_band": job.champion["band"],
                     },
                 )
-            )  # fmt: skip
+            )
         with self.audit_lock:
             self.audit.append_many(rows)
         self.scored += 1

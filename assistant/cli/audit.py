@@ -58,9 +58,14 @@ def run(args: argparse.Namespace, settings: Settings, progress: bool) -> int:
             print(f"{args.memo_id}: rebuilt memo DIFFERS in {', '.join(result.differences)}")
             return 1
         made = decide_on_memo(
-            audit, args.memo_id, decision=args.decision, underwriter=args.underwriter, conditions=args.conditions,
-            note=args.note, override_reason=args.override_reason,
-        )  # fmt: skip
+            audit,
+            args.memo_id,
+            decision=args.decision,
+            underwriter=args.underwriter,
+            conditions=args.conditions,
+            note=args.note,
+            override_reason=args.override_reason,
+        )
         override = f" (overrides the model's {made.model_band})" if made.is_override else ""
         print(f"recorded {args.decision}{override} by {args.underwriter} on {args.memo_id}")
     return 0

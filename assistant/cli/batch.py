@@ -55,9 +55,14 @@ def run(args: argparse.Namespace, settings: Settings, progress: bool) -> int:
         from assistant.spark.similar import similar_with_spark
 
         queries, rows, seconds = similar_with_spark(
-            settings, data=args.data, out=args.out, k=args.k, library=args.library, master=args.master,
+            settings,
+            data=args.data,
+            out=args.out,
+            k=args.k,
+            library=args.library,
+            master=args.master,
             partitions=args.partitions,
-        )  # fmt: skip
+        )
         print(f"{queries:,} merchants, {rows:,} similar cases in {seconds:.1f} s -> {args.out / 'similar'}")
         return 0
     if args.batch_command == "memo":
@@ -70,9 +75,14 @@ def run(args: argparse.Namespace, settings: Settings, progress: bool) -> int:
         from assistant.spark.score import score_with_spark
 
         done = score_with_spark(
-            settings, model=model, data=args.data, out=args.out, master=args.master, partition_by=partition_by,
+            settings,
+            model=model,
+            data=args.data,
+            out=args.out,
+            master=args.master,
+            partition_by=partition_by,
             partitions=args.partitions,
-        )  # fmt: skip
+        )
     print(
         f"{done.run_id}: {done.rows_scored:,} scored, {done.rows_rejected:,} rejected of {done.rows_in:,} rows "
         f"in {done.seconds:.1f} s ({done.master}) -> {done.out / 'scores'}"

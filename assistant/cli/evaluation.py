@@ -88,11 +88,17 @@ def run(args: argparse.Namespace, settings: Settings, progress: bool) -> int:
         if args.drafts:
             os.environ[DRAFTS_ENV] = str(args.drafts.resolve())
         folder = run_eval(
-            settings, args.cases, variants=parse_variants(args.prompts),
-            models=[m.strip() for m in args.models.split(",") if m.strip()], repeats=args.repeats, out=args.out,
-            progress=progress, judge=parse_model(args.judge, settings) if args.judge else None,
-            judge_repeats=args.judge_repeats, task=args.task,
-        )  # fmt: skip
+            settings,
+            args.cases,
+            variants=parse_variants(args.prompts),
+            models=[m.strip() for m in args.models.split(",") if m.strip()],
+            repeats=args.repeats,
+            out=args.out,
+            progress=progress,
+            judge=parse_model(args.judge, settings) if args.judge else None,
+            judge_repeats=args.judge_repeats,
+            task=args.task,
+        )
         md, _ = write_reports(folder)
         timing = load_run(folder)["timing"]
         print(md.read_text())

@@ -81,9 +81,16 @@ def similar_text(r: SimilarReport) -> str:
         outcome = "pending" if h.outcome is None else ("DEFAULT" if h.outcome == 1 else "performed")
         text = "-" if h.text_similarity is None else f"{h.text_similarity:.2f}"
         rows.append(
-            (h.case_id, h.decided_at, outcome, "-" if h.pd is None else f"{h.pd:.2%}", h.grade or "-",
-             f"{h.similarity:.3f}", f"{h.tabular_similarity:.2f}/{text}")
-        )  # fmt: skip
+            (
+                h.case_id,
+                h.decided_at,
+                outcome,
+                "-" if h.pd is None else f"{h.pd:.2%}",
+                h.grade or "-",
+                f"{h.similarity:.3f}",
+                f"{h.tabular_similarity:.2f}/{text}",
+            )
+        )
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     out = [head] + ["  " + "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) for row in rows]
     known = [h.outcome for h in r.hits if h.outcome is not None]

@@ -67,15 +67,24 @@ def run(args: argparse.Namespace, settings: Settings, progress: bool) -> int:
         return _status(settings)
     if args.command == "index":
         report = build_indexes(
-            settings, spec=args.spec, data=args.data, model=args.model,
-            outcome_window_days=args.outcome_window_days, progress=progress, documents=args.documents,
-        )  # fmt: skip
+            settings,
+            spec=args.spec,
+            data=args.data,
+            model=args.model,
+            outcome_window_days=args.outcome_window_days,
+            progress=progress,
+            documents=args.documents,
+        )
         print(json.dumps(jsonable(report), indent=2) if args.json else index_report_text(report))
     elif args.command == "search":
         passages = search_documents(
-            settings, args.question, merchant_id=args.merchant, k=args.k, doc_types=args.doc_type,
+            settings,
+            args.question,
+            merchant_id=args.merchant,
+            k=args.k,
+            doc_types=args.doc_type,
             as_of=iso(args.as_of),
-        )  # fmt: skip
+        )
         print(
             json.dumps([p.to_dict() for p in passages], indent=2)
             if args.json

@@ -51,9 +51,14 @@ def run(args: argparse.Namespace, settings: Settings, progress: bool) -> int:
 
         scorer = spark_scorer(settings)
     report = monitor_month(
-        settings, args.data, month=args.month, model=args.model, documents=args.documents, engine=args.engine,
+        settings,
+        args.data,
+        month=args.month,
+        model=args.model,
+        documents=args.documents,
+        engine=args.engine,
         scorer=scorer,
-    )  # fmt: skip
+    )
     print(report_text(report, args.top))
     return 0
 

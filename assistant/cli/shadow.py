@@ -53,8 +53,10 @@ def run(args: argparse.Namespace, settings: Settings, progress: bool) -> int:
                 print(f"plot: {plot_shadow(audit, args.plot)}")
         elif args.shadow_command == "promote":
             done = promote(settings, audit, args.challenger, by=args.by, reason=args.reason)
-            print(f"{done.name} ({done.model_path}, model {done.model_id[:12]}) is the champion; "
-                  f"it replaced {done.previous_model_path} (roll back with `underwrite shadow rollback`)")  # fmt: skip
+            print(
+                f"{done.name} ({done.model_path}, model {done.model_id[:12]}) is the champion; "
+                f"it replaced {done.previous_model_path} (roll back with `underwrite shadow rollback`)"
+            )
         elif args.shadow_command == "rollback":
             done = rollback(settings, audit, by=args.by, reason=args.reason)
             print(f"rolled back: {done.model_path} (model {done.model_id[:12]}) decides again")

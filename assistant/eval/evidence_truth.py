@@ -98,12 +98,13 @@ def found_types(signals: Iterable[dict[str, str]], doc_types: dict[str, str]) ->
     signals = list(signals)
     found = {
         t: any(
-            s["type"] == t and doc_types.get(s["doc_id"]) != "news_article"
+            s["type"] == t
+            and doc_types.get(s["doc_id"]) != "news_article"
             and (t != "liquidity_stress" or s.get("source") == "rule")
             for s in signals
         )
         for t in CHECKED_TYPES
-    }  # fmt: skip
+    }
     found["overdrafts"] = any(
         s["type"] == "liquidity_stress"
         and s.get("source") == "spread"

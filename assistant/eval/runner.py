@@ -190,6 +190,26 @@ def solve(case: EvalCase, book: CallBook, config: MemoConfig) -> tuple[Memo | Se
     return memo, to_markdown(memo)
 
 
+def _timing(seconds: float, matrix: _Matrix, hits: int, misses: int) -> dict[str, Any]:
+    return {
+        "seconds": round(seconds, 2),
+        "llm_seconds_spent": round(matrix.llm_seconds, 2),
+        "cache_hits": hits,
+        "cache_misses": misses,
+        "overhead_per_case_s": round((seconds - matrix.llm_seconds) / max(len(matrix.rows), 1), 4),
+    }
+
+
+def _judged(settings: Settings, judge: LLM | None, repeats: int) -> dict[str, Any] | None:
+    if judge is None:
+        return None
+    return {
+        "model": judge.model_id,
+        "repeats": repeats,
+        "agreement_with_human_labels": judge_check(settings, judge, repeats=repeats),
+    }
+
+
 def run_eval(
     settings: Settings,
     cases_path: Path,
@@ -224,19 +244,16 @@ def run_eval(
     finally:
         hits, misses = cache.hits, cache.misses
         cache.close()
-    judged = None
-    if judge is not None:
-        judged = {
-            "model": judge.model_id,
-            "repeats": judge_repeats,
-            "agreement_with_human_labels": judge_check(settings, judge, repeats=judge_repeats),
-        }
+    judged = _judged(settings, judge, judge_repeats)
     seconds = time.perf_counter() - started
     results = {
         "run_id": run_id,
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
-        "cases": {"file": str(cases_path), "set": header["set"], "version": header["version"],
-                  "sha256": header["sha256"], "count": len(cases)},
+        "cases": {
+            "file": str(cases_path),
+            **{k: header[k] for k in ("set", "version", "sha256")},
+            "count": len(cases),
+        },
         "variants": [v.label for v in variants],
         "models": {label: llm.model_id for label, llm in loaded.items()},
         "repeats": repeats,
@@ -244,10 +261,8 @@ def run_eval(
         "judge": judged,
         "summary": _summary(matrix.rows),
         "rows": matrix.rows,
-        "timing": {"seconds": round(seconds, 2), "llm_seconds_spent": round(matrix.llm_seconds, 2),
-                   "cache_hits": hits, "cache_misses": misses,
-                   "overhead_per_case_s": round((seconds - matrix.llm_seconds) / max(len(matrix.rows), 1), 4)},
-    }  # fmt: skip
+        "timing": _timing(seconds, matrix, hits, misses),
+    }
     (folder / RESULTS).write_text(json.dumps(results, indent=1, sort_keys=True) + "\n", encoding="utf-8")
     return folder
 

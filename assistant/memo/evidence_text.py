@@ -7,24 +7,41 @@ from typing import Any
 
 SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2}
 FIELD_NAMES = {
-    "revenue": "Revenue", "cost_of_sales": "Cost of sales", "gross_profit": "Gross profit",
-    "operating_expenses": "Operating expenses", "operating_income": "Operating income", "net_income": "Net income",
-    "cash": "Cash", "receivables": "Receivables", "inventory": "Inventory", "current_assets": "Current assets",
-    "total_assets": "Total assets", "current_liabilities": "Current liabilities",
-    "total_liabilities": "Total liabilities", "short_term_debt": "Short-term debt",
-    "long_term_debt": "Long-term debt", "equity": "Equity", "opening_balance": "Opening balance",
-    "closing_balance": "Closing balance", "deposits": "Deposits", "withdrawals": "Withdrawals",
-    "lowest_balance": "Lowest balance", "overdraft_events": "Overdraft / returned items",
+    "revenue": "Revenue",
+    "cost_of_sales": "Cost of sales",
+    "gross_profit": "Gross profit",
+    "operating_expenses": "Operating expenses",
+    "operating_income": "Operating income",
+    "net_income": "Net income",
+    "cash": "Cash",
+    "receivables": "Receivables",
+    "inventory": "Inventory",
+    "current_assets": "Current assets",
+    "total_assets": "Total assets",
+    "current_liabilities": "Current liabilities",
+    "total_liabilities": "Total liabilities",
+    "short_term_debt": "Short-term debt",
+    "long_term_debt": "Long-term debt",
+    "equity": "Equity",
+    "opening_balance": "Opening balance",
+    "closing_balance": "Closing balance",
+    "deposits": "Deposits",
+    "withdrawals": "Withdrawals",
+    "lowest_balance": "Lowest balance",
+    "overdraft_events": "Overdraft / returned items",
     "days_negative": "Days negative",
-}  # fmt: skip
+}
 RATIO_NAMES = {
-    "gross_margin": ("Gross margin", "pct"), "net_margin": ("Net margin", "pct"),
-    "current_ratio": ("Current ratio", "x"), "debt_to_equity": ("Debt to equity", "x"),
-    "liabilities_to_assets": ("Liabilities to assets", "pct"), "months_of_cash": ("Months of cash at current burn", "n"),
+    "gross_margin": ("Gross margin", "pct"),
+    "net_margin": ("Net margin", "pct"),
+    "current_ratio": ("Current ratio", "x"),
+    "debt_to_equity": ("Debt to equity", "x"),
+    "liabilities_to_assets": ("Liabilities to assets", "pct"),
+    "months_of_cash": ("Months of cash at current burn", "n"),
     "monthly_payment": ("Monthly payment on the request", "money"),
     "payment_to_monthly_deposits": ("Payment to monthly deposits", "pct"),
     "payment_to_monthly_income": ("Payment to monthly net income", "pct"),
-}  # fmt: skip
+}
 MAX_SIGNALS_PER_TYPE = 3
 REPAYMENT_RATIOS = ("monthly_payment", "payment_to_monthly_deposits", "payment_to_monthly_income")
 

@@ -22,13 +22,23 @@ REPO = Path(__file__).resolve().parents[2]
 OUT = REPO / "data" / "evidence" / "chat_questions.jsonl"
 SPREADS = REPO / "data" / "evidence" / "spreads_10k.json"
 FIGURES = {
-    "fs_revenue": ["What was the revenue?", "How much did the business sell last year?", "What were total sales?"],
-    "fs_net_income": ["What was net income?", "Did the business make a profit, and how much?",
-                      "What is the bottom line on the income statement?"],
+    "fs_revenue": [
+        "What was the revenue?",
+        "How much did the business sell last year?",
+        "What were total sales?",
+    ],
+    "fs_net_income": [
+        "What was net income?",
+        "Did the business make a profit, and how much?",
+        "What is the bottom line on the income statement?",
+    ],
     "fs_cash": ["How much cash does it have?", "What is the cash balance?", "Cash at year end?"],
     "fs_total_assets": ["What are the total assets?", "How big is the balance sheet (total assets)?"],
-    "fs_current_ratio": ["What is the current ratio?", "Can it cover its current liabilities: current ratio?"],
-}  # fmt: skip
+    "fs_current_ratio": [
+        "What is the current ratio?",
+        "Can it cover its current liabilities: current ratio?",
+    ],
+}
 SIGNALS = {
     "litigation": ["Is there any pending litigation?", "Is the merchant being sued?", "Any lawsuits?"],
     "going_concern": ["Is there a going-concern doubt?", "Did the auditor raise going concern?"],
@@ -53,13 +63,27 @@ def demo_questions() -> list[dict]:
     for merchant in applicants + historical:
         t = truth.loc[merchant]
         for column, phrasings in FIGURES.items():
-            out.append({"set": "demo", "case": merchant, "question": phrasings[turn % len(phrasings)],
-                        "kind": "ratio" if "ratio" in column else "figure", "answer": float(t[column])})  # fmt: skip
+            out.append(
+                {
+                    "set": "demo",
+                    "case": merchant,
+                    "question": phrasings[turn % len(phrasings)],
+                    "kind": "ratio" if "ratio" in column else "figure",
+                    "answer": float(t[column]),
+                }
+            )
             turn += 1
         signals = signal_truth(t, merchants.loc[merchant], docs.get(merchant, []))
         for kind, phrasings in SIGNALS.items():
-            out.append({"set": "demo", "case": merchant, "question": phrasings[turn % len(phrasings)],
-                        "kind": "signal", "answer": bool(signals[kind])})  # fmt: skip
+            out.append(
+                {
+                    "set": "demo",
+                    "case": merchant,
+                    "question": phrasings[turn % len(phrasings)],
+                    "kind": "signal",
+                    "answer": bool(signals[kind]),
+                }
+            )
             turn += 1
     return out
 
@@ -69,8 +93,15 @@ def filing_questions() -> list[dict]:
     for filing, fields in json.loads(SPREADS.read_text())["filings"].items():
         for field, value in fields.items():
             phrasings = FILING_FIGURES[field]
-            out.append({"set": "sec_10k", "case": filing, "question": phrasings[turn % len(phrasings)],
-                        "kind": "figure", "answer": value})  # fmt: skip
+            out.append(
+                {
+                    "set": "sec_10k",
+                    "case": filing,
+                    "question": phrasings[turn % len(phrasings)],
+                    "kind": "figure",
+                    "answer": value,
+                }
+            )
             turn += 1
     return out
 

@@ -92,8 +92,12 @@ def main() -> None:
         summary[name] = {v: round(counts[(name, v)] / total, 3) for v in ("correct", "wrong", "declined")} | {
             "questions": total
         }
-    result = {"cpu": platform.processor() or platform.machine(), "seconds": round(time.perf_counter() - started, 1),
-              "summary": summary, "rows": rows}  # fmt: skip
+    result = {
+        "cpu": platform.processor() or platform.machine(),
+        "seconds": round(time.perf_counter() - started, 1),
+        "summary": summary,
+        "rows": rows,
+    }
     for r in rows:
         if r["verdict"] != "correct":
             reply = r["reply"].partition("\n")[2] if r["reply"].startswith("Passages:") else r["reply"]

@@ -53,13 +53,23 @@ def main() -> None:
     signals = {}
     for kind in sorted({k for k, _ in counts}):
         tp, fp, fn = counts[(kind, "tp")], counts[(kind, "fp")], counts[(kind, "fn")]
-        signals[kind] = {"tp": tp, "fp": fp, "fn": fn, "precision": round(tp / (tp + fp), 3) if tp + fp else None,
-                         "recall": round(tp / (tp + fn), 3) if tp + fn else None}  # fmt: skip
+        signals[kind] = {
+            "tp": tp,
+            "fp": fp,
+            "fn": fn,
+            "precision": round(tp / (tp + fp), 3) if tp + fp else None,
+            "recall": round(tp / (tp + fn), 3) if tp + fn else None,
+        }
     spread = {
         f: round(fields[(f, True)] / (fields[(f, True)] + fields[(f, False)]), 4) for f, _ in sorted(fields)
     }
-    result = {"cpu": platform.processor() or platform.machine(), "merchants": len(merchants),
-              "seconds": round(seconds, 1), "signals": signals, "spread_accuracy": spread}  # fmt: skip
+    result = {
+        "cpu": platform.processor() or platform.machine(),
+        "merchants": len(merchants),
+        "seconds": round(seconds, 1),
+        "signals": signals,
+        "spread_accuracy": spread,
+    }
     print(json.dumps(result, indent=2))
     if args.json:
         args.json.write_text(json.dumps(result, indent=2) + "\n")

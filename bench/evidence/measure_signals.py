@@ -30,10 +30,12 @@ def detected(sentence: str) -> set[str]:
 
 def prf(tp: int, fp: int, fn: int) -> dict[str, float | int | None]:
     return {
-        "tp": tp, "fp": fp, "fn": fn,
+        "tp": tp,
+        "fp": fp,
+        "fn": fn,
         "precision": round(tp / (tp + fp), 3) if tp + fp else None,
         "recall": round(tp / (tp + fn), 3) if tp + fn else None,
-    }  # fmt: skip
+    }
 
 
 def measure(rows: list[dict], show_errors: str | None = None) -> dict[str, dict]:
@@ -93,8 +95,10 @@ def main() -> None:
     result = measure(rows, args.errors)
     for split, r in result.items():
         o = r["overall"]
-        print(f"{split:>5}: {r['sentences']} sentences, precision {o['precision']}, recall {o['recall']} "
-              f"(tp {o['tp']}, fp {o['fp']}, fn {o['fn']})")  # fmt: skip
+        print(
+            f"{split:>5}: {r['sentences']} sentences, precision {o['precision']}, recall {o['recall']} "
+            f"(tp {o['tp']}, fp {o['fp']}, fn {o['fn']})"
+        )
     going = going_concern_filings()
     for g in going:
         flagged = sum(m["signal"] for m in g["mentions"])

@@ -34,8 +34,9 @@ def spread_check(truth: dict[str, dict[str, float]], archive: Path = FILINGS) ->
     rows, right, present = [], 0, 0
     with tempfile.TemporaryDirectory() as staging:
         collected = collect_documents(archive, dict.fromkeys(truth), Path(staging))
-        result = read_documents(settings, collected.sources, count=tokenizer.count_tokens,
-                                model_max_tokens=tokenizer.max_tokens)  # fmt: skip
+        result = read_documents(
+            settings, collected.sources, count=tokenizer.count_tokens, model_max_tokens=tokenizer.max_tokens
+        )
     for filing, fields in truth.items():
         docs = [d for d in result.documents if d.merchant_id == filing]
         chunks = [c for c in result.chunks if c.merchant_id == filing]
@@ -44,14 +45,26 @@ def spread_check(truth: dict[str, dict[str, float]], archive: Path = FILINGS) ->
             got = figures.get(field, {}).get("value")
             ok = got is not None and abs(got - expected) <= TOLERANCE * abs(expected)
             right, present = right + ok, present + 1
-            rows.append({"filing": filing, "field": field, "expected": expected, "spread": got, "correct": ok,
-                         "source": figures.get(field, {}).get("source"),
-                         "quote": figures.get(field, {}).get("quote", "")[:200]})  # fmt: skip
+            rows.append(
+                {
+                    "filing": filing,
+                    "field": field,
+                    "expected": expected,
+                    "spread": got,
+                    "correct": ok,
+                    "source": figures.get(field, {}).get("source"),
+                    "quote": figures.get(field, {}).get("quote", "")[:200],
+                }
+            )
         extra = sorted(set(figures) - set(fields))
         if extra:
             rows.append({"filing": filing, "field": "not in the hand check", "spread_fields": extra})
-    summary = {"filings": len(truth), "fields_present": present, "spread_correctly": right,
-               "share": round(right / present, 3) if present else None}  # fmt: skip
+    summary = {
+        "filings": len(truth),
+        "fields_present": present,
+        "spread_correctly": right,
+        "share": round(right / present, 3) if present else None,
+    }
     return summary, rows
 
 

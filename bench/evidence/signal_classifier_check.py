@@ -27,8 +27,13 @@ def prf(pairs: list[tuple[set[str], set[str]]]) -> dict[str, float]:
     tp = sum(len(p & g) for p, g in pairs)
     fp = sum(len(p - g) for p, g in pairs)
     fn = sum(len(g - p) for p, g in pairs)
-    return {"precision": round(tp / (tp + fp), 3) if tp + fp else 0.0, "recall": round(tp / (tp + fn), 3),
-            "tp": tp, "fp": fp, "fn": fn}  # fmt: skip
+    return {
+        "precision": round(tp / (tp + fp), 3) if tp + fp else 0.0,
+        "recall": round(tp / (tp + fn), 3),
+        "tp": tp,
+        "fp": fp,
+        "fn": fn,
+    }
 
 
 def main() -> None:

@@ -20,9 +20,11 @@ SYSTEM = "You check one sentence from a company's annual report. Answer with one
 
 
 def ask(llm, sentence: str, kind: str) -> bool:
-    question = (f"Definition: {SIGNAL_TYPES[kind].definition}\nSentence: {sentence}\n"
-                "Does the sentence state that this has actually happened to the company (not that it might)? "
-                "Answer yes or no.")  # fmt: skip
+    question = (
+        f"Definition: {SIGNAL_TYPES[kind].definition}\nSentence: {sentence}\n"
+        "Does the sentence state that this has actually happened to the company (not that it might)? "
+        "Answer yes or no."
+    )
     reply = complete(llm, [("system", SYSTEM), ("user", question)], max_tokens=3).output
     return reply.strip().lower().startswith("yes")
 
@@ -44,8 +46,13 @@ def main() -> None:
             counts[name][2] += len(gold - predicted)
     result = {}
     for name, (tp, fp, fn) in counts.items():
-        result[name] = {"tp": tp, "fp": fp, "fn": fn, "precision": round(tp / (tp + fp), 3) if tp + fp else None,
-                        "recall": round(tp / (tp + fn), 3)}  # fmt: skip
+        result[name] = {
+            "tp": tp,
+            "fp": fp,
+            "fn": fn,
+            "precision": round(tp / (tp + fp), 3) if tp + fp else None,
+            "recall": round(tp / (tp + fn), 3),
+        }
         print(f"{name:>16}: {result[name]}")
     if args.json:
         args.json.write_text(json.dumps({"llm": llm.model_id, **result}, indent=2) + "\n")

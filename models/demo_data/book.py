@@ -135,16 +135,21 @@ def _write(
         frame[alive[:, t]].to_csv(root / f"{period}.csv", index=False)
     rows = [
         {
-            "merchant_id": book["merchant_id"].iloc[e.merchant], "kind": e.kind, "onset_month": str(FIRST_MONTH + e.onset),
+            "merchant_id": book["merchant_id"].iloc[e.merchant],
+            "kind": e.kind,
+            "onset_month": str(FIRST_MONTH + e.onset),
             "default_month": "" if e.default is None else str(FIRST_MONTH + e.default),
         }
         for e in planted
-    ]  # fmt: skip
+    ]
     pd.DataFrame(rows).sort_values("merchant_id").to_csv(root / "truth.csv", index=False)
     meta = {
-        "seed": seed, "months": months, "first_month": str(FIRST_MONTH), "merchants": n,
+        "seed": seed,
+        "months": months,
+        "first_month": str(FIRST_MONTH),
+        "merchants": n,
         "planted": {k: sum(e.kind == k for e in planted) for k in (*KINDS, "blip")},
-    }  # fmt: skip
+    }
     (root / "book.json").write_text(json.dumps(meta, indent=2))
 
 
@@ -169,9 +174,14 @@ def _series(book: pd.DataFrame, months: int, rng: np.random.Generator) -> dict[s
     amortise = np.clip(1 - 0.02 * np.arange(1, months + 1), 0, 1)[None, :]
     loan = np.round(level("loan_balance") * amortise, -2)
     return {
-        "monthly_volume": volume, "volume_growth": growth, "refund_rate": refund, "dispute_rate": dispute,
-        "delivery_lag_days": lag, "negative_balance_days": negative, "loan_balance": loan,
-    }  # fmt: skip
+        "monthly_volume": volume,
+        "volume_growth": growth,
+        "refund_rate": refund,
+        "dispute_rate": dispute,
+        "delivery_lag_days": lag,
+        "negative_balance_days": negative,
+        "loan_balance": loan,
+    }
 
 
 def _apply(series: dict[str, np.ndarray], e: Planted, months: int) -> None:

@@ -74,13 +74,24 @@ def _profile(n: int, rng: np.random.Generator) -> Draws:
     requested = np.round(volume * rng.uniform(0.3, 2.2, n), -3).clip(1_000)
     product = np.where(rng.random(n) < 0.6, "cash_advance", "processing_limit")
     return {
-        "ind": ind, "ind_risk": ind_risk, "country_idx": country_idx,
-        "country_risk": np.array([c[2] for c in COUNTRIES])[country_idx], "latent": latent, "tenure": tenure,
-        "volume": volume, "growth_trend": growth_trend, "avg_ticket": avg_ticket, "refund_rate": refund_rate,
-        "dispute_rate": dispute_rate, "delivery_lag": np.clip(lag, 0, 365).astype(int),
+        "ind": ind,
+        "ind_risk": ind_risk,
+        "country_idx": country_idx,
+        "country_risk": np.array([c[2] for c in COUNTRIES])[country_idx],
+        "latent": latent,
+        "tenure": tenure,
+        "volume": volume,
+        "growth_trend": growth_trend,
+        "avg_ticket": avg_ticket,
+        "refund_rate": refund_rate,
+        "dispute_rate": dispute_rate,
+        "delivery_lag": np.clip(lag, 0, 365).astype(int),
         "reserve_pct": np.select([ind_risk >= 0.9, ind_risk >= 0.5], [10.0, 5.0], 0.0),
-        "negative_days": negative_days, "loan_balance": loan_balance, "requested": requested, "product": product,
-    }  # fmt: skip
+        "negative_days": negative_days,
+        "loan_balance": loan_balance,
+        "requested": requested,
+        "product": product,
+    }
 
 
 def _industry(ind: np.ndarray, attr: str) -> np.ndarray:
@@ -108,10 +119,16 @@ def _hidden_facts(n: int, rng: np.random.Generator, v: Draws) -> Draws:
     contradiction = rng.random(n) < 0.03
     positive_press = ~adverse_news & (rng.random(n) < 0.05)
     return {
-        "adverse_news": adverse_news, "litigation": litigation, "litigation_settled": litigation_settled,
-        "going_concern": going_concern, "supplier_problems": supplier_problems, "preorder_months": preorder_months,
-        "net_margin": net_margin, "contradiction": contradiction, "positive_press": positive_press,
-    }  # fmt: skip
+        "adverse_news": adverse_news,
+        "litigation": litigation,
+        "litigation_settled": litigation_settled,
+        "going_concern": going_concern,
+        "supplier_problems": supplier_problems,
+        "preorder_months": preorder_months,
+        "net_margin": net_margin,
+        "contradiction": contradiction,
+        "positive_press": positive_press,
+    }
 
 
 def _monthly_series(n: int, rng: np.random.Generator, v: Draws) -> Draws:

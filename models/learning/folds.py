@@ -38,8 +38,14 @@ def time_folds(
         start, end = cuts[k], (cuts[k + 1] if k + 1 < len(cuts) else period.max() + 1)
         train, valid = rows[period < start], rows[(period >= start) & (period < end)]
         if len(train) and len(valid):
-            folds.append(Fold(train, valid, f"{_day(period[period < start].min())}..{_day(start - 1)} -> "
-                              f"{_day(start)}..{_day(end - 1)}"))  # fmt: skip
+            folds.append(
+                Fold(
+                    train,
+                    valid,
+                    f"{_day(period[period < start].min())}..{_day(start - 1)} -> "
+                    f"{_day(start)}..{_day(end - 1)}",
+                )
+            )
     return folds
 
 

@@ -81,17 +81,27 @@ class TextScore:
 
 
 def fit_text_score(
-    embeddings: np.ndarray, texts: Sequence[str], y: np.ndarray, rows: np.ndarray, columns: Sequence[str],
+    embeddings: np.ndarray,
+    texts: Sequence[str],
+    y: np.ndarray,
+    rows: np.ndarray,
+    columns: Sequence[str],
     beta: float = 1.0,
-) -> TextScore:  # fmt: skip
+) -> TextScore:
     """Fit on those of ``rows`` that have text."""
     from sklearn.linear_model import LogisticRegression
 
     with_text = rows[[bool(texts[i].strip()) for i in rows]]
     regression = LogisticRegression(C=TEXT_C, max_iter=2000).fit(embeddings[with_text], y[with_text])
     raw = regression.decision_function(embeddings[with_text])
-    return TextScore(list(columns), EMBEDDER, regression.coef_[0].tolist(), float(regression.intercept_[0]),
-                     float(raw.mean()), beta)  # fmt: skip
+    return TextScore(
+        list(columns),
+        EMBEDDER,
+        regression.coef_[0].tolist(),
+        float(regression.intercept_[0]),
+        float(raw.mean()),
+        beta,
+    )
 
 
 def text_column(

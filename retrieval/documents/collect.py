@@ -36,9 +36,12 @@ def _source(
     path: Path, case_id: str, name: str, doc_type: str | None, received: str | None
 ) -> DocumentSource:
     return DocumentSource(
-        path=path, doc_id=f"{case_id}/{name}", merchant_id=case_id,
-        doc_type=doc_type or _type_of(name, case_id), as_of=received,
-    )  # fmt: skip
+        path=path,
+        doc_id=f"{case_id}/{name}",
+        merchant_id=case_id,
+        doc_type=doc_type or _type_of(name, case_id),
+        as_of=received,
+    )
 
 
 def _type_of(name: str, case_id: str) -> str:
@@ -75,8 +78,9 @@ def _case_of(member: PurePosixPath, dates: Mapping[str, str | None]) -> str | No
     return member.stem if member.stem in dates else None
 
 
-def _from_archive(archive_path: Path, dates: Mapping[str, str | None], staging: Path, limits: ReaderLimits,
-                  out: Collected) -> None:  # fmt: skip
+def _from_archive(
+    archive_path: Path, dates: Mapping[str, str | None], staging: Path, limits: ReaderLimits, out: Collected
+) -> None:
     source = str(archive_path)
     try:
         archive = zipfile.ZipFile(archive_path)

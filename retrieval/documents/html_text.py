@@ -16,9 +16,29 @@ from html.parser import HTMLParser
 SKIP = {"script", "style", "template", "noscript", "head", "svg", "iframe", "object"}
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
 BLOCK = {
-    "p", "div", "section", "article", "header", "footer", "main", "nav", "aside", "ul", "ol", "li",
-    "blockquote", "pre", "form", "fieldset", "dl", "dt", "dd", "figure", "figcaption", "address",
-}  # fmt: skip
+    "p",
+    "div",
+    "section",
+    "article",
+    "header",
+    "footer",
+    "main",
+    "nav",
+    "aside",
+    "ul",
+    "ol",
+    "li",
+    "blockquote",
+    "pre",
+    "form",
+    "fieldset",
+    "dl",
+    "dt",
+    "dd",
+    "figure",
+    "figcaption",
+    "address",
+}
 HIDDEN_STYLE = re.compile(
     r"display\s*:\s*none|visibility\s*:\s*hidden|font-size\s*:\s*0(?![.\d]*[1-9])|opacity\s*:\s*0(?![.\d]*[1-9])"
     r"|color\s*:\s*(?:#fff\b|#ffffff\b|white\b|transparent\b)|(?:left|top|text-indent)\s*:\s*-\d{3,}",

@@ -76,8 +76,15 @@ def _table_figures(passage: Passage, section: str) -> Iterable[Figure]:
         if name is None:
             continue
         value = line.value if name in COUNT_FIELDS else line.value * scale
-        yield Figure(name, value, "count" if name in COUNT_FIELDS else unit, period, passage.tag,
-                     passage.doc_id, line.text)  # fmt: skip
+        yield Figure(
+            name,
+            value,
+            "count" if name in COUNT_FIELDS else unit,
+            period,
+            passage.tag,
+            passage.doc_id,
+            line.text,
+        )
 
 
 def _text_figures(passage: Passage) -> Iterable[Figure]:
@@ -89,14 +96,25 @@ def _text_figures(passage: Passage) -> Iterable[Figure]:
             value = float(found.group("num").replace(",", "")) * scale
             if label == "net loss":
                 value = -value
-            yield Figure(name, value, found.group("scale") or "as written", period_of(sentence), passage.tag,
-                         passage.doc_id, sentence, source="text")  # fmt: skip
+            yield Figure(
+                name,
+                value,
+                found.group("scale") or "as written",
+                period_of(sentence),
+                passage.tag,
+                passage.doc_id,
+                sentence,
+                source="text",
+            )
 
 
 def build_spread(
-    passages: Iterable[Passage], sections: dict[str, str] | None = None, requested: float | None = None,
-    term_months: int = 12, annual_rate: float = 0.18,
-) -> Spread:  # fmt: skip
+    passages: Iterable[Passage],
+    sections: dict[str, str] | None = None,
+    requested: float | None = None,
+    term_months: int = 12,
+    annual_rate: float = 0.18,
+) -> Spread:
     """The spread of ``passages`` (tables first, then sentences for fields no table gave)."""
     passages = list(passages)
     sections = sections or {}
