@@ -62,21 +62,17 @@ def run(args: argparse.Namespace, settings: Settings, progress: bool) -> int:
     return _train_on_spark(args, settings) if args.engine == "spark" else _train(args, settings, progress)
 
 
+def _what_to_train(args: argparse.Namespace) -> dict[str, Any]:
+    """The flags both engines take: data, spec, policy, split, model and refit."""
+    names = ("spec", "data", "out", "policy", "test_from", "model", "refit", "refit_until")
+    return {name: getattr(args, name) for name in names}
+
+
 def _train_on_spark(args: argparse.Namespace, settings: Settings) -> int:
     from assistant.spark.train import train_with_spark
 
     version_dir, spark_training = train_with_spark(
-        settings,
-        spec=args.spec,
-        data=args.data,
-        out=args.out,
-        policy=args.policy,
-        test_from=args.test_from,
-        master=args.master,
-        num_workers=args.workers,
-        model=args.model,
-        refit=args.refit,
-        refit_until=args.refit_until,
+        settings, **_what_to_train(args), master=args.master, num_workers=args.workers
     )
     t = spark_training["test"]
     print(
@@ -88,19 +84,7 @@ def _train_on_spark(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _train(args: argparse.Namespace, settings: Settings, progress: bool) -> int:
-    outcome = train_model(
-        settings,
-        spec=args.spec,
-        data=args.data,
-        out=args.out,
-        policy=args.policy,
-        test_from=args.test_from,
-        progress=progress,
-        model=args.model,
-        refit=args.refit,
-        refit_until=args.refit_until,
-        text=args.text,
-    )
+    outcome = train_model(settings, **_what_to_train(args), progress=progress, text=args.text)
     m = outcome.result.metrics
     t = m["test"]
     shipped = m.get("shipped")

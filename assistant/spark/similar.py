@@ -34,8 +34,9 @@ SIMILAR_COLUMNS = [
 _SIMILAR_WORKER: dict[str, Any] = {}
 
 
-def _load_worker(library_name: str, documents_name: str | None, model_name: str | None) -> None:
-    """The case library, document index and model shipped to this executor, loaded once per worker."""
+def _load_worker(library_name: str, documents_name: str | None, model_name: str | None) -> dict[str, Any]:
+    """The case library, document index and model shipped to this executor, loaded once per worker.
+    Callers use the returned dict: a task's closure is pickled with its own copy of the module's globals."""
     from pyspark import SparkFiles
 
     from models.store.artifacts import load_model
@@ -48,6 +49,7 @@ def _load_worker(library_name: str, documents_name: str | None, model_name: str 
             VectorStore.load(Path(SparkFiles.get(documents_name))) if documents_name else None
         )
         _SIMILAR_WORKER["model"] = load_model(Path(SparkFiles.get(model_name)), 1) if model_name else None
+    return _SIMILAR_WORKER
 
 
 def _hit_row(query_id: str, rank: int, hit: Any) -> dict[str, Any]:
@@ -79,9 +81,9 @@ def _similar_partition(
         from models.data.spec import DatasetSpec
         from retrieval.similar_cases.search import find_similar, narrative_vectors
 
-        _load_worker(library_name, documents_name, model_name)
-        cases: CaseLibrary = _SIMILAR_WORKER["cases"]
-        documents = _SIMILAR_WORKER["documents"]
+        worker = _load_worker(library_name, documents_name, model_name)
+        cases: CaseLibrary = worker["cases"]
+        documents = worker["documents"]
         spec = DatasetSpec.model_validate(json.loads(spec_json))
         date_column = spec.date.column if spec.date else None
         for raw in frames:
@@ -99,7 +101,7 @@ def _similar_partition(
                     record=typed.iloc[[r]].reset_index(drop=True),
                     decided_at=str(raw.loc[r, date_column])[:10] if date_column else None,
                     text_vector=None if texts is None else texts[r],
-                    model=_SIMILAR_WORKER["model"],
+                    model=worker["model"],
                     nthread=1,
                 )
                 rows += [_hit_row(query_id, rank, hit) for rank, hit in enumerate(found.hits, start=1)]
