@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -43,6 +45,29 @@ def embedder():  # -> models.backends.embedders.Embedder
     from models.backends.embedders import load_embedder
 
     return load_embedder(threads=2)
+
+
+RealModel = Callable[..., TrainOutcome]
+
+
+@pytest.fixture(scope="session")
+def real_model(tmp_path_factory: pytest.TempPathFactory) -> RealModel:
+    """A model trained by the default recipe on a real file, once per session for each (spec, file,
+    test_from): ``real_model("lending_club", LENDING_CLUB, test_from=date(2010, 1, 1))``. The tests that
+    read such a model share it; a test that checks training itself still trains its own."""
+    made: dict[tuple[str, Path, date | None], TrainOutcome] = {}
+
+    def trained(spec: str, file: Path, *, test_from: date | None = None) -> TrainOutcome:
+        key = (spec, file, test_from)
+        if key not in made:
+            settings = load_settings(None, workspace=tmp_path_factory.mktemp(f"real-{spec}"), threads=2)
+            out = settings.workspace / spec
+            made[key] = train_model(
+                settings, spec=spec, data=require_file(file), out=out, test_from=test_from, progress=False
+            )
+        return made[key]
+
+    return trained
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,6 @@ import pytest
 
 from assistant.audit import AuditStore
 from assistant.case.source import CaseSource
-from assistant.jobs.modeling import train_model
 from assistant.memo.compose import compose_memo
 from assistant.memo.config import memo_config
 from assistant.memo.explain_text import recourse_lines, risk_rating_lines
@@ -166,12 +165,12 @@ def test_a_notice_is_refused_for_an_approved_case_and_for_a_forbidden_reason(mem
     assert audit.count("notices") == before  # nothing recorded for a refused notice
 
 
-def test_german_credit_notices_refuse_protected_characteristics(tmp_path):
+def test_german_credit_notices_refuse_protected_characteristics(tmp_path, real_model):
     """On real data: the generic policy forbids sex/marital status, age and foreign-worker status on a notice;
     a declined applicant whose principal reasons include one gets no notice, the others get theirs."""
     data = require_file(SHARED_DATA / "german_credit.csv")
     settings = load_settings(None, workspace=tmp_path / "ws", threads=2)
-    outcome = train_model(settings, spec="german_credit", data=data, out=tmp_path / "m", progress=False)
+    outcome = real_model("german_credit", data)
     source = CaseSource(settings, spec="german_credit", data=str(data), model=str(outcome.version_dir))
     forbidden = set(source.risk_model().policy.explanations.notice_forbidden)
     refused = issued = 0
@@ -250,17 +249,10 @@ def test_golden_memos_for_three_demo_merchants(memo_workspace):
         check_golden(f"demo_{case_id}", explanation_markdown(memo))
 
 
-def test_golden_memos_for_three_lending_club_loans(tmp_path):
+def test_golden_memos_for_three_lending_club_loans(tmp_path, real_model):
     data = require_file(LENDING_CLUB)
     settings = load_settings(None, workspace=tmp_path / "ws", threads=2)
-    outcome = train_model(
-        settings,
-        spec="lending_club",
-        data=data,
-        out=tmp_path / "lc",
-        test_from=date(2010, 1, 1),
-        progress=False,
-    )
+    outcome = real_model("lending_club", data, test_from=date(2010, 1, 1))
     source = CaseSource(settings, spec="lending_club", data=str(data), model=str(outcome.version_dir))
     late = [i for i in source.ids() if str(source.row(i)["issue_d"].iloc[0]) >= "2010-06-01"]
     picked = one_per_band(source, late)

@@ -163,15 +163,17 @@ def test_an_unknown_case_is_a_clear_error(source):
         source.case_file("NOPE")
 
 
-def test_a_dataset_with_a_spec_gives_case_files_from_its_text_columns(tmp_path):
-    from assistant.jobs.modeling import train_model
+def test_a_dataset_with_a_spec_gives_case_files_from_its_text_columns(tmp_path, real_model):
+    from datetime import date
+
     from assistant.settings import load_settings
     from tests.conftest import LENDING_CLUB, require_file
 
     data = require_file(LENDING_CLUB)
     settings = load_settings(None, workspace=tmp_path / "ws", threads=2)
-    trained = train_model(settings, spec="lending_club", data=data, out=tmp_path / "lc", progress=False)
-    source = CaseSource(settings, spec="lending_club", data=str(data), model=str(tmp_path / "lc"), library="")
+    trained = real_model("lending_club", data, test_from=date(2010, 1, 1))
+    model = str(trained.version_dir)
+    source = CaseSource(settings, spec="lending_club", data=str(data), model=model, library="")
     frame = pd.read_csv(data, dtype=str)
     row = frame[frame["desc_clean"].fillna("").str.len() > 200].iloc[0]
     case = source.case_file(source.ids()[row.name])

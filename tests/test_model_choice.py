@@ -81,8 +81,8 @@ def test_rolling_origin_folds_only_look_forward(lending_club):
     assert [len(f.train) for f in folds] == sorted(len(f.train) for f in folds)  # the origin rolls
 
 
-def test_lending_club_report_names_the_candidates_and_the_refit(lending_club):
-    result = train(lending_club, load_policy("generic"), TrainConfig(nthread=2), test_from=date(2010, 1, 1))
+def test_lending_club_report_names_the_candidates_and_the_refit(real_model):
+    result = real_model("lending_club", LENDING_CLUB, test_from=date(2010, 1, 1)).result  # the default recipe
     # the borrowers' own words were measured in the folds, and did not earn a place (issue 16's finding)
     text = result.metrics["text_feature"]
     assert text["columns"] == ["desc_clean", "title", "emp_title"] and text["kept"] is False

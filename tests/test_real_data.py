@@ -2,7 +2,7 @@
 
 import pytest
 
-from assistant.jobs.modeling import evaluate_model, train_model
+from assistant.jobs.modeling import evaluate_model
 from models.data.dataset import load_dataset
 from models.data.spec import load_spec
 from tests.conftest import LENDING_CLUB, SHARED_DATA, require_file
@@ -12,17 +12,10 @@ PREVIOUS_TEST_AUC = {"sba_national": 0.934, "german_credit": 0.800, "polish_bank
 """The previous default recipe's test AUC on the same split (bench/results/real_data.json)."""
 
 
-def test_lending_club_out_of_time(settings):
+def test_lending_club_out_of_time(settings, real_model):
     from datetime import date
 
-    outcome = train_model(
-        settings,
-        spec="lending_club",
-        data=require_file(LENDING_CLUB),
-        out=settings.workspace / "lc",
-        test_from=date(2010, 1, 1),
-        progress=False,
-    )
+    outcome = real_model("lending_club", LENDING_CLUB, test_from=date(2010, 1, 1))
     test = outcome.result.metrics["test"]
     assert test["rows"] == 356  # every 2010 loan
     assert 0.56 < test["auc"] < 0.8  # real but modest signal, as measured in STACK.md
@@ -43,11 +36,11 @@ def test_lending_club_out_of_time(settings):
         ("polish_bankruptcy", "polish_bankruptcy_1year.csv", 7027, 0),
     ],
 )
-def test_shared_datasets_load_and_train(settings, spec, file, rows, skipped):
+def test_shared_datasets_load_and_train(real_model, spec, file, rows, skipped):
     path = require_file(SHARED_DATA / file)
     dataset = load_dataset(path, load_spec(spec), require_label=True)
     assert (len(dataset), dataset.skipped_unlabelled) == (rows, skipped)
-    outcome = train_model(settings, spec=spec, data=path, out=settings.workspace / spec, progress=False)
+    outcome = real_model(spec, path)
     assert outcome.result.metrics["test"]["auc"] > 0.7
     # issue 16: no worse than the previous default recipe (measured in docs/real_data.md)
     assert outcome.result.metrics["test"]["auc"] >= PREVIOUS_TEST_AUC[spec] - 0.005
