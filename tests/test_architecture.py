@@ -108,6 +108,12 @@ def test_no_module_over_400_lines_and_no_function_over_60(formatted: Path):
     assert long_functions == {}
 
 
+def test_the_workbench_only_composes(formatted: Path):
+    """The workbench's services hold the case page and the memo stream; queues, views, models and
+    decisions have modules of their own, so it stays small."""
+    assert len((formatted / "assistant" / "ui" / "workbench.py").read_text().splitlines()) <= 200
+
+
 def test_fmt_skip_only_on_data_tables():
     """A ``# fmt: skip`` keeps a table of data readable (one row a line); code is formatted."""
     marked = {
