@@ -72,9 +72,9 @@ class Workspace:
         trail, else (PostgreSQL) in the workspace."""
         if self.settings.audit.checkpoint:
             return Path(self.settings.audit.checkpoint).expanduser()
-        if self.settings.audit.url:
+        if (self.settings.audit.url or "").startswith(("postgresql://", "postgres://")):
             return self.root / "audit" / "postgres.checkpoints"
-        return None
+        return None  # a SQLite trail, in the workspace or at [audit] url: its checkpoints sit beside it
 
     def open_audit(self) -> AuditStore:
         """The audit trail, anchored: its checkpoint file and (when set) its HMAC key."""

@@ -81,8 +81,9 @@ class CheckpointFile:
         finally:
             os.close(fd)
 
-    def read(self) -> tuple[list[Checkpoint], list[str]]:
-        """Every checkpoint, and a problem for each line that is not one (cut off, edited, mis-keyed)."""
+    def read(self, keyed_since: str | None = None) -> tuple[list[Checkpoint], list[str]]:
+        """Every checkpoint, and a problem for each line that is not one (cut off, edited, mis-keyed).
+        ``keyed_since``: when the key was first used; a line written before it may carry no MAC."""
         if not self.path.exists():
             return [], []
         out: list[Checkpoint] = []
@@ -96,7 +97,12 @@ class CheckpointFile:
             except (ValueError, KeyError, TypeError):
                 problems.append(f"checkpoint line {number} is not a checkpoint (cut off or edited)")
                 continue
-            if self.key and point.mac != mac(self.key, point.table, point.seq, point.row_hash):
+            unkeyed_before = point.mac is None and keyed_since is not None and point.at < keyed_since
+            if (
+                self.key
+                and not unkeyed_before
+                and point.mac != mac(self.key, point.table, point.seq, point.row_hash)
+            ):
                 problems.append(
                     f"checkpoint line {number} ({point.table} row {point.seq}) does not carry the key's MAC: "
                     "it was written without the key, with another key, or edited"

@@ -102,6 +102,7 @@ TABLES: dict[str, tuple[str, ...]] = {
         "reason",
     ),
     "alerts": ("alert_id", "merchant_id", "month", "kinds", "score", "pd", "band", "detail"),
+    "audit_events": ("kind", "detail"),
 }
 """Columns each audited table has besides the chain columns (seq, created_at, prev_hash, row_hash).
 ``runs``: one row per batch job (scoring, memos, training), engine and input hash included.
@@ -110,9 +111,15 @@ TABLES: dict[str, tuple[str, ...]] = {
 ``api_requests``: every decision (and memo request) the service answered, with the request's hash, the key's name and the
 idempotency key a retry is matched on. ``shadow_scores``: each challenger's score of a served request.
 ``promotions``: champion changes (``promote``, ``rollback``), who and why. ``alerts``: the book monitor's
-alerts, one per merchant and month, with every check it tripped."""
+alerts, one per merchant and month, with every check it tripped. ``audit_events``: the trail's own
+events that ``audit verify`` rests on: ``key_enabled`` (the audit key was first used; the rows each table
+held before it, which alone may lack a MAC) and ``checkpoints_started`` (the checkpoint file's first
+write: from then on a missing file is a failure)."""
 
 GENESIS = "0" * 64
+KEY_ENABLED = "key_enabled"
+CHECKPOINTS_STARTED = "checkpoints_started"
+"""The kinds of ``audit_events`` rows."""
 LATE_COLUMNS = frozenset({"finish_reason"})
 """Columns added by a later migration (0004): not in the tables' first form, and a row written
 before them (the column empty) hashes without them."""
@@ -258,6 +265,34 @@ def _online(dialect: str) -> list[str]:
 
 
 MIGRATIONS = (*MIGRATIONS, Migration("0006_online", {d: _online(d) for d in ("sqlite", "postgresql")}))
+
+
+def _audit_events(dialect: str) -> list[str]:
+    """The trail's own events, born with the MAC column and every guard."""
+    out = [_create("audit_events", TABLES["audit_events"]).removesuffix(")") + ", row_mac TEXT)"]
+    if dialect == "sqlite":
+        return out + _sqlite_guards("audit_events")
+    return [
+        *out,
+        *_postgres_guards("audit_events"),
+        "CREATE TRIGGER audit_events_no_truncate BEFORE TRUNCATE ON audit_events "
+        "FOR EACH STATEMENT EXECUTE FUNCTION underwriter_append_only()",
+    ]
+
+
+MIGRATIONS = (
+    *MIGRATIONS,
+    Migration("0007_audit_events", {d: _audit_events(d) for d in ("sqlite", "postgresql")}),
+)
+
+
+def expected_guards(dialect: str, table: str) -> dict[str, str]:
+    """Trigger name -> the statement the migrations wrote it with (SQLite), for ``audit verify`` to compare
+    each guard's definition, not only its name."""
+    if dialect != "sqlite":
+        return {}
+    return {statement.split()[2]: statement for statement in _sqlite_guards(table)}
+
 
 EXPECTED_TRIGGERS: dict[str, tuple[str, ...]] = {
     "sqlite": ("{t}_no_update", "{t}_no_delete"),

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from assistant.audit.anchor import CheckpointFile, mac
-from assistant.audit.schema import GENESIS, LATE_COLUMNS, MIGRATIONS, TABLES
+from assistant.audit.schema import CHECKPOINTS_STARTED, GENESIS, KEY_ENABLED, LATE_COLUMNS, MIGRATIONS, TABLES
 from assistant.audit.verify import TableCheck, VerifyReport, verify_store
 from models.errors import UnderwriterError
 
@@ -132,6 +132,10 @@ class AuditStore:
         self.key = key
         self.checkpoints = checkpoints
         self._migrate()
+        if key and not self.rows("audit_events", {"kind": KEY_ENABLED}):
+            self.append("audit_events", kind=KEY_ENABLED, detail={"heads": self._rows_before_first_mac()})
+        if checkpoints is not None and checkpoints.path.exists() and not self._started():
+            self.append("audit_events", kind=CHECKPOINTS_STARTED, detail={"path": str(checkpoints.path)})
 
     @classmethod
     def open(
@@ -185,9 +189,13 @@ class AuditStore:
         return self.append_many([(table, values)])[0]
 
     def append_many(self, rows: Sequence[tuple[str, Mapping[str, Any]]]) -> list[int]:
-        """Append rows (possibly to several tables) in one transaction: all land or none."""
+        """Append rows (possibly to several tables) in one transaction: all land or none. The first write of
+        the checkpoint file is recorded with them: from then on, a missing file is a failure of verify."""
         for table, values in rows:
             self._check(table, values)
+        if self.checkpoints is not None and not self.checkpoints.path.exists() and not self._started():
+            started = {"kind": CHECKPOINTS_STARTED, "detail": {"path": str(self.checkpoints.path)}}
+            rows = [*rows, ("audit_events", started)]
         seqs: list[int] = []
         tables = sorted({t for t, _ in rows})
         with self.conn.transaction(tables):
@@ -232,13 +240,67 @@ class AuditStore:
             dict(zip(columns, r, strict=True)) for r in self.conn.execute(sql, list((where or {}).values()))
         ]
 
+    def _started(self) -> bool:
+        return bool(self.rows("audit_events", {"kind": CHECKPOINTS_STARTED}, limit=1))
+
+    def _rows_before_first_mac(self) -> dict[str, int]:
+        """Per table, the leading rows written before any row of the store carried a MAC: the rows that
+        were there when the audit key was first used (all of them, on a store never keyed)."""
+        firsts = [
+            r[0]
+            for t in TABLES
+            for r in self.conn.execute(f"SELECT MIN(created_at) FROM {t} WHERE row_mac IS NOT NULL")
+            if r[0] is not None
+        ]
+        first = min(firsts, default=None)
+        heads = {}
+        for table in TABLES:
+            stamps = [str(r[0]) for r in self.conn.execute(f"SELECT created_at FROM {table} ORDER BY seq")]
+            before = next(
+                (i for i, at in enumerate(stamps) if first is not None and at >= first), len(stamps)
+            )
+            heads[table] = before
+        return heads
+
+    def key_event(self) -> dict[str, Any] | None:
+        """The ``key_enabled`` event that verifies under this store's key, or None."""
+        for row in self.rows("audit_events", {"kind": KEY_ENABLED}):
+            if self.authentic("audit_events", row, None):
+                return row
+        return None
+
+    def unkeyed_allowance(self) -> dict[str, int] | None:
+        """Per table, how many leading rows may lack a MAC (written before the key was first used), from the
+        ``key_enabled`` event; None when no event verifies under this store's key (every row needs a MAC)."""
+        event = self.key_event()
+        if event is None:
+            return None
+        return {str(k): int(v) for k, v in json.loads(event["detail"])["heads"].items()}
+
+    def authentic(self, table: str, row: Mapping[str, Any], allowance: Mapping[str, int] | None) -> bool:
+        """The row hashes to its own hash and, with a key, carries the key's MAC (or precedes the key)."""
+        if row_hash(table, dict(row)) != row["row_hash"]:
+            return False
+        if not self.key:
+            return True
+        if row.get("row_mac") is None:
+            return allowance is not None and int(row["seq"]) <= allowance.get(table, 0)
+        return row["row_mac"] == mac(self.key, table, row["seq"], row["row_hash"])
+
+    def verified_rows(self, table: str) -> tuple[list[dict[str, Any]], int]:
+        """The table's rows that are authentic, and how many were left out (forged or edited)."""
+        allowance = self.unkeyed_allowance()
+        rows = self.rows(table)
+        kept = [r for r in rows if self.authentic(table, r, allowance)]
+        return kept, len(rows) - len(kept)
+
     def count(self, table: str) -> int:
         self._check(table, {})
         return int(self.conn.execute(f"SELECT COUNT(*) FROM {table}")[0][0])
 
     def verify(self) -> VerifyReport:
         """Recompute every chain, check its guards, MACs and checkpointed heads; name the first bad row."""
-        return verify_store(self.conn, self.migrations(), self.rows, row_hash, self.checkpoints, self.key)
+        return verify_store(self, row_hash)
 
 
 def _plain(value: Any) -> Any:

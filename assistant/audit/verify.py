@@ -8,12 +8,14 @@ the checkpoint file recorded that is no longer in the chain (a rewrite after it,
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from assistant.audit.anchor import Checkpoint, CheckpointFile, mac
-from assistant.audit.schema import EXPECTED_TRIGGERS, GENESIS, TABLES
+from assistant.audit.guards import guard_problems
+from assistant.audit.schema import CHECKPOINTS_STARTED, GENESIS, TABLES
 
 
 @dataclass
@@ -38,25 +40,15 @@ class VerifyReport:
         return all(t.broken_at is None and t.problem is None for t in self.tables) and not self.problems
 
 
-def triggers(conn: Any, table: str) -> set[str]:
-    if conn.dialect == "sqlite":
-        rows = conn.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ?", (table,)
-        )
-    else:
-        rows = conn.execute(
-            "SELECT tgname FROM pg_trigger WHERE tgrelid = ?::regclass AND NOT tgisinternal AND tgenabled <> 'D'",
-            (table,),
-        )
-    return {str(r[0]) for r in rows}
-
-
 def check_chain(
     table: str,
     rows: list[dict[str, Any]],
     row_hash: Callable[[str, dict[str, Any]], str],
     key: bytes | None,
+    allowance: dict[str, int] | None,
 ) -> TableCheck:
+    """The first row where the chain breaks: a gap, a broken link, an edit, a wrong MAC, or (with a key) a
+    row without a MAC that was not there before the key was first used."""
     check = TableCheck(table, len(rows))
     prev = GENESIS
     for expected_seq, row in enumerate(rows, start=1):
@@ -67,6 +59,13 @@ def check_chain(
             problem = "its link to the previous row does not match (a row was removed or replaced)"
         elif row_hash(table, dict(row)) != row["row_hash"]:
             problem = "its content does not match its hash (it was edited)"
+        elif key and row.get("row_mac") is None and row["seq"] > (allowance or {}).get(table, 0):
+            problem = (
+                "it carries no MAC although the audit key was in use when it was written "
+                "(appended by someone without the key)"
+                if allowance is not None
+                else "it carries no MAC and no key_enabled event under this key says it predates the key"
+            )
         elif (
             key
             and row.get("row_mac") is not None
@@ -100,38 +99,55 @@ def check_anchor(check: TableCheck, rows: list[dict[str, Any]], head: Checkpoint
         )
 
 
-def verify_store(
-    conn: Any,
-    migrations: list[str],
-    read: Callable[[str], list[dict[str, Any]]],
-    row_hash: Callable[[str, dict[str, Any]], str],
-    checkpoints: CheckpointFile | None,
-    key: bytes | None,
-) -> VerifyReport:
-    report = VerifyReport(migrations=migrations)
-    heads: dict[str, Checkpoint] = {}
+def _checkpoint_heads(store: Any, report: VerifyReport) -> dict[str, Checkpoint]:
+    checkpoints: CheckpointFile | None = store.checkpoints
+    started = store.rows("audit_events", {"kind": CHECKPOINTS_STARTED}, limit=1)
     if checkpoints is None or not checkpoints.path.exists():
-        report.notes.append(
-            "no checkpoint file: a rewrite of the whole chain or a cut-off tail cannot be detected"
+        if started:
+            report.problems.append(
+                f"the checkpoint file {json.loads(started[0]['detail'])['path']} is gone although it was written "
+                f"(audit_events row {started[0]['seq']}): deleted, or the store was moved without it"
+            )
+        else:
+            report.notes.append(
+                "no checkpoint file: a rewrite of the whole chain or a cut-off tail cannot be detected"
+            )
+        return {}
+    event = store.key_event() if store.key else None
+    points, problems = checkpoints.read(str(event["created_at"]) if event else None)
+    report.problems += problems
+    if started and not any(p.table == "audit_events" and p.seq == started[0]["seq"] for p in points):
+        report.problems.append(
+            f"the checkpoint file {checkpoints.path} lacks its first checkpoint (audit_events row "
+            f"{started[0]['seq']}): it was deleted and written anew, or cut"
         )
-    else:
-        points, problems = checkpoints.read()
-        report.problems += problems
-        heads = checkpoints.heads()
-        report.notes.append(f"checked against {len(points)} checkpoint(s) in {checkpoints.path}")
+    report.notes.append(f"checked against {len(points)} checkpoint(s) in {checkpoints.path}")
+    return checkpoints.heads()
+
+
+def verify_store(store: Any, row_hash: Callable[[str, dict[str, Any]], str]) -> VerifyReport:
+    """Every table of ``store`` (an :class:`~assistant.audit.store.AuditStore`) checked; a table that cannot
+    be read at all (dropped) is a failure with its reason, never a traceback."""
+    report = VerifyReport(migrations=store.migrations())
+    heads = _checkpoint_heads(store, report)
+    key = store.key
+    allowance = store.unkeyed_allowance() if key else None
     if not key:
         report.notes.append("no audit key (UNDERWRITER_AUDIT_KEY): rows carry no MAC to check")
+    elif allowance is None:
+        report.problems.append(
+            "no key_enabled event verifies under this audit key: another key, or the event was forged"
+        )
     for table in TABLES:
-        rows = read(table)
-        expected = {t.format(t=table) for t in EXPECTED_TRIGGERS[conn.dialect]}
-        missing = sorted(expected - triggers(conn, table))
-        check = check_chain(table, rows, row_hash, key)
+        try:
+            rows = store.rows(table)
+            guards = guard_problems(store.conn, table)
+        except Exception as exc:  # a dropped or unreadable table: named, with the database's reason
+            report.tables.append(TableCheck(table, 0, None, f"cannot be read: {str(exc).splitlines()[0]}"))
+            continue
+        check = check_chain(table, rows, row_hash, key, allowance)
         check_anchor(check, rows, heads.get(table))
-        if missing and check.problem is None:
-            check.problem = f"its append-only guard is gone (missing trigger {', '.join(missing)})"
-        if key and check.problem is None:
-            unkeyed = sum(r.get("row_mac") is None for r in rows)
-            if unkeyed:
-                report.notes.append(f"{table}: {unkeyed} row(s) were written before the audit key was set")
+        if guards and check.problem is None:
+            check.problem = f"its append-only guard is gone ({'; '.join(guards)})"
         report.tables.append(check)
     return report

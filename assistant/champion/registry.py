@@ -33,10 +33,12 @@ class Promotion:
 
 
 def promotions(audit: AuditStore) -> list[Promotion]:
+    """Every promotion and rollback whose row verifies: a row appended without the audit key names no
+    champion."""
     fields = [f for f in Promotion.__dataclass_fields__ if f != "at"]
     return [
         Promotion(**{f: r[f] or "" for f in fields}, at=str(r["created_at"]))
-        for r in audit.rows("promotions")
+        for r in audit.verified_rows("promotions")[0]
     ]
 
 

@@ -9,6 +9,7 @@ scopes (``score``, ``memo``, ``admin``) and, optionally, its own rate limit.
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 import secrets
 import threading
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 from assistant.audit import AuditStore
 from models.errors import UnderwriterError
 
+LOG = logging.getLogger("underwriter.service.keys")
 SCOPES = ("score", "memo", "admin")
 KEY_PREFIX = "uwk_"
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -49,9 +51,16 @@ def parse_scopes(text: str) -> frozenset[str]:
 
 
 def active_keys(audit: AuditStore) -> dict[str, ApiKey]:
-    """SHA-256 -> key, for every key added and not revoked since."""
+    """SHA-256 -> key, for every key added and not revoked since, read from the rows that verify: with an
+    audit key set, a key row without the key's MAC (appended by someone with write access to the database
+    but not the key) is no key at all."""
     live: dict[str, tuple[str, ApiKey]] = {}
-    for row in audit.rows("api_keys"):
+    rows, forged = audit.verified_rows("api_keys")
+    if forged:
+        LOG.warning(
+            "%d api_keys row(s) do not verify (no MAC, a wrong MAC or an edit) and grant nothing", forged
+        )
+    for row in rows:
         if row["action"] == "add":
             rate = row["rate_per_minute"]
             key = ApiKey(row["key_id"], row["name"], parse_scopes(row["scopes"]), int(rate) if rate else None)
