@@ -145,6 +145,36 @@ def test_bad_input_is_a_4xx_listing_every_problem_never_a_500(service: Service) 
         )
 
 
+def test_duplicate_keys_are_refused_and_every_error_has_one_shape(service: Service) -> None:
+    """A body giving a field twice would be scored on one value and hashed with both: it is refused, naming
+    the field; the routing's own errors (unknown path, wrong method) come in the same shape as the rest."""
+    body = json.dumps(service.fields[2])[:-1] + ', "refund_rate": 0.0, "case_id": "A", "case_id": "B"}'
+    with _client(service) as client:
+        twice = client.post("/v1/decisions", content=body, headers={"content-type": "application/json"})
+        assert twice.status_code == 422, twice.text
+        assert [p["field"] for p in twice.json()["problems"]] == ["refund_rate", "case_id"]
+        assert [r for r in _api_rows(service.settings) if r["case_id"] in ("A", "B")] == []
+        for got in (client.get("/v1/nowhere"), client.get("/v1/decisions"), client.post("/healthz")):
+            assert got.status_code in (404, 405) and set(got.json()) == {"error", "problems"}, got.text
+
+
+def test_failed_authentication_is_counted_and_logged_without_the_secret(
+    service: Service, caplog: pytest.LogCaptureFixture
+) -> None:
+    with _client(service) as client:
+        before = client.get("/readyz").json()["refused_authentications"]
+    wrong = "uwk_a-guess-that-must-not-reach-the-log"
+    with caplog.at_level("WARNING", logger="underwriter.service"):
+        for headers in ({"X-API-Key": wrong}, {"Authorization": f"Bearer {wrong}"}, {}):
+            with httpx.Client(base_url=service.url, headers=headers, timeout=30) as anonymous:
+                assert anonymous.post("/v1/decisions", json=service.fields[0]).status_code == 401
+    with _client(service) as client:
+        assert client.get("/readyz").json()["refused_authentications"] == before + 3
+    refused = [r.getMessage() for r in caplog.records if "refused authentication" in r.getMessage()]
+    assert len(refused) == 3 and "/v1/decisions" in refused[0] and "127.0.0.1" in refused[0]
+    assert not any(wrong in line or "a-guess" in line for line in caplog.text.splitlines())
+
+
 def test_keys_scopes_and_revocation(service: Service) -> None:
     body = service.fields[2]
     with httpx.Client(base_url=service.url, timeout=30) as anonymous:

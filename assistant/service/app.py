@@ -13,6 +13,7 @@ request's schema is built from the champion's dataset spec (:mod:`assistant.serv
 
 import asyncio
 import functools
+import logging
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -21,12 +22,13 @@ from typing import Annotated, Any
 from fastapi import Body, Depends, FastAPI, Header, HTTPException, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from assistant.audit import AuditStore
 from assistant.backends import open_llm
 from assistant.champion.shadow_queue import ShadowJob, ShadowScorer
 from assistant.service.keys import ApiKey, KeyRing
-from assistant.service.limits import BodyLimit, RateLimiter
+from assistant.service.limits import BodyLimit, DuplicateKeys, RateLimiter
 from assistant.service.memo_jobs import MemoJobs
 from assistant.service.registry import ModelRegistry
 from assistant.service.requests import IDEMPOTENCY_KEY_RE, RequestLog, new_request_id
@@ -43,6 +45,7 @@ from assistant.workspace import Workspace
 from models.backends.llm import LLM
 from models.errors import UnderwriterError
 
+LOG = logging.getLogger("underwriter.service")
 ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorBody} for code in (401, 403, 404, 409, 413, 422, 429, 503)
 }
@@ -62,6 +65,18 @@ class ServiceState:
         self.shadow = ShadowScorer(self.audit, self.audit_lock, settings.service.shadow_queue)
         self.memos = MemoJobs(settings, llm_factory or (lambda: open_llm(settings, threads=1)))
         self.workers = ThreadPoolExecutor(settings.service.workers, thread_name_prefix="decide")
+        self.auth_lock = threading.Lock()
+        self.auth_failures = 0
+        """Requests refused for a missing, unknown or revoked key since the service started (``/readyz``)."""
+
+    def refused_auth(self, request: Request, why: str) -> None:
+        """Count and log a failed authentication: where from, on which route and why, never the secret."""
+        with self.auth_lock:
+            self.auth_failures += 1
+        client = request.client.host if request.client else "?"
+        LOG.warning(
+            "refused authentication (%s) from %s on %s %s", why, client, request.method, request.url.path
+        )
 
     def close(self) -> None:
         self.registry.stop()
@@ -103,6 +118,7 @@ def create_app(settings: Settings, *, llm_factory: Callable[[], LLM] | None = No
         on_shutdown=[state.close],
     )
     app.state.service = state
+    app.add_middleware(DuplicateKeys)  # inside the size limit: only a body within it is parsed
     app.add_middleware(BodyLimit, max_bytes=int(settings.service.max_request_kb * 1024))
     _error_handlers(app)
     caller = _auth(state)
@@ -119,8 +135,8 @@ def _error_handlers(app: FastAPI) -> None:
         problems = problem_list(exc)
         return error(422, f"invalid request: {len(problems)} problem(s)", problems)
 
-    @app.exception_handler(HTTPException)
-    async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
+    @app.exception_handler(StarletteHTTPException)  # the routing's own 404 and 405 too: one error shape
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         return error(exc.status_code, str(exc.detail), headers=dict(exc.headers or {}))
 
     @app.exception_handler(UnderwriterError)
@@ -133,14 +149,17 @@ def _auth(state: ServiceState) -> Callable[[str], Any]:
 
     def needs(scope: str) -> Any:
         async def check(
+            request: Request,
             authorization: Annotated[str | None, Header()] = None,
             x_api_key: Annotated[str | None, Header()] = None,
         ) -> ApiKey:
             secret = x_api_key or (authorization or "").removeprefix("Bearer ").strip()
             if not secret:
+                state.refused_auth(request, "no key")
                 raise HTTPException(401, "an API key is required (X-API-Key or Authorization: Bearer)")
             key = state.keys.lookup(secret)
             if key is None:
+                state.refused_auth(request, "unknown or revoked key")
                 raise HTTPException(401, "unknown or revoked API key")
             if scope not in key.scopes:
                 raise HTTPException(403, f"key {key.name!r} lacks the {scope!r} scope")
@@ -302,4 +321,5 @@ def _other_routes(app: FastAPI, state: ServiceState, caller: Callable[[str], Any
                 "dropped": state.shadow.dropped,
             },
             "swaps": state.registry.swaps,
+            "refused_authentications": state.auth_failures,
         }

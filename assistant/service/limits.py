@@ -67,29 +67,78 @@ class BodyLimit:
             if not message.get("more_body", False):
                 break
         body = b"".join(chunks)
-        delivered = False
-
-        async def replay() -> dict[str, Any]:
-            nonlocal delivered
-            if not delivered:
-                delivered = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            return await receive()
-
-        await self.app(scope, replay, send)
+        await self.app(scope, replaying(body, receive), send)
 
     async def _refuse(self, send: Send) -> None:
-        body = json.dumps(
-            {"error": f"request body over the limit of {self.max_bytes:,} bytes", "problems": []}
-        ).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode()),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
+        await send_error(send, 413, f"request body over the limit of {self.max_bytes:,} bytes")
+
+
+def replaying(body: bytes, receive: Receive) -> Receive:
+    """A ``receive`` that hands on a body already read, whole, then whatever the client sends next."""
+    delivered = False
+
+    async def replay() -> dict[str, Any]:
+        nonlocal delivered
+        if not delivered:
+            delivered = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
+
+
+def duplicate_keys(body: bytes) -> list[str]:
+    """The keys a JSON body gives more than once, in any object (a parser keeps the last, a hash sees both,
+    so the two would disagree); none for a body that is not JSON (the route's own validation says so)."""
+    repeated: list[str] = []
+
+    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
+        seen: set[str] = set()
+        for key, _ in items:
+            if key in seen and key not in repeated:
+                repeated.append(key)
+            seen.add(key)
+        return dict(items)
+
+    try:
+        json.loads(body, object_pairs_hook=pairs)
+    except ValueError:
+        return []
+    return repeated
+
+
+class DuplicateKeys:
+    """Refuse a JSON body that gives a key twice with 422, naming each such key, before any route reads it."""
+
+    def __init__(self, app: Any):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope.get("method") not in ("POST", "PUT", "PATCH"):
+            await self.app(scope, receive, send)
+            return
+        chunks: list[bytes] = []
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                return
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body", False):
+                break
+        body = b"".join(chunks)
+        repeated = duplicate_keys(body)
+        if repeated:
+            problems = [{"field": key, "problem": "given more than once"} for key in repeated]
+            await send_error(send, 422, f"invalid request: {len(problems)} problem(s)", problems)
+            return
+        await self.app(scope, replaying(body, receive), send)
+
+
+async def send_error(
+    send: Send, status: int, message: str, problems: list[dict[str, str]] | None = None
+) -> None:
+    """The service's one error shape, ``{"error", "problems"}``, sent from a middleware."""
+    body = json.dumps({"error": message, "problems": problems or []}).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
