@@ -47,10 +47,45 @@ def _luhn(digits: str) -> bool:
 
 PHONE_REGION = "US"
 """Numbers without a country code are read as this region's; ``+CC`` numbers as their own."""
+NAME_WORD = r"[^\W\d_](?:[^\W\d_]|['’-](?=[^\W\d_]))*"
+"""One word of a name in any alphabet, with the hyphens and apostrophes inside it (``Okonkwo-Lindqvist``,
+``O'Brien``, ``Ångström``); whether it is capitalised is checked after the match, since ``re`` has no
+class for upper-case letters beyond ASCII."""
+PARTICLES = frozenset(
+    {
+        "van",
+        "von",
+        "de",
+        "der",
+        "den",
+        "da",
+        "das",
+        "do",
+        "dos",
+        "del",
+        "della",
+        "di",
+        "du",
+        "la",
+        "le",
+        "ter",
+        "ten",
+        "bin",
+        "ibn",
+        "al",
+        "el",
+        "y",
+    }
+)
+"""Lower-case words that sit inside a name (``Ludwig van Beethoven``, ``Gabriel García y Márquez``)."""
+NAME_END = r"(?=['’]s\b|[-'’](?!\w)|[^\w'’-]|$)"
+"""Where a name ends: before a possessive ``'s``, a space or punctuation; never inside a longer word
+(``Lindqvist`` is not redacted out of ``Lindqvistgatan``, nor ``Okonkwo`` out of ``Okonkwo-Lindqvist``
+unless the whole is gone)."""
 NAME_CUES = re.compile(
     r"\b(?:owner|owned\s+by|founder|founded\s+(?:in\s+\d{4}\s+)?by|director|ceo|contact|dear|guarantor|"
     r"guaranteed\s+by|signed(?:\s+by)?|principal|proprietor|managing\s+director|attn\.?|attention)[\s:,]+"
-    r"(?P<name>(?-i:[A-Z][a-z'’-]+(?:\s+[A-Z]\.)?(?:\s+[A-Z][a-z'’-]+){1,2}))",
+    rf"(?P<name>{NAME_WORD}(?:\s+[^\W\d_]\.)?(?:\s+{NAME_WORD}){{1,4}})",
     re.IGNORECASE,
 )
 """A person's name where a document introduces one (``Contact: Elena Brennan``, ``founded by ...``)."""
@@ -140,16 +175,40 @@ class Found:
     end: int
 
 
+def _name_words(candidate: str) -> list[str]:
+    """The leading words of ``candidate`` that read as a name: capitalised, or particles between two that
+    are (``von der``); at least two capitalised ones (else none)."""
+    words = candidate.split()
+    kept: list[str] = []
+    for i, word in enumerate(words):
+        rest = words[i:]
+        run = next((j for j, w in enumerate(rest) if w not in PARTICLES), len(rest))
+        inside = word in PARTICLES and kept and run < len(rest) and rest[run][0].isupper()
+        if not (word[0].isupper() or inside):
+            break
+        kept.append(word)
+    return kept if sum(w[0].isupper() for w in kept) >= 2 else []
+
+
 def people_named(texts: Iterable[str]) -> list[str]:
     """The names the case's documents introduce as its people (owner, contacts, guarantors)."""
     names: set[str] = set()
     for text in texts:
         for m in NAME_CUES.finditer(text):
-            name = " ".join(m.group("name").split())
+            name = " ".join(_name_words(m.group("name")))
             words = name.lower().replace(".", "").split()
-            if not COMPANY_WORDS.search(name) and not NOT_NAME_WORDS.intersection(words):
+            if name and not COMPANY_WORDS.search(name) and not NOT_NAME_WORDS.intersection(words):
                 names.add(name)
     return sorted(names, key=len, reverse=True)
+
+
+def name_parts(name: str) -> list[str]:
+    """What of a name is redacted wherever it stands: the whole name, each of its words but the particles
+    and initials (the given name too: ``Aoife`` alone still names her), and each part of a hyphenated
+    word (``Ms Lindqvist`` after ``Ada Okonkwo-Lindqvist``)."""
+    words = [w for w in name.split() if len(w) > 2 and w not in PARTICLES]
+    pieces = [p for w in name.split() if "-" in w for p in w.split("-") if len(p) > 2]
+    return list(dict.fromkeys([name, *words, *pieces]))
 
 
 PHONE_SHAPE = re.compile(r"^(?:\+\d[\d\s().-]{6,}|\(?\d{2,4}\)?[\s.-]\d[\d\s.-]{5,})$")
@@ -175,8 +234,8 @@ def find_personal_data(
     ``patterns=False`` looks for the named people only (text already redacted of the rest)."""
     spans: list[Found] = []
     for name in people:
-        parts = [re.escape(name), *(re.escape(p) for p in name.split()[1:] if len(p) > 2)]
-        for m in re.finditer(rf"\b(?:{'|'.join(parts)})\b", text):
+        parts = sorted((re.escape(p) for p in name_parts(name)), key=len, reverse=True)
+        for m in re.finditer(rf"(?<![\w'’-])(?:{'|'.join(parts)}){NAME_END}", text):
             spans.append(Found("PERSON", m.group(0), m.start(), m.end()))
     for kind, pattern in PATTERNS if patterns else ():
         if kind == "PHONE":
