@@ -40,7 +40,7 @@ def run(args: argparse.Namespace, settings: Settings, progress: bool) -> int:
             print(f"audit trail {target}; migrations: {', '.join(report.migrations)}")
             for t in report.tables:
                 state = "ok" if t.problem is None else f"BROKEN at row {t.broken_at or '-'}: {t.problem}"
-                print(f"  {t.table:<10} {t.rows:>7} rows  {state}")
+                print(f"  {t.table:<14} {t.rows:>7} rows  {state}")
             for problem in report.problems:
                 print(f"  BROKEN: {problem}")
             for note in report.notes:
