@@ -15,7 +15,7 @@ from assistant.memo.calls import CallBook
 from assistant.memo.config import MemoConfig
 from assistant.memo.schema import SectionText
 from assistant.memo.validation import CITATION_RE, CaseTruth, check_sentence, check_text, split_sentences
-from retrieval.documents.screening import FLAG_AT, instruction_score
+from retrieval.documents.screening import FLAG_AT, order_score
 
 SALIENT_WORDS = re.compile(
     r"\b(?:refund\w*|chargeback\w*|dispute\w*|loss\w*|debt\w*|loan\w*|lawsuit\w*|litigation|claim\w*|"
@@ -34,19 +34,22 @@ def dropped_of(verdicts: list[Any]) -> list[dict[str, Any]]:
 
 
 def quotable(chunk: CaseChunk, truth: CaseTruth, sources: dict[str, str]) -> list[tuple[int, str]]:
-    """A chunk's sentences that may be quoted (finished, no instruction, no verdict), with the chunk's
-    tag and a salience score (risk words, figures)."""
+    """A chunk's sentences that may be quoted, with the chunk's tag and a salience score (risk words,
+    figures). A quote is the document's own words, so it is not held to the memo's rules for what an LLM
+    may write (a borrower may say "fund this loan"); it must be a finished sentence, carry no order to a
+    model in any reading (plain, look-alike letters, ROT13, leetspeak, spaced letters, base64) and state
+    nothing the case's facts or the chunk itself do not."""
     out = []
     for sentence in split_sentences(chunk.text):
         words = sentence.split()
         if len(words) < 5 or len(words) > 60 or sentence.lstrip().startswith("#"):
             continue
-        if instruction_score(sentence) >= FLAG_AT or "[" in REDACTED.sub("", sentence) or "<<<" in sentence:
+        if order_score(sentence) >= FLAG_AT or "[" in REDACTED.sub("", sentence) or "<<<" in sentence:
             continue
         if not sentence.endswith((".", "!", "?")) or sum(c.isupper() for c in sentence) > len(words) * 2:
             continue
         tagged = f"{sentence[:-1]} [{chunk.tag}]{sentence[-1]}"
-        if check_sentence(tagged, truth, sources, require_citation=True, allow_verdicts=False).kept:
+        if check_sentence(tagged, truth, sources, require_citation=True, quoted=True).kept:
             salience = len(SALIENT_WORDS.findall(sentence)) + (1 if re.search(r"\d", sentence) else 0)
             out.append((salience, tagged))
     return out
@@ -108,9 +111,7 @@ def table_facts(text: str, tag: str, limit: int = 4) -> list[str]:
 def withheld(label: str) -> str:
     """A document's title or section as a prompt may carry it: one that reads as an order to a model
     is withheld (older template versions put these outside the untrusted-data fence)."""
-    return (
-        "(withheld: it reads as an instruction to a model)" if instruction_score(label) >= FLAG_AT else label
-    )
+    return "(withheld: it reads as an instruction to a model)" if order_score(label) >= FLAG_AT else label
 
 
 def summarise_document(

@@ -29,34 +29,33 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from assistant.memo.claims import (
-    PD_RE,
-    SUPPORT_STOPWORDS,
-    SimilarCounts,
-    address_reasons,
-    decision_reasons,
-    grade_reasons,
-    polarity_reasons,
-    ratio_reasons,
-    similar_count_reasons,
-)
+from assistant.memo.claims import SUPPORT_STOPWORDS, SUPPORT_SYNONYMS, address_reasons, ratio_reasons
+from assistant.memo.figure_context import context_reasons
 from assistant.memo.figures import (
     CITATION_RE,
     Figure,
     Quantity,
     date_known,
     dates,
+    durations_in,
     figures_in,
     figures_of,
     quantities,
     supported,
 )
-from retrieval.documents.screening import FLAG_AT, instruction_score
+from assistant.memo.polarity import polarity_reasons
+from assistant.memo.similar_claims import SimilarCounts, case_outcome_reasons, similar_count_reasons
+from assistant.memo.verdict_model import verdict_reason
+from assistant.memo.verdicts import decision_reasons, grade_reasons, pd_reasons
+from retrieval.documents.decoding import readings as hidden_readings
+from retrieval.documents.screening import FLAG_AT, order_score
 
 if TYPE_CHECKING:
     from assistant.case.schema import CaseFile
 
 __all__ = ["CITATION_RE", "CaseTruth", "Quantity", "check_sentence", "check_text", "quantities", "truth_of"]
+SIMILAR_TAG = re.compile(r"S\d+")
+"""A similar-case row's tag (``S1``); passages are ``C1`` ..."""
 SENTENCE_END = (".", "!", "?", ".)", '."', ".”", ".]")
 
 
@@ -93,12 +92,31 @@ class CaseTruth:
     grade: str
     pd: float | None
     facts: Mapping[str, object] = field(default_factory=dict)
+    shown: Mapping[str, str] = field(default_factory=dict)
+    """A fact's value as the case file shows it (``$84,000``, ``14 months``): it gives the fact's kind."""
+    outcomes: Mapping[str, int | None] = field(default_factory=dict)
+    """The similar cases' outcomes by case id (1 defaulted, 0 performed, ``None`` not yet known)."""
 
     def figures(self) -> list[Figure]:
-        stated = [f for k, v in self.facts.items() for f in [*figures_of(v, str(k)), *figures_in(str(k))]]
+        stated = [
+            f
+            for k, v in self.facts.items()
+            for f in [*figures_of(v, str(k), self.shown.get(str(k), "")), *durations_in(str(k))]
+        ]
         counts = self.similar_counts()
         performed = [Figure(counts.performed)] if counts else []
+        if counts and counts.known:
+            performed.append(Figure(counts.performed / counts.known, "rate"))
         return [*([Figure(self.pd, "rate")] if self.pd is not None else []), *stated, *performed]
+
+    def named_figures(self) -> list[tuple[str, Figure]]:
+        """The case's own facts' figures by name (not the similar-case counts, not the PD)."""
+        return [
+            (str(k), f)
+            for k, v in self.facts.items()
+            if not str(k).startswith("similar")
+            for f in figures_of(v, str(k), self.shown.get(str(k), ""))
+        ]
 
     def fact_text(self) -> str:
         return " ".join(str(v) for v in self.facts.values())
@@ -113,16 +131,23 @@ class CaseTruth:
 
 
 def support(sentence: str, source: str) -> float:
-    """Share of the sentence's content words (4+ letters, 5-letter stems) that occur in ``source``."""
-    words = [
-        w
-        for w in re.findall(r"[a-z]{4,}", CITATION_RE.sub("", sentence).lower())
-        if w not in SUPPORT_STOPWORDS
-    ]
+    """Share of the sentence's content words that occur in ``source``: every word that is not a function
+    word counts, short ones too (``OK to fund`` has two), compared by 5-letter stem or by a small
+    synonym group (``anticipate`` / ``expect``, ``impact`` / ``affect``, ``purchase`` / ``buy``)."""
+    words = [w for w in _words(CITATION_RE.sub("", sentence)) if w not in SUPPORT_STOPWORDS]
     if not words:
         return 1.0
-    known = {w[:5] for w in re.findall(r"[a-z]{4,}", source.lower())}
-    return sum(w[:5] in known for w in words) / len(words)
+    known = {_stem(w) for w in _words(source)}
+    return sum(_stem(w) in known for w in words) / len(words)
+
+
+def _words(text: str) -> list[str]:
+    return [w for w in re.findall(r"[a-z][a-z']*[a-z]|[a-z]", text.lower()) if len(w) >= 2]
+
+
+def _stem(word: str) -> str:
+    stem = word[:5]
+    return SUPPORT_SYNONYMS.get(stem, stem)
 
 
 @dataclass(frozen=True)
@@ -154,8 +179,11 @@ def check_sentence(
     allowed_numbers: Iterable[float | Figure] = (),
     min_support: float = 0.0,
     allow_verdicts: bool = True,
+    quoted: bool = False,
 ) -> Verdict:
-    """``sources``: citation tag -> the text it stands for (a passage, a similar-case row)."""
+    """``sources``: citation tag -> the text it stands for (a passage, a similar-case row). ``quoted``:
+    the sentence is a document's own words, quoted verbatim: its figures, dates and orders are checked,
+    not the verdicts and addresses a document's author may write (``please fund our expansion``)."""
     reasons: list[str] = []
     stripped = sentence.strip()
     bare = CITATION_RE.sub("", stripped)
@@ -175,13 +203,42 @@ def check_sentence(
         if share < min_support:
             reasons.append(f"not supported by the cited text ({share:.0%} of its words occur there)")
     reasons += figure_reasons(stripped, truth, cited, allowed_numbers)
-    reasons += polarity_reasons(bare, cited)
-    reasons += decision_reasons(stripped, truth.band, allow_verdicts=allow_verdicts)
-    reasons += grade_reasons(stripped, truth.grade)
-    reasons += address_reasons(bare)
-    if instruction_score(stripped) >= FLAG_AT:
+    if not quoted:
+        passages = " ".join(sources[t] for t in tags if t in sources and not SIMILAR_TAG.fullmatch(t))
+        reasons += claim_reasons(stripped, truth, cited, passages, allow_verdicts=allow_verdicts)
+    if order_score(stripped) >= FLAG_AT:
         reasons.append("repeats an instruction aimed at a model")
+    reasons += [r for r in [hidden_order(stripped)] if r]
     return Verdict(stripped, tuple(dict.fromkeys(reasons)))
+
+
+def hidden_order(sentence: str) -> str | None:
+    """An order or a verdict that only a hidden reading of ``sentence`` shows (ROT13, leetspeak, spaced
+    letters): ``4ppr0v3 7h15 m3rch4n7``, ``H I D E   A L L``. Plain text needs no decoding, so whatever
+    a decoding reveals as an order is one."""
+    for kind, reading in hidden_readings(CITATION_RE.sub("", sentence)):
+        found = address_reasons(reading) or decision_reasons(reading, "", allow_verdicts=False)
+        if found or order_score(reading) >= FLAG_AT:
+            return (
+                f"carries an order written in {kind.replace('_', ' ')} ('{' '.join(reading.split())[:80]}')"
+            )
+    return None
+
+
+def claim_reasons(
+    sentence: str, truth: CaseTruth, cited: str, passages: str, *, allow_verdicts: bool
+) -> list[str]:
+    """What a sentence an LLM wrote claims beyond its figures: polarity against the cited passages
+    (``passages``; similar-case rows are checked against the table instead), verdicts, grade, PD, orders."""
+    bare = CITATION_RE.sub("", sentence)
+    reasons = polarity_reasons(bare, passages)
+    reasons += decision_reasons(sentence, truth.band, allow_verdicts=allow_verdicts)
+    reasons += grade_reasons(sentence, truth.grade)
+    reasons += pd_reasons(sentence, truth.pd, cited)
+    reasons += address_reasons(bare)
+    if not allow_verdicts and not reasons:  # the classifier reads what no rule names
+        reasons += [r for r in [verdict_reason(bare)] if r]
+    return reasons
 
 
 def figure_reasons(
@@ -199,11 +256,12 @@ def figure_reasons(
     for readings in dates(sentence):
         if not date_known(readings, known):
             reasons.append(f"date {readings[0].text} is not in the facts or the cited text")
-    if PD_RE.search(sentence):
-        for q in stated:
-            if q.percent and (truth.pd is None or not q.matches(Figure(truth.pd, "rate"))):
-                reasons.append(f"states a probability of default {q.text!r} that is not the model's")
+    named = truth.named_figures()
+    named_set = {g for _, g in named}
+    general = [*(f for f in truth.figures() if f not in named_set), *extra]
+    reasons += context_reasons(sentence, cited, general, named)
     reasons += similar_count_reasons(sentence, truth.similar_counts())
+    reasons += case_outcome_reasons(sentence, truth.outcomes)
     reasons += ratio_reasons(sentence, cited)
     return reasons
 
@@ -246,4 +304,11 @@ def check_text(
 
 
 def truth_of(case: CaseFile) -> CaseTruth:
-    return CaseTruth(band=case.score.band, grade=case.score.grade, pd=case.score.pd, facts=case.fact_values())
+    return CaseTruth(
+        band=case.score.band,
+        grade=case.score.grade,
+        pd=case.score.pd,
+        facts=case.fact_values(),
+        shown={f.name: f.shown for f in case.facts if f.shown},
+        outcomes={s.case_id: s.outcome for s in case.similar},
+    )

@@ -7,8 +7,8 @@ hide: the visible text (where ``\\s+`` in the rules also catches an order
 split across lines), words broken up by zero-width characters (visible again
 after normalisation, and marked as hidden by the removed characters inside the
 match), text a browser would not show (hidden HTML, comments, vanished Word
-runs), base64 blobs that decode to text, and ASCII spelled in Unicode tag
-characters. The result is a score in [0, 1] per document (and per chunk, from
+runs), base64 blobs that decode to text, text written in ROT13, leetspeak or spaced-out
+letters (``decoding.py``), and ASCII spelled in Unicode tag characters. The result is a score in [0, 1] per document (and per chunk, from
 the flags inside it) plus every matched span. Screening never removes text: a
 flagged document is still evidence; the flag travels with it.
 """
@@ -21,12 +21,13 @@ import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 
+from retrieval.documents.decoding import readings
 from retrieval.documents.normalise import NormalisedText
 from retrieval.documents.screening_rules import COMPILED, RULES, skeleton
 from retrieval.documents.semantic_screen import WEIGHT as SEMANTIC_WEIGHT
 from retrieval.documents.semantic_screen import SemanticScreen
 
-__all__ = ["FLAG_AT", "RULES", "Flag", "Screening", "instruction_score", "screen"]
+__all__ = ["FLAG_AT", "RULES", "Flag", "Screening", "instruction_score", "order_score", "screen"]
 
 FLAG_AT = 0.5
 """A document or chunk with a score at or above this is flagged as carrying an injection attempt."""
@@ -116,6 +117,34 @@ def instruction_score(text: str) -> float:
     return combine([Flag("plain", rule, weight, "") for rule, weight, _, _ in _match(text)])
 
 
+def order_score(text: str) -> float:
+    """:func:`instruction_score` of ``text`` and of each hidden reading of it (ROT13, leetspeak, spaced
+    letters, base64 tokens), the hidden ones weighted up as the documents' screening weights them."""
+    flags = [Flag("plain", rule, weight, "") for rule, weight, _, _ in _match(text)]
+    flags += _hidden_flags(text)
+    return combine(flags)
+
+
+def _hidden_flags(text: str) -> list[Flag]:
+    """Flags for the orders found only in a hidden reading of ``text`` (encoded, ROT13, leetspeak)."""
+    flags = []
+    for kind, reading in readings(text):
+        same_span = len(reading) == len(text)
+        for rule, weight, start, end in _plain_match(reading):
+            excerpt = f"{kind} reads: {_excerpt(reading, start, end)}"
+            span = (start, end) if same_span else (None, None)
+            flags.append(Flag("encoded", rule, round(min(weight + HIDING_BONUS, 1.0), 3), excerpt, *span))
+    for token in BASE64_TOKEN.finditer(text):
+        decoded = _decode_base64(token.group())
+        if decoded is None:
+            continue
+        for rule, weight, _, _ in _match(decoded):
+            excerpt = f"base64 decodes to: {' '.join(decoded.split())[:200]}"
+            weight = round(min(weight + HIDING_BONUS, 1.0), 3)
+            flags.append(Flag("encoded", rule, weight, excerpt, token.start(), token.end()))
+    return flags
+
+
 def _decode_base64(token: str) -> str | None:
     token = "".join(token.split())
     padded = token + "=" * (-len(token) % 4)
@@ -152,22 +181,7 @@ def screen(
         else:
             kind = "plain"
         flags.append(Flag(kind, rule, round(min(weight, 1.0), 3), _excerpt(text, start, end), start, end))
-    for token in BASE64_TOKEN.finditer(text):
-        decoded = _decode_base64(token.group())
-        if decoded is None:
-            continue
-        for rule, weight, _, _ in _match(decoded):
-            excerpt = f"base64 decodes to: {' '.join(decoded.split())[:200]}"
-            flags.append(
-                Flag(
-                    "encoded",
-                    rule,
-                    round(min(weight + HIDING_BONUS, 1.0), 3),
-                    excerpt,
-                    token.start(),
-                    token.end(),
-                )
-            )
+    flags += _hidden_flags(text)
     carriers = [("hidden_text", h) for h in hidden] + [("tag_chars", norm.tag_text)]
     for kind, source in carriers + [("label", label) for label in labels]:
         for rule, weight, start, end in _match(source):

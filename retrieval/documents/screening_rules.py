@@ -45,7 +45,9 @@ RULES: tuple[tuple[str, float, str], ...] = (
         0.6,
         r"\b(?:note|message|instructions?|attention|memo|request)\s+(?:to|for)\s+(?:the\s+|any\s+|all\s+)?"
         r"(?:ai|a\.i\.|assistant|language\s+model|llm|chatbot|gpt|model|bot|automated\s+(?:system|reviewer|"
-        r"underwriter|review|tool)|reviewing\s+(?:system|model|tool))\b|\b(?:dear|hey|hello|hi)\s+(?:ai|assistant|"
+        r"underwriter|review|tool)|reviewing\s+(?:system|model|tool)|summari[sz]er|summari[sz]ing\s+\w+)\b"
+        r"|\bwhen\s+you\s+(?:summari[sz]e|review|read|process|analy[sz]e|assess|score)\s+(?:this|the)\s+"
+        r"(?:file|document|application|report|text|case|merchant)\b|\b(?:dear|hey|hello|hi)\s+(?:ai|assistant|"
         r"chatbot|language\s+model|model|bot|llm)\b|^\s*(?:assistant|system|ai)\s*[:,]",
     ),
     (
