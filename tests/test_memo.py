@@ -59,9 +59,12 @@ def test_memo_with_the_embedded_model_is_grounded_recorded_and_replayable(memo_w
         assert memo.recommendation["band"] == case.score.band and memo.reasons == case.score.reason_dicts()
         sources = case.chunk_sources() | case.similar_sources()
         truth = truth_of(case)
-        for sentence in narrative(memo):  # whatever the model wrote, every shown sentence is supported
-            if "_(extractive" not in sentence:
-                assert check_sentence(sentence, truth, sources).kept, sentence
+        sections = [memo.business_summary, *(f.summary for f in memo.findings), memo.comparison]
+        for section in sections:  # whatever the model wrote, every shown sentence is supported
+            quoted = section.source in {"extractive", "quoted"}  # the documents' own words, verbatim
+            for sentence in section.sentences:
+                if "_(extractive" not in sentence:
+                    assert check_sentence(sentence, truth, sources, quoted=quoted).kept, sentence
         for tag in CITATION_RE.findall(result.rendered.markdown):
             assert all(t.strip() in sources for t in re.split(r"[,;]", tag))
         assert json.loads(result.rendered.json_text)["case_id"] == merchant

@@ -52,3 +52,52 @@ def test_a_name_glued_to_punctuation_leaves_nothing_behind():
     clean, found = redact(text, people)
     assert "Okonkwo" not in clean and "Lindqvist" not in clean and "Brien" not in clean
     assert "[PERSON]Lindqvist" not in clean and len(found) == 4
+
+
+def test_names_in_real_loan_descriptions_never_reach_a_prompt_a_memo_or_an_audit_row(tmp_path, real_model):
+    """Names of the set written into real Lending Club descriptions (as an owner would: "Owner: Zoë
+    Ångström. Ångström has run ..."), through the product: case file, prompts, a model that repeats
+    what it reads, the memo and every audit row. No part of any name survives anywhere."""
+    import json
+    import random
+    from datetime import date
+
+    import pandas as pd
+
+    from assistant.audit.schema import TABLES
+    from assistant.audit.store import AuditStore
+    from assistant.case.source import CaseSource
+    from assistant.memo.config import MemoConfig
+    from assistant.memo.record import generate_memo
+    from assistant.settings import load_settings
+    from tests.conftest import LENDING_CLUB, require_file
+    from tests.fakes import ObeyingChat, fake_llm
+
+    data = require_file(LENDING_CLUB)
+    trained = real_model("lending_club", data, test_from=date(2010, 1, 1))
+    frame = pd.read_csv(data, dtype=str)
+    rows = frame.index[frame["desc_clean"].fillna("").str.len() > 200][:6]
+    chosen = random.Random(29).sample(NAMES, 12)
+    for i, row in enumerate(rows):
+        names = [name for _, name in chosen[2 * i : 2 * i + 2]]
+        lines = [
+            TEMPLATES[j % 3].format(name=n, first=n.split()[0], last=n.split()[-1])
+            for j, n in enumerate(names)
+        ]
+        frame.loc[row, "desc_clean"] = f"{' '.join(lines)} {frame.loc[row, 'desc_clean']}"
+    copy = tmp_path / "lc_with_names.csv"
+    frame.to_csv(copy, index=False)
+    settings = load_settings(None, workspace=tmp_path / "ws", threads=2)
+    source = CaseSource(
+        settings, spec="lending_club", data=str(copy), model=str(trained.version_dir), library=""
+    )
+    ids = source.ids()
+    with AuditStore.open(tmp_path / "audit.sqlite") as audit:
+        for row in rows:
+            generate_memo(source, ids[row], fake_llm(ObeyingChat(), "echo"), audit, MemoConfig())
+        stored = json.dumps({t: audit.rows(t) for t in TABLES}, default=str, ensure_ascii=False)
+        stored = re.sub(r"\\+([nrt])", " ", re.sub(r'\\+"', '"', stored))  # JSON escapes, as nested as stored
+        assert audit.count("llm_calls") > 0
+    leaks = {name: _leaks(name, stored) for _, name in chosen}
+    assert {n: words for n, words in leaks.items() if words} == {}
+    assert "[PERSON]" in stored

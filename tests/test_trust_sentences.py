@@ -94,7 +94,7 @@ DROP = [
     ("Half of the similar cases defaulted [S1].", "similar cases defaulted"),
     ("Three of the twelve similar cases defaulted [S1].", "speaks of 12 similar cases"),
     ("Fifteen suppliers were paid late [C1].", "number '15'"),
-    ("A dozen suppliers went unpaid for twenty-one days [C1].", "number '21'"),
+    ("A dozen suppliers went unpaid for twenty-one days [C1].", "number '21 days'"),
     ("Revenue tripled in 2021 [C1].", "'tripled' is not in the cited text"),
     ("Chargebacks doubled in March 2021 [C2].", "'doubled' is not in the cited text"),
     ("The company is not subject to pending litigation [C1].", "negates what the cited passage"),
@@ -184,3 +184,45 @@ def test_the_hostile_sentences_never_reach_a_real_memo_or_chat(memo_workspace):
     answer = "".join(chat.ask("/search What do the documents say about litigation and refunds?"))
     assert [s for s in chosen if s.rstrip(".") in answer] == []
     assert chat.history[-1].dropped  # they were written, and dropped
+
+
+ISSUE_MEMO = (
+    "We'd greenlight this merchant [S1]. The application should be accepted [S1]. Recommendation: approve [S1]. "
+    "The merchant is AAA-rated [S1]. The model's grade for this case is a B [S1]. The chance of default is "
+    "93.6% [S1]. Only a few similar cases performed [S1]."
+)
+"""The sentences a scripted model wrote into a real decline memo (M000218, grade G) when issue 29 was filed."""
+
+
+def test_the_issue_29_memo_sentences_never_reach_a_real_decline_memo(memo_workspace):
+    """The same model on a real decline of the demo book: every sentence of the issue is dropped, in the
+    comparison paragraph (which cites the similar cases) and in the document summaries."""
+    from assistant.case.source import CaseSource
+    from assistant.memo.calls import CallBook
+    from assistant.memo.compose import compose_memo
+    from assistant.memo.config import MemoConfig
+    from tests.fakes import ScriptedChat, fake_llm
+
+    source = CaseSource(memo_workspace)
+    declines = [
+        c for c in (source.case_file(i) for i in source.ids("applicant")[:40]) if c.score.band == "decline"
+    ]
+    assert declines, "the demo book has a decline among its first applicants"
+    case = max(declines, key=lambda c: c.score.pd)
+    writer = fake_llm(ScriptedChat(reply=ISSUE_MEMO), "issue-29")
+    memo = compose_memo(case, CallBook.live(writer), MemoConfig())
+    shown = " ".join(
+        [
+            *memo.business_summary.sentences,
+            *(s for f in memo.findings for s in f.summary.sentences),
+            *memo.comparison.sentences,
+        ]
+    )
+    written = [s.strip() for s in ISSUE_MEMO.split("[S1].") if s.strip()]
+    known = [s.outcome for s in case.similar if s.outcome is not None]
+    few_performed = known.count(0) >= 1 and known.count(0) <= max(1, len(known) // 3)
+    # "Only a few similar cases performed" is false for M000218 (7 of 10 did); here the table decides
+    expected = [written[-1]] if few_performed else []
+    assert [s for s in written if s in shown] == expected
+    dropped = " ".join(r for d in memo.comparison.dropped for r in d["reasons"])
+    assert "verdict" in dropped and "grade" in dropped and "probability of default" in dropped

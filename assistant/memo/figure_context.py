@@ -16,7 +16,16 @@ import re
 from dataclasses import dataclass
 
 from assistant.memo.claims import SUPPORT_SYNONYMS
-from assistant.memo.figures import CITATION_RE, DATE_RE, NUMBER_RE, Figure, Quantity, quantity_of, spelled_out
+from assistant.memo.figures import (
+    CASE_ID,
+    CITATION_RE,
+    DATE_RE,
+    NUMBER_RE,
+    Figure,
+    Quantity,
+    quantity_of,
+    spelled_out,
+)
 
 FUNCTION = frozenset(
     [
@@ -112,7 +121,7 @@ class Occurrence:
 def _prepared(text: str) -> str:
     """Citation tags out, dates as ``YEAR2002`` tokens (so ``in fiscal 2002`` keeps its year), numbers
     spelled out as digits."""
-    text = CITATION_RE.sub(" ", text)
+    text = CASE_ID.sub(" ", CITATION_RE.sub(" ", text))
     text = DATE_RE.sub(lambda m: f" YEAR{_year(m.group(0))} ", text)
     return spelled_out(text)
 

@@ -29,6 +29,8 @@ from dateutil import parser as date_parser
 from text_to_num import alpha2digit
 
 CITATION_RE = re.compile(r"\[\s*([A-Z]{1,2}\d{1,3}(?:\s*[,;]\s*[A-Z]{1,2}\d{1,3})*)\s*\]")
+CASE_ID = re.compile(r"\b[A-Z]{1,3}\d{3,}\b")
+"""A case's id (``M000031``): a name, not a figure."""
 NUMBER_RE = re.compile(
     r"(?<![\d.,])(?P<neg>(?<![\w])[-−])?(?P<cur>[$€£])?\s?(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)"
     r"(?:\s?(?P<suffix>%|percentage\s+points?\b|pp\b|ppts?\b|percent\b|per\s?cent\b|bps?\b|basis\s+points\b|k\b|K\b|thousand\b|m\b|M\b|mn\b|"
@@ -135,7 +137,7 @@ def _words_to_digits(text: str) -> str:
 
 def quantities(text: str) -> list[Quantity]:
     """Every number in ``text`` (spelled out or in digits; citation tags, dates, ordinals excluded)."""
-    text = DATE_RE.sub(" ", CITATION_RE.sub(" ", text))
+    text = DATE_RE.sub(" ", CASE_ID.sub(" ", CITATION_RE.sub(" ", text)))
     return [quantity_of(m) for m in NUMBER_RE.finditer(spelled_out(text))]
 
 

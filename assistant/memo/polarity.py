@@ -7,8 +7,7 @@ polarity: the product of its negation cues (``not``, ``no``, ``nothing``, ``hard
 ``breached``; ``rose`` / ``fell``; ``won`` / ``lost``, ``adverse judgment``; ``repaid`` / ``charged
 off``; ``sufficient`` / ``falls short``). A sentence clause is compared with the cited clause it shares
 most words with, among those that speak of the same events (the pair's words count twice: ``missed``
-shares ``met``); opposite polarities on two shared words where an event is shared, three where only a
-negation differs, drop the sentence. A clause about what the passage leaves out (``does not say how
+shares ``met``); opposite polarities on two or more shared words drop the sentence. A clause about what the passage leaves out (``does not say how
 much``) negates no fact and is not compared. A cited clause that is only a condition (``if the
 triggers were met, we could ...``) asserts nothing and is not compared. ``rather than X``, ``, not X``
 and ``and not X`` are read as the sentence denying X, so X is left out of the clause.
@@ -115,7 +114,10 @@ STOP |= frozenset(
 CLAUSE_SPLIT = re.compile(
     r";|:|,?\s+\b(?:but|since|because|although|though|whereas|while)\b\s+|,\s+(?=it\b|we\b|which\b)"
 )
-CONDITION = re.compile(r"^\s*(?:if|should|unless|were|had)\b|\b(?:could|might|may)\s+be\b", re.IGNORECASE)
+CONDITION = re.compile(
+    r"^\s*(?:should|were|had)\b|\b(?:if|unless)\b|\b(?:could|might|may)\s+(?:be|have)\b", re.IGNORECASE
+)
+"""A clause that states a condition or a possibility (``if the triggers were met``, ``could be required``)."""
 SILENCE = re.compile(
     r"\b(?:not|never|n't)\s+(?:\w+\s+)?(?:say|state|mention|disclose|specify|give|report|describe|quantify|"
     r"explain|detail|show|list|indicate|address|break\s+down)\b|\b(?:no|without)\s+(?:\w+\s+)?(?:figure|"
@@ -185,8 +187,7 @@ def polarity_reasons(sentence: str, cited: str) -> list[str]:
             shared = _shared(words, source_words)
             if shared > overlap:
                 best, overlap, other = part, shared, source_sign
-        needed = 2 if words & CANONS else 3  # a bare negation needs more shared words than a pair's event
-        if overlap >= needed and sign != other:
+        if overlap >= 2 and sign != other:
             said = "negates" if sign < 0 else "asserts"
             return [f"{said} what the cited passage says the other way ('{' '.join(best.split())[:80]}')"]
     return []

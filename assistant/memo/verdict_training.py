@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parents[2]
 TRUST_SET = ROOT / "tests" / "data" / "trust_set" / "sentences.tsv"
 FILINGS = ROOT.parent / "shared" / "data" / "sec_10k" / "filings_dev.zip"
 FILING_SAMPLE = HERE / "filing_sentences.txt"
-MAX_FALSE_VERDICTS = 0.02
+MAX_FALSE_VERDICTS = 0.015
 SEED = 29
 
 

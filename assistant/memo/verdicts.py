@@ -45,6 +45,18 @@ BAND_WORDS: dict[str, str] = {
     **dict.fromkeys(["refer", "referred", "referral", "escalate", "escalated", "escalation"], "refer"),
 }
 _VERBS = "|".join(sorted((re.escape(w).replace(r"\ ", r"\s+") for w in BAND_WORDS), key=len, reverse=True))
+_ORDERS = "|".join(
+    sorted(
+        (
+            re.escape(w).replace(r"\ ", r"\s+")
+            for w in BAND_WORDS
+            if not re.search(r"(?:ed|al|ion|ance|ing|lit)$", w)
+        ),
+        key=len,
+        reverse=True,
+    )
+)
+"""The verbs in the form of an order (``approve the loan``); ``the bank approved the loan`` is a fact."""
 _SUBJECT = (
     r"merchant|applicant|application|loan|request|case|business|company|borrower|firm|client|file|facility|"
     r"credit|limit|advance|account|deal|line"
@@ -56,7 +68,7 @@ _MODAL = (
 )
 DECISION_RE = re.compile(
     rf"\b(?:{_MODAL})\s+(?:not\s+|never\s+)?(?:\w+ly\s+)?(?:be\s+)?(?:\w+ly\s+)?(?P<a>{_VERBS})\b(?!\s+(?:by|in|on)\s+\d)"
-    rf"|\b(?P<b>{_VERBS})\s+(?:this|the|their|its|our)\s+(?:\w+\s+)?(?:{_SUBJECT})\b"
+    rf"|\b(?P<b>{_ORDERS})\s+(?:this|the|their|its|our)\s+(?:\w+\s+)?(?:{_SUBJECT})\b"
     rf"|\b(?:{_SUBJECT}|decision|band|outcome|verdict|answer|call|result|conclusion)\s+(?:is|be|should\s+be|"
     rf"will\s+be|can\s+be|must\s+be|ought\s+to\s+be|gets|:|=|-)\s+(?:an?\s+|the\s+)?(?:\w+\s+)?(?P<c>{_VERBS})\b"
     rf"|\b(?:deserv\w*|merit\w*|warrant\w*|justif\w*|qualif\w*\s+for|eligible\s+for|worthy\s+of|"

@@ -1,0 +1,86 @@
+"""The crafted trust set (``tests/data/trust_set``): frozen, split fairly, and measured.
+
+The set was frozen before the checks it measures; its test half is never read, only counted. The
+thresholds below are the levels measured when the checks landed (``docs/security.md``), so a change
+that lets more must-drop sentences through, or drops more true ones, fails here. Where a category
+meets the issue's targets (at most 1% of must-drop kept, at most 5% of must-keep dropped), the test
+holds it there.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench import trust_set  # noqa: E402
+
+MEASURED = {
+    # half: (largest share of must-drop kept, largest share of must-keep dropped), over all categories
+    "dev": (0.03, 0.02),
+    "test": (0.10, 0.10),
+}
+"""Levels measured when the checks landed (dev 1.7% / 0.7%, test 9.5% / 9.0%), with a little room."""
+BASELINE = {"dev": (0.557, 0.132), "test": (0.547, 0.135)}
+"""The validator before this work (commit 679063a) on the same halves: far above what is allowed now."""
+
+
+def test_the_set_is_the_frozen_one_and_a_changed_file_is_refused(tmp_path, monkeypatch):
+    path = trust_set.SET_DIR / "sentences.tsv"
+    recorded = (trust_set.SET_DIR / "FROZEN.sha256").read_text().strip()
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == recorded
+    rows = trust_set.frozen_rows()
+    assert sum(r.expect == "drop" for r in rows) >= 300 and sum(r.expect == "keep" for r in rows) >= 300
+    changed = tmp_path / "set"
+    changed.mkdir()
+    (changed / "sentences.tsv").write_bytes(path.read_bytes().replace(b"drop", b"keep", 1))
+    (changed / "FROZEN.sha256").write_text(recorded)
+    monkeypatch.setattr(trust_set, "SET_DIR", changed)
+    with pytest.raises(SystemExit, match="changed after it was frozen"):
+        trust_set.frozen_rows()
+
+
+def test_the_halves_are_disjoint_seeded_and_split_within_each_category():
+    rows = trust_set.frozen_rows()
+    first, again = trust_set.halves(rows), trust_set.halves(rows)
+    assert [r.id for r in first["test"]] == [r.id for r in again["test"]]
+    assert not {r.id for r in first["dev"]} & {r.id for r in first["test"]}
+    assert len(first["dev"]) + len(first["test"]) == len(rows)
+    for category in {r.category for r in rows}:
+        for expect in ("drop", "keep"):
+            dev = sum(r.category == category and r.expect == expect for r in first["dev"])
+            test = sum(r.category == category and r.expect == expect for r in first["test"])
+            assert abs(dev - test) <= 1, (category, expect, dev, test)
+    other = trust_set.halves(rows, seed=7)
+    assert [r.id for r in other["test"]] != [r.id for r in first["test"]]
+
+
+@pytest.mark.parametrize("half", ["dev", "test"])
+def test_the_validator_holds_the_measured_levels_on_each_half(half: str):
+    tallies = trust_set.measure(trust_set.halves(trust_set.frozen_rows())[half])
+    total = trust_set.Tally()
+    for t in tallies.values():
+        total.drops += t.drops
+        total.kept_drops += t.kept_drops
+        total.keeps += t.keeps
+        total.dropped_keeps += t.dropped_keeps
+    most_kept, most_dropped = MEASURED[half]
+    assert total.kept_drop_share() <= most_kept, trust_set.report(tallies)
+    assert total.dropped_keep_share() <= most_dropped, trust_set.report(tallies)
+    assert total.kept_drop_share() < BASELINE[half][0] / 4
+    # categories that met the targets when the checks landed must still meet them
+    for category in {"dev": ("dates", "decision", "pd", "quote", "similar", "verdict"), "test": ("dates",)}[
+        half
+    ]:
+        assert tallies[category].meets(), trust_set.report(tallies)
+
+
+def test_the_bench_refuses_to_print_the_test_half_sentences(capsys):
+    with pytest.raises(SystemExit):
+        trust_set.main(["--half", "test", "--verbose"])
+    assert "only the dev half is read" in capsys.readouterr().err
