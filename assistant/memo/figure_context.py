@@ -13,6 +13,7 @@ or is a word of the occurrence's sentence that is not the head of another of the
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from assistant.memo.claims import SUPPORT_SYNONYMS
@@ -232,7 +233,7 @@ def _name_stems(name: str) -> set[str]:
 
 
 def context_reasons(
-    sentence: str, cited: str, general: list[Figure], named: list[tuple[str, Figure]] = ()
+    sentence: str, cited: str, general: list[Figure], named: Sequence[tuple[str, Figure]] = ()
 ) -> list[str]:
     """Figures of ``sentence`` that its cited passage, or the case's facts, give for something else.
     ``general``: figures that support a number whatever it is said of (the model's PD, the similar-case
