@@ -26,6 +26,7 @@ from assistant.memo.figures import (
     Quantity,
     quantity_of,
     spelled_out,
+    units_joined,
 )
 
 FUNCTION = frozenset(
@@ -98,6 +99,7 @@ FUNCTION = frozenset(
         "sum",
         "figure",
         "loan",
+        "due",
     ]
 )
 BOUNDARY = frozenset(",;:.!?") | {"and", "or", "but", "while", "whereas"}
@@ -117,6 +119,8 @@ class Occurrence:
     """Stems of the (up to five) content words just before the number, and its head."""
     lead: str | None = None
     """The content word just before the number (``guaranteed $387,750``), articles and prepositions skipped."""
+    verb: str | None = None
+    """The verb just after it (``$387,750 was disbursed``)."""
 
 
 def _prepared(text: str) -> str:
@@ -124,7 +128,7 @@ def _prepared(text: str) -> str:
     spelled out as digits."""
     text = CASE_ID.sub(" ", CITATION_RE.sub(" ", text))
     text = DATE_RE.sub(lambda m: f" YEAR{_year(m.group(0))} ", text)
-    return spelled_out(text)
+    return spelled_out(units_joined(text))
 
 
 def _year(date_text: str) -> str:
@@ -149,14 +153,12 @@ def occurrences(text: str) -> list[Occurrence]:
                 continue
             tokens = TOKEN.findall(sentence[m.end() :])[:4]
             head = _head(tokens[:3])
-            before = [
-                _stem(w)
-                for w in re.findall(r"[A-Za-z]{3,}", sentence[: m.start()])
-                if w.lower() not in FUNCTION
-            ]
+            clause = re.split(r",|;|\band\b|\bor\b|\bbut\b", sentence[: m.start()])[-1]
+            before = [_stem(w) for w in re.findall(r"[A-Za-z]{3,}", clause) if w.lower() not in FUNCTION]
             near = frozenset([*before[-5:], *([head] if head else [])])
-            lead = _head(list(reversed(TOKEN.findall(sentence[: m.start()])))[:3])
-            out.append(Occurrence(quantity_of(m), index, head, _first_year(tokens), words, near, lead))
+            lead = _head(list(reversed(TOKEN.findall(sentence[: m.start()])))[:3], verbs=True)
+            verb = _verb(tokens[:3])
+            out.append(Occurrence(quantity_of(m), index, head, _first_year(tokens), words, near, lead, verb))
     return out
 
 
@@ -164,11 +166,60 @@ LEADS = frozenset(["a", "an", "the", "of", "at", "in", "our", "its", "their", "h
 """Words that may stand between a number and what it is of (``$112 million at our domestic ...``)."""
 
 
-def _head(tokens: list[str]) -> str | None:
+VERBS = frozenset(
+    [
+        "arose",
+        "rose",
+        "fell",
+        "grew",
+        "came",
+        "went",
+        "made",
+        "took",
+        "remained",
+        "stood",
+        "reached",
+        "covered",
+        "rises",
+        "falls",
+        "grows",
+        "was",
+        "were",
+        "is",
+        "are",
+        "been",
+        "being",
+    ]
+)
+"""Words after a number that say what happened to it, not what it is of (with any word ending -ed)."""
+AUXILIARY = frozenset(["was", "were", "is", "are", "been", "being", "has", "had", "have"])
+
+
+def _is_verb(low: str) -> bool:
+    return low in VERBS or (low.endswith("ed") and len(low) > 4)
+
+
+def _verb(tokens: list[str]) -> str | None:
+    """``$387,750 was disbursed`` -> ``disbu``: the first verb after a number, auxiliaries skipped."""
+    for token in tokens:
+        low = token.lower()
+        if low in AUXILIARY:
+            continue
+        return _stem(low) if token[0].isalpha() and _is_verb(low) and low not in AUXILIARY else None
+    return None
+
+
+def _head(tokens: list[str], *, verbs: bool = False) -> str | None:
+    """The first content word of ``tokens`` past articles and prepositions; a verb ends the search
+    unless ``verbs`` (the word before a number is often its verb: ``guaranteed $387,750``)."""
     for token in tokens:
         low = token.lower()
         if low in BOUNDARY or token.startswith("YEAR") or not token[0].isalpha():
             return None
+        if _is_verb(low) and not verbs:
+            return None
+        if verbs and low in VERBS - AUXILIARY:
+            return _stem(low)
         if low not in FUNCTION and len(low) >= 3:
             return _stem(low)
         if low not in LEADS:
@@ -198,7 +249,8 @@ class Reading:
     other_heads: frozenset[str]
     """Heads of the passage's numbers that do not match the claim."""
     neighbour_heads: frozenset[str]
-    """Heads of the other numbers in the matched occurrence's own sentence."""
+    """Words near the other numbers of the matched occurrence's own sentence (their heads and the words
+    just before them, within their clause)."""
     other_leads: frozenset[str] = frozenset()
     """Leads of the passage's numbers that do not match the claim."""
 
@@ -206,14 +258,18 @@ class Reading:
 def _agrees(claim: Occurrence, source: Occurrence, seen: Reading) -> bool:
     if claim.year and source.year and claim.year != source.year:
         return False
+    if claim.head and claim.head == source.head:
+        return True
     if (
         source.head
         and source.head not in seen.claim_words
         and (seen.claim_words & seen.neighbour_heads) - source.near
     ):
         return False  # the sentence names what a neighbouring number is of, not what this one is of
-    if claim.lead and claim.lead != source.lead and claim.lead in seen.other_leads - source.near:
-        return False  # "the SBA guaranteed $517,000": the passage guaranteed another amount
+    own = {source.lead, source.verb} - {None}
+    for word in (claim.lead, claim.verb):
+        if word and own and word not in own and word in seen.other_leads - source.near:
+            return False  # "the SBA guaranteed $517,000": the passage guaranteed another amount
     if claim.head is None or claim.head == source.head:
         return True
     if claim.head in seen.other_heads and (source.head is None or source.head not in seen.claim_words):
@@ -224,8 +280,9 @@ def _agrees(claim: Occurrence, source: Occurrence, seen: Reading) -> bool:
 def _reading(
     o: Occurrence, others: list[Occurrence], claim_words: frozenset[str], other_heads: frozenset[str]
 ) -> Reading:
-    neighbours = frozenset(n.head for n in others if n.sentence == o.sentence and n.head)
-    return Reading(claim_words, other_heads, neighbours, frozenset(n.lead for n in others if n.lead))
+    neighbours = frozenset(w for n in others if n.sentence == o.sentence for w in n.near)
+    leads = frozenset(w for n in others for w in (n.lead, n.verb) if w)
+    return Reading(claim_words, other_heads, neighbours, leads)
 
 
 def _name_stems(name: str) -> set[str]:

@@ -138,7 +138,17 @@ def _words_to_digits(text: str) -> str:
 def quantities(text: str) -> list[Quantity]:
     """Every number in ``text`` (spelled out or in digits; citation tags, dates, ordinals excluded)."""
     text = DATE_RE.sub(" ", CASE_ID.sub(" ", CITATION_RE.sub(" ", text)))
-    return [quantity_of(m) for m in NUMBER_RE.finditer(spelled_out(text))]
+    return [quantity_of(m) for m in NUMBER_RE.finditer(spelled_out(units_joined(text)))]
+
+
+_UNIT_WORDS = r"(days?|weeks?|months?|years?|quarters?)"
+
+
+def units_joined(text: str) -> str:
+    """``ten-year`` -> ``ten year`` and ``two or more years`` -> ``two years or more``, so a number and
+    its unit are read together."""
+    text = re.sub(rf"\b([A-Za-z]+)-{_UNIT_WORDS}\b", r"\1 \2", text)
+    return re.sub(rf"\b(\w+)\s+or\s+(more|fewer|less|so)\s+{_UNIT_WORDS}\b", r"\1 \3 or \2", text)
 
 
 def quantity_of(m: re.Match[str]) -> Quantity:

@@ -22,15 +22,29 @@ NEGATION = re.compile(
     r"lacks?|lacking|lacked|free\s+(?:of|from)|yet\s+to|unable\s+to|den(?:y|ies|ied)|rul(?:e|es|ed)\s+out)\b|n't\b",
     re.IGNORECASE,
 )
+_CASE = r"(?:the\s+|its\s+|a\s+|that\s+|this\s+)?(?:\w+\s+)?(?:case|suit|lawsuit|litigation|trial|appeal|claim|dispute|action|it)\b"
+"""What is won or lost in the litigation pair (``lost the Carradine litigation``; not ``lost customers``)."""
 EVENTS: tuple[tuple[str, str, int], ...] = (
-    (r"fall(?:s|ing)?\s+short|fell\s+short|insufficient|inadequate", "suffic", -1),
+    (
+        r"(?:fall|falls|falling|fell|run|runs|ran|running)\s+short|shortfall|insufficient|inadequate",
+        "suffic",
+        -1,
+    ),
     (r"sufficient|adequate", "suffic", 1),
-    (r"charged[\s-]off|charge[\s-]offs?|written[\s-]off|defaulted", "repaid", -1),
+    (
+        r"charged[\s-]off|charge[\s-]offs?|written[\s-]off|defaulted|(?:went|gone|go|fell|is|was)\s+in(?:to)?\s+default",
+        "repaid",
+        -1,
+    ),
     (r"paid\s+in\s+full|repaid|paid\s+off|paid\s+back", "repaid", 1),
     (r"missed|breach(?:ed|es)?|violated|fail(?:ed|s)?\s+(?:to\s+meet|to\s+satisfy|its|the)|broke", "met", -1),
-    (r"met|complied|satisfied|in\s+compliance", "met", 1),
-    (r"lost|adverse\s+(?:judgment|ruling|verdict|decision)", "won", -1),
-    (r"won|dismissed|prevailed|escaped?", "won", 1),
+    (r"met|complied|satisfied|in\s+compliance|reached", "met", 1),
+    (
+        rf"(?:lost|lose|loses|losing)\s+{_CASE}|adverse\s+(?:judgment|ruling|verdict|decision)|judgment\s+went\s+against",
+        "won",
+        -1,
+    ),
+    (rf"(?:won|win|wins|winning|prevailed\s+in|escaped?)\s+{_CASE}|dismissed", "won", 1),
     (r"decreas\w*|fell|fall(?:s|ing)?|declin(?:e|ed|es|ing)|drop(?:s|ped)?|shr[ai]nk\w*|lower", "rise", -1),
     (r"increas\w*|rose|ris(?:e|es|en|ing)|gr[eo]w(?:s|th|ing|n)?|climb\w*|higher", "rise", 1),
     (r"new\s+(?:business|start-?up)|start-?up", "exist", -1),
@@ -121,7 +135,8 @@ CONDITION = re.compile(
 SILENCE = re.compile(
     r"\b(?:not|never|n't)\s+(?:\w+\s+)?(?:say|state|mention|disclose|specify|give|report|describe|quantify|"
     r"explain|detail|show|list|indicate|address|break\s+down)\b|\b(?:no|without)\s+(?:\w+\s+)?(?:figure|"
-    r"breakdown|detail|mention|amount|date)s?\b|\bis\s+silent\b",
+    r"breakdown|detail|mention|amount|date)s?\b|\bis\s+silent\b"
+    r"|\bnot\s+(?:\w+\s+)?(?:need|have)\s+to\b|\bnot\s+(?:be\s+)?required\s+to\b|\bno\s+need\b|\bnot\s+yet\b|\byet\s+to\b",
     re.IGNORECASE,
 )
 """A clause about what the passage leaves out (``does not say how much``): it negates no fact."""

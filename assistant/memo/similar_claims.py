@@ -71,6 +71,12 @@ DEFAULT_WORDS = re.compile(
 )
 PERFORM_WORDS = re.compile(r"perform|repaid|paid|good\s+standing|\bwell\b|current|no\s+default", re.I)
 NEGATED_WORDS = re.compile(r"\b(?:not|never|no|didn't|without)\b", re.IGNORECASE)
+RESTRICTED = re.compile(
+    r"\s*(?:decided|dated|from|in|with|that|which|who|among|since|before|after|above|below|under|over|"
+    r"whose|where|of\s+which)\b",
+    re.IGNORECASE,
+)
+"""Words after the noun that narrow the cases counted to a subset (``cases decided in 2022``)."""
 SUBSET = re.compile(r"\b\d+\s+(?:[\w-]+\s+){0,3}$")
 """``The 3 most similar cases all defaulted``: a count before the noun makes ``all`` a subset's."""
 CASE_ID = re.compile(r"\b(?P<id>[A-Z]{1,3}\d{3,})\b")
@@ -119,6 +125,8 @@ def _claimed(q: str, of: int) -> tuple[float, float] | None:
 
 def _outcome(rest: str) -> str | None:
     """``defaulted`` / ``performed`` as the words after a count say it, a negation flipping it."""
+    if RESTRICTED.match(rest):
+        return None  # "none of the similar cases decided in 2022 defaulted": a subset the counts do not give
     clause = re.split(r",|\bwhile\b|\bwhereas\b|\bbut\b", rest, maxsplit=1)[0]
     if DEFAULT_WORDS.search(clause):
         negated = bool(NEGATED_WORDS.search(clause)) and not re.search(
@@ -139,6 +147,19 @@ def _check(
     if claimed[0] <= actual <= claimed[1]:
         return []
     return [f"'{' '.join(text.split())[:60]}' but {actual} of {counts.known} similar cases {outcome}"]
+
+
+BOUND = re.compile(
+    r"\b(?:fewer|less|more)\s+than\s+(\d+)|\bat\s+(?:least|most)\s+(\d+)|\bunder\s+(\d+)", re.I
+)
+
+
+def bound_numbers(sentence: str) -> list[float]:
+    """The numbers a sentence about the similar cases uses as bounds (``fewer than 4 defaulted``): the
+    count checks below judge them, so they need no fact of their own."""
+    if not SIMILAR_CONTEXT.search(sentence):
+        return []
+    return [float(next(g for g in m.groups() if g)) for m in BOUND.finditer(spelled_out(sentence))]
 
 
 def similar_count_reasons(sentence: str, counts: SimilarCounts | None) -> list[str]:
@@ -176,7 +197,7 @@ def case_outcome_reasons(sentence: str, outcomes: Mapping[str, int | None]) -> l
         actual = outcomes.get(m.group("id"))
         if actual is None:
             continue
-        said = _outcome(sentence[m.end() :])
+        said = _outcome(sentence[m.end() :].lstrip(" ,;:)"))
         if said and said != {1: "defaulted", 0: "performed"}[actual]:
             reasons.append(f"says case {m.group('id')} {said}, but the table says otherwise")
     return reasons

@@ -30,7 +30,19 @@ BAND_WORDS: dict[str, str] = {
         ["grant", "granted", "greenlight", "greenlit", "onboard", "onboarded", "onboarding"], "approve"
     ),
     **dict.fromkeys(
-        ["fund", "funded", "lend", "extend", "extended", "board", "boarded", "sign off"], "approve"
+        [
+            "fund",
+            "funded",
+            "funding",
+            "lend",
+            "lending",
+            "extend",
+            "extended",
+            "board",
+            "boarded",
+            "sign off",
+        ],
+        "approve",
     ),
     **dict.fromkeys(["go ahead", "proceed", "take on", "offer"], "approve"),
     **dict.fromkeys(

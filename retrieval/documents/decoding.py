@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import codecs
 import re
+from dataclasses import dataclass
 
 LEET = str.maketrans(
     {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "8": "b", "9": "g", "@": "a"}
@@ -37,12 +38,36 @@ def rot13(text: str) -> str:
     return codecs.decode(text, "rot13")
 
 
-def readings(text: str) -> list[tuple[str, str]]:
-    """``(kind, reading)`` for each hidden reading of ``text`` that differs from it."""
-    out = [("rot13", rot13(text))]
-    if MIXED_TOKEN.search(text):
-        out.append(("leetspeak", leetspeak(text)))
-    if SPACED.search(text):
-        joined = spaced_letters(text)
-        out += [("spaced_letters", joined), ("spaced_letters", leetspeak(joined))]
-    return [(kind, r) for kind, r in out if r != text]
+ROT13_WORDS = re.compile(r"\b(?:gur|naq|bs|gb|vf|sbe|lbh|lbhe|guvf|gung|jvgu|nyy|ner|jvyy|abg)\b")
+"""English's commonest words in ROT13 (``gur`` is ``the``): a sentence with one is worth reading in ROT13."""
+SENTENCE = re.compile(r"[^.!?\n]+[.!?]*")
+
+
+@dataclass(frozen=True)
+class Reading:
+    kind: str
+    text: str
+    start: int
+    """Where the sentence read this way starts in the text."""
+    end: int
+    same_length: bool
+    """Whether a span in ``text`` is the same span in the original (ROT13 and leetspeak: one letter for one)."""
+
+
+def readings(text: str) -> list[Reading]:
+    """Each sentence of ``text`` that reads differently in ROT13, leetspeak or spaced letters, in that
+    reading. Only sentences with a sign of the encoding are read (a ROT13 function word such as
+    ``gur``, two tokens of letters and digits, letters spaced out), so a plain document costs one cheap
+    pass."""
+    out = []
+    for m in SENTENCE.finditer(text):
+        sentence, start, end = m.group(0), m.start(), m.end()
+        if ROT13_WORDS.search(sentence):
+            out.append(Reading("rot13", rot13(sentence), start, end, True))
+        if len(MIXED_TOKEN.findall(sentence)) >= 2:
+            out.append(Reading("leetspeak", leetspeak(sentence), start, end, True))
+        if SPACED.search(sentence):
+            joined = spaced_letters(sentence)
+            out += [Reading("spaced_letters", joined, start, end, False)]
+            out += [Reading("spaced_letters", leetspeak(joined), start, end, False)]
+    return [r for r in out if r.text != text[r.start : r.end]]

@@ -128,11 +128,14 @@ def order_score(text: str) -> float:
 def _hidden_flags(text: str) -> list[Flag]:
     """Flags for the orders found only in a hidden reading of ``text`` (encoded, ROT13, leetspeak)."""
     flags = []
-    for kind, reading in readings(text):
-        same_span = len(reading) == len(text)
-        for rule, weight, start, end in _plain_match(reading):
-            excerpt = f"{kind} reads: {_excerpt(reading, start, end)}"
-            span = (start, end) if same_span else (None, None)
+    for reading in readings(text):
+        for rule, weight, start, end in _plain_match(reading.text):
+            excerpt = f"{reading.kind} reads: {_excerpt(reading.text, start, end)}"
+            span = (
+                (reading.start + start, reading.start + end)
+                if reading.same_length
+                else (reading.start, reading.end)
+            )
             flags.append(Flag("encoded", rule, round(min(weight + HIDING_BONUS, 1.0), 3), excerpt, *span))
     for token in BASE64_TOKEN.finditer(text):
         decoded = _decode_base64(token.group())
