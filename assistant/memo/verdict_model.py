@@ -21,16 +21,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Protocol
 
 import numpy as np
 
+from retrieval.documents.semantic_screen import Embeds
+
 WEIGHTS = Path(__file__).with_name("verdict") / "weights.json"
 CITATION = re.compile(r"\s*\[[A-Z]{1,2}\d{1,3}(?:\s*[,;]\s*[A-Z]{1,2}\d{1,3})*\]")
-
-
-class Embeds(Protocol):
-    def embed(self, texts: Sequence[str], *, batch_size: int = 64, progress: bool = False) -> np.ndarray: ...
 
 
 def load_minilm() -> Embeds:

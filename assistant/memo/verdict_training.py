@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from assistant.memo.verdict_model import WEIGHTS, load_minilm
+from assistant.memo.words import words
 
 HERE = WEIGHTS.parent
 ROOT = Path(__file__).resolve().parents[2]
@@ -35,72 +36,9 @@ MAX_FALSE_VERDICTS = 0.015
 SEED = 29
 
 
-FUNCTION_WORDS = frozenset(
-    [
-        "a",
-        "an",
-        "the",
-        "this",
-        "that",
-        "these",
-        "those",
-        "is",
-        "are",
-        "was",
-        "were",
-        "be",
-        "been",
-        "being",
-        "of",
-        "to",
-        "in",
-        "on",
-        "at",
-        "for",
-        "by",
-        "with",
-        "as",
-        "and",
-        "or",
-        "but",
-        "not",
-        "no",
-        "it",
-        "its",
-        "our",
-        "we",
-        "i",
-        "you",
-        "they",
-        "he",
-        "she",
-        "his",
-        "her",
-        "their",
-        "there",
-        "here",
-        "has",
-        "have",
-        "had",
-        "do",
-        "does",
-        "did",
-        "can",
-        "could",
-        "would",
-        "should",
-        "will",
-        "shall",
-        "may",
-        "might",
-        "must",
-        "from",
-        "than",
-        "then",
-        "so",
-        "such",
-        "very",
-    ]
+FUNCTION_WORDS = words(
+    """and being but can could did do does he here i it may might must no not or shall she should so
+    such then there they very we will would you"""
 )
 
 
@@ -167,7 +105,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--filings", type=Path, default=FILINGS)
     args = parser.parse_args(argv)
     if args.filings.exists():
-        FILING_SAMPLE.write_text("\n".join(filing_sentences(args.filings)) + "\n", encoding="utf-8")
+        try:
+            sample = filing_sentences(args.filings)
+        except (zipfile.BadZipFile, json.JSONDecodeError, UnicodeDecodeError) as err:
+            raise SystemExit(
+                f"{args.filings} is not a zip of 10-K JSON filings ({err}); nothing was written"
+            ) from None
+        FILING_SAMPLE.write_text("\n".join(sample) + "\n", encoding="utf-8")
     elif not FILING_SAMPLE.exists():
         raise SystemExit(f"no filings at {args.filings} and no saved sample at {FILING_SAMPLE}")
     positives, negatives = lines(HERE / "positives.txt"), lines(HERE / "negatives.txt") + lines(FILING_SAMPLE)
