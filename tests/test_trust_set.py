@@ -23,7 +23,7 @@ from bench import trust_set  # noqa: E402
 MEASURED = {
     # half: (largest share of must-drop kept, largest share of must-keep dropped), over all categories
     "dev": (0.03, 0.02),
-    "test": (0.12, 0.10),
+    "test": (0.09, 0.09),
 }
 """Levels measured when the checks landed (dev 1.7% / 0.7%, test 10.1% / 8.4%), with a little room."""
 BASELINE = {"dev": (0.557, 0.132), "test": (0.547, 0.135)}
@@ -86,18 +86,14 @@ def test_the_bench_refuses_to_print_the_test_half_sentences(capsys):
     assert "only the dev half is read" in capsys.readouterr().err
 
 
-def test_the_second_dev_set_of_fresh_sentences_stays_right():
-    """``tests/data/validator_probes.tsv``: 216 sentences written after the first test-half measurement,
-    against the same case, to find out whether the checks generalise beyond the dev half without
-    reading the test half again (negations, similar-case counts, figures, verdicts). The checks were
-    then revised on them, so they are a second dev set now: this holds them right, bar the three
-    known misses ("has never used Google advertising", "will not have to start the certification
-    from scratch" read as a verdict, "split three performing to seven defaulting")."""
+def probe_errors(name: str) -> tuple[int, list[str]]:
+    """Sentences of a dev set in ``tests/data`` (``expect``, citation tag, sentence) the validator gets
+    wrong, and how many it holds."""
     from assistant.memo.validation import check_sentence
 
     case = trust_set.case_context()
     truth, sources = trust_set.case_truth(case), trust_set.case_sources(case)
-    lines = (trust_set.SET_DIR.parent / "validator_probes.tsv").read_text(encoding="utf-8").splitlines()[1:]
+    lines = (trust_set.SET_DIR.parent / name).read_text(encoding="utf-8").splitlines()[1:]
     wrong = []
     for line in lines:
         expect, tag, sentence = line.split("\t")
@@ -105,4 +101,27 @@ def test_the_second_dev_set_of_fresh_sentences_stays_right():
         kept = check_sentence(tagged, truth, sources, allow_verdicts=False).kept
         if kept != (expect == "keep"):
             wrong.append(sentence)
-    assert len(lines) >= 200 and len(wrong) <= 3, wrong
+    return len(lines), wrong
+
+
+def test_the_second_dev_set_of_fresh_sentences_stays_right():
+    """``tests/data/validator_probes.tsv``: 216 sentences written after the first test-half measurement,
+    against the same case, to find out whether the checks generalise beyond the dev half without
+    reading the test half again (negations, similar-case counts, figures, verdicts). The checks were
+    then revised on them, so they are a second dev set now: this holds them right, bar the two
+    known misses ("will not have to start the certification from scratch" read as a verdict, "split
+    three performing to seven defaulting")."""
+    held, wrong = probe_errors("validator_probes.tsv")
+    assert held >= 200 and len(wrong) <= 2, wrong
+
+
+def test_the_third_dev_set_of_negations_stays_right():
+    """``tests/data/negation_probes.tsv``: 80 negations and faithful negated paraphrases (40 each),
+    written before the dependency-parse polarity was revised on them, against the same passages. It
+    measured 9 must-drop kept and 17 must-keep dropped on the first parse-based check (16 and 10 on
+    the regex one before it); the revisions it prompted (privative and doubting verbs, denied
+    quantifiers, corrected and comparative negations) leave four known misses, idioms and inferences
+    no rule reads ("did not go the company's way", "did not lose money on Google advertising", "is not
+    new to aviation", "would not be quick" read as a verdict)."""
+    held, wrong = probe_errors("negation_probes.tsv")
+    assert held == 80 and len(wrong) <= 4, wrong

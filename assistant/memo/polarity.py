@@ -1,208 +1,287 @@
-"""Does a sentence say the opposite of the passage it cites? Negation scoped to its clause.
+"""Does a sentence say the opposite of the passage it cites? Negation scoped by a dependency parse.
 
-Each side is cut into clauses (at ``;``, ``:``, ``but``, ``since``, ``because``, ``while`` ...; not at
-``and`` or ``with``, which a negation reaches across), and each clause gets a
-polarity: the product of its negation cues (``not``, ``no``, ``nothing``, ``hardly``, ``free of``,
-``yet to``, ``lacks``) and of the direction of its event words, read as pairs (``met`` / ``missed``,
-``breached``; ``rose`` / ``fell``; ``won`` / ``lost``, ``adverse judgment``; ``repaid`` / ``charged
-off``; ``sufficient`` / ``falls short``). A sentence clause is compared with the cited clause it shares
-most words with, among those that speak of the same events (the pair's words count twice: ``missed``
-shares ``met``); opposite polarities on two or more shared words drop the sentence. A clause about what the passage leaves out (``does not say how
-much``) negates no fact and is not compared. A cited clause that is only a condition (``if the
-triggers were met, we could ...``) asserts nothing and is not compared. ``rather than X``, ``, not X``
-and ``and not X`` are read as the sentence denying X, so X is left out of the clause.
+Both sides are parsed (``parse.py``) and read as *atoms*: each content word (verb, predicative
+adjective, noun, or an event such as ``met`` / ``missed``, ``rose`` / ``fell``, ``repaid`` / ``charged
+off``) with a sign, +1 if asserted and -1 if denied. A negation reaches only what the parse says it
+governs: ``not`` its verb (and that verb's predicative complement: ``is not sufficient``), ``no`` its
+noun (``no employees``), a subject that is ``nothing`` / ``no X`` its verb (``no triggers were met``),
+``lacks`` / ``without`` / ``free of`` their object, and a negated ``believe`` / ``expect`` / ``suggest``
+the clause it governs (``does not expect a downgrade to affect funding`` denies the effect). An event
+word's direction multiplies in (``did not miss`` is ``met``).
+
+A sentence is dropped when
+
+- one of its atoms meets atoms of the same word (or event) in a cited clause sharing a content
+  word with it, all of the opposite sign (``conversion triggers were met`` against ``no conversion
+  triggers were met``), or
+- it denies something the passage never denies (``has never advertised on Google`` against a
+  passage about its Google charges): a model may repeat a passage's negation, not invent one.
+
+Clauses that assert nothing are not read: conditions (``if the triggers were met``, ``could be
+required``), and what a passage leaves out (``does not say how much``). ``rather than X`` and
+``, not X`` are the sentence denying X outright, so X is left out of its reading.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-NEGATION = re.compile(
-    r"\b(?:not|no|never|none|nor|neither|without|cannot|nothing|nobody|hardly|barely|scarcely|absence|absent|"
-    r"lacks?|lacking|lacked|free\s+(?:of|from)|yet\s+to|unable\s+to|den(?:y|ies|ied)|rul(?:e|es|ed)\s+out)\b|n't\b",
-    re.IGNORECASE,
+from assistant.memo.parse import parse
+from assistant.memo.polarity_words import (
+    _EVENT_RES,
+    COMPARISON,
+    CONDITION,
+    CORRECTION,
+    DOUBTING,
+    FOCUS,
+    IMPLICATIVE_NEGATIVE,
+    LIGHT_VERBS,
+    NEGATIVE_DETERMINERS,
+    NEGATIVE_NOUNS,
+    NEGATIVE_PRONOUNS,
+    NEGATORS,
+    PRIVATIVE_HEADS,
+    PRIVATIVE_PREPOSITIONS,
+    PRIVATIVE_VERBS,
+    RATHER,
+    SILENCE,
+    STOP,
+    SYNONYMS,
+    TRANSPARENT,
 )
-_CASE = r"(?:the\s+|its\s+|a\s+|that\s+|this\s+)?(?:\w+\s+)?(?:case|suit|lawsuit|litigation|trial|appeal|claim|dispute|action|it)\b"
-"""What is won or lost in the litigation pair (``lost the Carradine litigation``; not ``lost customers``)."""
-EVENTS: tuple[tuple[str, str, int], ...] = (
-    (
-        r"(?:fall|falls|falling|fell|run|runs|ran|running)\s+short|shortfall|insufficient|inadequate",
-        "suffic",
-        -1,
-    ),
-    (r"sufficient|adequate", "suffic", 1),
-    (
-        r"charged[\s-]off|charge[\s-]offs?|written[\s-]off|defaulted|(?:went|gone|go|fell|is|was)\s+in(?:to)?\s+default",
-        "repaid",
-        -1,
-    ),
-    (r"paid\s+in\s+full|repaid|paid\s+off|paid\s+back", "repaid", 1),
-    (r"missed|breach(?:ed|es)?|violated|fail(?:ed|s)?\s+(?:to\s+meet|to\s+satisfy|its|the)|broke", "met", -1),
-    (r"met|complied|satisfied|in\s+compliance|reached", "met", 1),
-    (
-        rf"(?:lost|lose|loses|losing)\s+{_CASE}|adverse\s+(?:judgment|ruling|verdict|decision)|judgment\s+went\s+against",
-        "won",
-        -1,
-    ),
-    (rf"(?:won|win|wins|winning|prevailed\s+in|escaped?)\s+{_CASE}|dismissed", "won", 1),
-    (r"decreas\w*|fell|fall(?:s|ing)?|declin(?:e|ed|es|ing)|drop(?:s|ped)?|shr[ai]nk\w*|lower", "rise", -1),
-    (r"increas\w*|rose|ris(?:e|es|en|ing)|gr[eo]w(?:s|th|ing|n)?|climb\w*|higher", "rise", 1),
-    (r"new\s+(?:business|start-?up)|start-?up", "exist", -1),
-    (r"existing\s+business|established\s+business", "exist", 1),
+from assistant.memo.words import CORE_WORDS
+
+if TYPE_CHECKING:
+    from spacy.tokens import Doc, Token
+
+CLAUSE_DEPS = frozenset(["ROOT", "ccomp", "xcomp", "advcl", "relcl", "acl", "parataxis", "conj", "csubj"])
+PREDICATIVE = frozenset(["acomp", "attr", "oprd"])
+SUBJECTS = frozenset(["nsubj", "nsubjpass", "csubj", "expl"])
+OBJECTS = frozenset(["dobj", "attr", "oprd"])
+COMPARED_POS = frozenset(["VERB", "ADJ", "NOUN", "PROPN"])
+CANONS = frozenset(f"#{canon}" for _, canon, _ in _EVENT_RES)
+"""Event pairs are specific enough to compare without a shared word (``charged off`` / ``paid in full``)."""
+CUE_LEMMAS = (
+    PRIVATIVE_VERBS | PRIVATIVE_HEADS | IMPLICATIVE_NEGATIVE | NEGATIVE_PRONOUNS | DOUBTING | NEGATIVE_NOUNS
 )
-_EVENT_RES = tuple(
-    (re.compile(rf"\b(?:{rx})\b", re.IGNORECASE), f"#{canon}", sign) for rx, canon, sign in EVENTS
-)
-"""Each pair's name is marked (``#met``) so it never collides with a word's stem."""
-SYNONYMS = {
-    "lawsu": "litig",
-    "suit": "litig",
-    "suits": "litig",
-    "expec": "antic",
-    "fores": "antic",
-    "impac": "affec",
-    "hurt": "affec",
-    "harm": "affec",
-    "finan": "fundi",
-    "fund": "fundi",
-    "funds": "fundi",
-    "guara": "guara",
-}
-STOP = frozenset(
-    [
-        "that",
-        "this",
-        "with",
-        "from",
-        "have",
-        "were",
-        "been",
-        "their",
-        "there",
-        "which",
-        "about",
-        "would",
-        "could",
-        "should",
-        "into",
-        "than",
-        "then",
-    ]
-)
-STOP |= frozenset(
-    [
-        "they",
-        "them",
-        "also",
-        "such",
-        "some",
-        "more",
-        "most",
-        "other",
-        "only",
-        "over",
-        "very",
-        "what",
-        "when",
-        "where",
-        "while",
-        "will",
-    ]
-)
-STOP |= frozenset(
-    [
-        "company",
-        "merchant",
-        "business",
-        "borrower",
-        "says",
-        "said",
-        "states",
-        "stated",
-        "reports",
-        "reported",
-        "filing",
-        "does",
-    ]
-)
-CLAUSE_SPLIT = re.compile(
-    r";|:|,?\s+\b(?:but|since|because|although|though|whereas|while)\b\s+|,\s+(?=it\b|we\b|which\b)"
-)
-CONDITION = re.compile(
-    r"^\s*(?:should|were|had)\b|\b(?:if|unless)\b|\b(?:could|might|may)\s+(?:be|have)\b", re.IGNORECASE
-)
-"""A clause that states a condition or a possibility (``if the triggers were met``, ``could be required``)."""
-SILENCE = re.compile(
-    r"\b(?:not|never|n't)\s+(?:\w+\s+)?(?:say|state|mention|disclose|specify|give|report|describe|quantify|"
-    r"explain|detail|show|list|indicate|address|break\s+down)\b|\b(?:no|without)\s+(?:\w+\s+)?(?:figure|"
-    r"breakdown|detail|mention|amount|date)s?\b|\bis\s+silent\b"
-    r"|\bnot\s+(?:\w+\s+)?(?:need|have)\s+to\b|\bnot\s+(?:be\s+)?required\s+to\b|\bno\s+need\b|\bnot\s+yet\b|\byet\s+to\b",
-    re.IGNORECASE,
-)
-"""A clause about what the passage leaves out (``does not say how much``): it negates no fact."""
-RATHER = re.compile(
-    r"(?:\brather\s+than|\binstead\s+of|\band\s+not|,\s*not|\bnot\s+as)\b[^,;.]*", re.IGNORECASE
-)
-"""``paid in full, not charged off``, ``fell rather than rose``: the denied alternative is left out."""
 
 
-def clause_reading(clause: str) -> tuple[set[str], int]:
-    """A clause's words (5-letter stems, the event pairs' names) and its polarity (+1 / -1)."""
-    text = RATHER.sub(" ", clause)
-    directions: dict[str, set[int]] = {}
+@dataclass(frozen=True)
+class Atom:
+    """A word or event a clause asserts (+1) or denies (-1), with the content words around it."""
+
+    key: str
+    sign: int
+    negated: bool
+    context: frozenset[str]
+    clause: str
+    corrected: bool = False
+    """A negated clause the next clause corrects (``not limited to one state; it has ...``)."""
+    comparison: bool = False
+    """Said in a comparison, whose negation restates its converse (``did not keep pace with``)."""
+
+
+def key_of(lemma: str) -> str:
+    word = lemma.lower()
+    return SYNONYMS.get(word[:5], word[:5])
+
+
+def _events(doc: Doc) -> tuple[dict[int, tuple[str, int]], set[int]]:
+    """Event heads (token index -> pair name, direction) and every token an event phrase covers."""
+    heads: dict[int, tuple[str, int]] = {}
+    covered: set[int] = set()
     for rx, canon, direction in _EVENT_RES:
-        if rx.search(text):
-            directions.setdefault(canon, set()).add(direction)
-        text = rx.sub(" ", text)
-    words = set(directions)
-    sign = (
-        -1 if sum(d == {-1} for d in directions.values()) % 2 else 1
-    )  # "defaulted and was charged off": one fact
-    negations = NEGATION.findall(text)
-    sign *= -1 if len(negations) % 2 else 1
-    rest = NEGATION.sub(" ", text)
-    for w in [*re.findall(r"[a-z]{4,}", rest.lower()), *(a.lower() for a in ACRONYM.findall(rest))]:
-        if w not in STOP:
-            words.add(SYNONYMS.get(w[:5], w[:5]))
-    return words, sign
+        for match in rx.finditer(doc.text):
+            span = [t for t in doc if match.start() <= t.idx < match.end()]
+            if not span or any(t.i in covered for t in span):
+                continue
+            inside = {t.i for t in span}
+            head = next((t for t in span if t.head.i not in inside or t.head.i == t.i), span[0])
+            heads[head.i] = (canon, direction)
+            covered |= inside
+    return heads, covered
 
 
-ACRONYM = re.compile(r"\b[A-Z]{2,4}\b")
-CANONS = frozenset(canon for _, canon, _ in _EVENT_RES)
+def _is_negative_nominal(token: Token) -> bool:
+    return token.lower_ in NEGATIVE_PRONOUNS or any(
+        c.dep_ == "det" and c.lower_ in NEGATIVE_DETERMINERS for c in token.children
+    )
 
 
-def _shared(a: set[str], b: set[str]) -> int:
-    """Words two clauses share; an event pair's name (``met``) counts twice, being what polarity is about."""
-    both = a & b
-    return len(both) + len(both & CANONS)
+def own_cues(token: Token) -> int:
+    """How many negations attach to ``token`` itself."""
+    cues = 0
+    for child in token.children:
+        if child.dep_ == "neg" or (child.dep_ == "advmod" and child.lower_ in NEGATORS):
+            cues += 1
+        elif token.pos_ in ("VERB", "AUX", "ADJ") and child.dep_ in SUBJECTS:
+            cues += _is_negative_nominal(child)  # "nothing suggests", "no triggers were met"
+        elif token.pos_ in ("VERB", "AUX", "ADJ") and child.dep_ in OBJECTS:
+            cues += child.lower_ in NEGATIVE_PRONOUNS  # "found nothing"; "has no staff" denies the staff
+        elif (
+            token.pos_ in ("NOUN", "PROPN")
+            and token.dep_ not in SUBJECTS  # "no triggers were met" denies the meeting, not the triggers
+            and child.dep_ == "det"
+            and child.lower_ in NEGATIVE_DETERMINERS
+        ):
+            cues += 1
+    return cues
 
 
-def clauses(text: str) -> list[str]:
-    parts = []
-    for sentence in re.split(r"(?<=[.!?])\s+|\n+", text):
-        if re.match(r"\s*if\b", sentence, re.IGNORECASE):
-            continue  # a condition asserts nothing either way
-        parts += [p for p in CLAUSE_SPLIT.split(sentence) if p and p.strip()]
-    return parts
+def sign_of(token: Token, depth: int = 0) -> int:
+    """+1 if ``token`` is asserted, -1 if a negation reaches it (through what governs it)."""
+    sign = -1 if own_cues(token) % 2 else 1
+    head = token.head
+    if head.i == token.i or depth > 12:
+        return sign
+    if token.dep_ in PREDICATIVE or (token.dep_ == "conj" and not own_cues(token)):
+        return sign * sign_of(head, depth + 1)
+    if token.dep_ == "acl" and head.dep_ == "dobj" and head.head.lemma_.lower() in TRANSPARENT:
+        return sign * sign_of(head.head, depth + 1)  # "does not see a downgrade hurting ...": the hurting
+    if token.dep_ in ("ccomp", "xcomp", "dobj"):
+        small_clause = token.dep_ == "dobj" and any(c.dep_ in ("acl", "relcl") for c in token.children)
+        if (
+            head.lemma_.lower() in TRANSPARENT and not small_clause
+        ):  # "does not expect it to", "nothing suggests a charge-off"
+            return sign * sign_of(head, depth + 1)
+        if head.lemma_.lower() in IMPLICATIVE_NEGATIVE and token.dep_ != "dobj":
+            return -sign * sign_of(head, depth + 1)
+        if head.lemma_.lower() in DOUBTING and token.dep_ != "dobj":
+            return -sign * sign_of(head, depth + 1)
+    if token.dep_ in OBJECTS and head.lemma_.lower() in LIGHT_VERBS:
+        return sign * sign_of(head, depth + 1)  # "does not include a term loan" denies the loan
+    if token.dep_ == "dobj" and head.lemma_.lower() in PRIVATIVE_VERBS:
+        return -sign * sign_of(head, depth + 1)
+    if token.dep_ == "pobj":
+        if head.lower_ in PRIVATIVE_PREPOSITIONS:
+            return -sign * sign_of(head.head, depth + 1)
+        if head.lower_ in ("of", "from") and head.head.lemma_.lower() in PRIVATIVE_HEADS:
+            return -sign * sign_of(head.head, depth + 1)
+    return sign
+
+
+def _clause_head(token: Token) -> Token:
+    while token.dep_ not in CLAUSE_DEPS and token.head.i != token.i:
+        token = token.head
+    return token
+
+
+def _clause_text(head: Token, *, with_complements: bool = False) -> str:
+    """The clause's own words (nested clauses left out; with ``with_complements``, its ``ccomp`` /
+    ``xcomp`` complements kept: ``not required`` + ``to repay``)."""
+    own = [t for t in head.subtree if _owner(t, with_complements).i == head.i]
+    return " ".join(t.text for t in own)
+
+
+def _owner(token: Token, with_complements: bool) -> Token:
+    owner = _clause_head(token)
+    while with_complements and owner.dep_ in ("ccomp", "xcomp") and owner.head.i != owner.i:
+        owner = _clause_head(owner.head)
+    return owner
+
+
+def _unread(doc: Doc) -> set[int]:
+    """Tokens in clauses that assert nothing: conditions, and what a passage leaves out (with the
+    clause it says is left out)."""
+    skipped: set[int] = set()
+    for token in doc:
+        if _clause_head(token).i != token.i:
+            continue
+        text = _clause_text(token)
+        marks = {c.lower_ for c in token.children if c.dep_ in ("mark", "aux")}
+        first = next(iter(token.subtree))
+        condition = bool(marks & {"if", "unless"}) or (
+            token.dep_ == "advcl" and first.lower_ in ("should", "were", "had")
+        )
+        if condition or CONDITION.search(text):
+            skipped |= {t.i for t in token.subtree if _clause_head(t).i == token.i}
+            if condition:
+                skipped |= {t.i for t in token.subtree}
+        if SILENCE.search(_clause_text(token, with_complements=True)):
+            skipped |= {t.i for t in token.subtree if t.i == token.i or _clause_head(t).i == token.i}
+            for child in token.children:
+                if child.dep_ in ("ccomp", "xcomp"):
+                    skipped |= {t.i for t in child.subtree}
+    return skipped
+
+
+def _context(tokens: list[Token]) -> frozenset[str]:
+    return frozenset(
+        key_of(t.lemma_)
+        for t in tokens
+        if t.pos_ in COMPARED_POS and len(t.text) > 2 and t.lower_ not in STOP | CORE_WORDS
+    )
+
+
+def atoms(text: str) -> list[Atom]:
+    """What ``text`` asserts and denies, word by word."""
+    doc = parse(RATHER.sub(" ", text))
+    events, covered = _events(doc)
+    unread = _unread(doc)
+    found: list[Atom] = []
+    for sentence in doc.sents:
+        context = _context(list(sentence))
+        for token in sentence:
+            if token.i in unread:
+                continue
+            if token.i in events:
+                canon, direction = events[token.i]
+                key, sign, base = f"#{canon}", direction * sign_of(token), direction
+            elif token.i in covered or not _compared(token):
+                continue
+            else:
+                key, sign, base = key_of(token.lemma_), sign_of(token), 1
+            head = _clause_head(token)
+            clause = " ".join(_clause_text(head).split())
+            compared = bool(COMPARISON.search(sentence.text))
+            found.append(Atom(key, sign, sign != base, context - {key}, clause, _corrected(head), compared))
+    return found
+
+
+def _corrected(head: Token) -> bool:
+    """Is the clause headed by ``head`` followed by a clause that corrects it (``; it``, ``, but``)?"""
+    own = [t for t in head.subtree if _clause_head(t).i == head.i and not t.is_punct]
+    if not own:
+        return False
+    last = own[-1]
+    return bool(CORRECTION.match(head.doc.text[last.idx + len(last.text) :]))
+
+
+def _compared(token: Token) -> bool:
+    lemma = token.lemma_.lower()
+    if token.pos_ not in COMPARED_POS or len(token.text) < 3 or token.lower_ in STOP | CORE_WORDS:
+        return False
+    if lemma in CUE_LEMMAS or lemma in LIGHT_VERBS:
+        return False
+    if token.pos_ == "ADJ" and token.dep_ not in PREDICATIVE:
+        return False  # an attribute ("new sales") is read with its noun
+    return lemma not in TRANSPARENT  # its negation is read in what it governs
+
+
+def _said(atom: Atom) -> str:
+    return f"'{atom.clause[:80]}'"
 
 
 def polarity_reasons(sentence: str, cited: str) -> list[str]:
-    """A sentence that negates what the cited passage asserts, or asserts what it negates."""
-    if not cited:
+    """A sentence that negates what the cited passage asserts, asserts what it negates, or denies
+    what it never denies."""
+    if not cited or not re.search(r"[A-Za-z]", sentence):
         return []
-    sources = [(part, *clause_reading(part)) for part in clauses(cited) if not CONDITION.search(part)]
-    for claim in clauses(sentence):
-        if SILENCE.search(claim) or CONDITION.search(claim):
+    sources = atoms(cited)
+    source_words = frozenset().union(*(a.context | {a.key} for a in sources)) if sources else frozenset()
+    for claim in atoms(sentence):
+        if claim.negated and FOCUS.search(claim.clause):
+            continue  # "not the whole loan", "not only due to": the quantifier is denied, not the fact
+        keyed = [s for s in sources if s.key == claim.key]
+        same = [s for s in keyed if s.key in CANONS or s.context & claim.context] or keyed
+        if same:
+            if all(s.sign != claim.sign for s in same):
+                said = "negates" if claim.sign < 0 else "asserts"
+                return [f"{said} what the cited passage says the other way ({_said(same[0])})"]
             continue
-        words, sign = clause_reading(claim)
-        best, overlap, other = "", 0, sign
-        for part, source_words, source_sign in sources:
-            if (words & CANONS) != (source_words & CANONS):
-                continue  # one speaks of an event the other does not: their polarities are about different things
-            shared = _shared(words, source_words)
-            if shared > overlap:
-                best, overlap, other = part, shared, source_sign
-        if overlap >= 2 and sign != other:
-            said = "negates" if sign < 0 else "asserts"
-            return [f"{said} what the cited passage says the other way ('{' '.join(best.split())[:80]}')"]
+        denial = claim.negated and claim.sign < 0 and not claim.corrected and not claim.comparison
+        if denial and (claim.context | {claim.key}) & source_words:
+            return [f"denies what the cited passage never denies ({_said(claim)})"]
     return []
