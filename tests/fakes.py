@@ -6,6 +6,7 @@ They are real LangChain ``BaseChatModel`` subclasses, so they travel the same pa
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -111,3 +112,21 @@ class SlowChat(BaseChatModel):
         for word in self.words:
             time.sleep(self.delay)
             yield ChatGenerationChunk(message=AIMessageChunk(content=word + " "))
+
+
+class PassageEcho(BaseChatModel):
+    """A faithful narrator: answers with the first sentence of six words or more of the passage it is
+    shown, word for word."""
+
+    @property
+    def _llm_type(self) -> str:
+        return "passage-echo-fake"
+
+    def _generate(
+        self, messages: list[BaseMessage], stop: Any = None, run_manager: Any = None, **kw: Any
+    ) -> ChatResult:
+        text = str(messages[-1].content)
+        passage = text.split(">>>", 1)[-1].split("<<<END", 1)[0].strip().split("\n\n", 1)[-1]
+        sentences = re.split(r"(?<=[.!?])\s+(?=[A-Z])", passage)
+        first = next((s for s in sentences if len(s.split()) >= 6), passage).strip().rstrip(".")
+        return ChatResult(generations=[ChatGeneration(message=AIMessage(content=f"{first}."))])

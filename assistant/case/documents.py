@@ -17,14 +17,19 @@ import pandas as pd
 from assistant.case.facts import MIN_DOCUMENT_CHARS
 from assistant.case.schema import CaseChunk, CaseDocument
 from models.data.spec import DatasetSpec
+from retrieval.documents.chunking import chunk_text
 from retrieval.documents.ingest import Chunk, Document
 from retrieval.documents.normalise import normalise
 from retrieval.documents.pii import people_named, redact
 from retrieval.documents.screening import screen
 from retrieval.vector_store.store import VectorStore
 
-MAX_DOCUMENT_CHARS = 1500
-"""Text-column documents (a loan description) are cut to this many characters."""
+TEXT_CHUNK_TOKENS = 160
+TEXT_OVERLAP_TOKENS = 40
+"""A text column (a loan description) is chunked like a document: at sentence ends where it can be,
+about 120 words a chunk, each chunk after the first opening with the previous one's last sentence."""
+MAX_TEXT_COLUMN_CHARS = 200_000
+"""A guard against a runaway cell, far above any real description (Lending Club's longest: 3,966)."""
 
 ChunkParts = tuple[str, str, str, str, float]
 """(chunk id, section, citation, text, injection score)."""
@@ -121,18 +126,30 @@ def text_column_documents(
         text = row.get(column)
         if not isinstance(text, str) or len(text.strip()) < MIN_DOCUMENT_CHARS:
             continue  # empty, or short enough to be shown among the facts
-        text = text.strip()[:MAX_DOCUMENT_CHARS]
+        text = text.strip()[:MAX_TEXT_COLUMN_CHARS]
         sha = hashlib.sha256(text.encode()).hexdigest()
         screening = screen(normalise(text))
         doc_id = f"{case_id}-{column}"
         name = spec.display_name(column)
-        chunk = (f"{doc_id}-0", name, f"{doc_id}, {name}", text, screening.score)
+        chunks = text_column_chunks(doc_id, name, text, sha)
         flags = [f.to_dict() for f in screening.flags]
         documents.append(
-            document_from_parts(doc_id, column, name, sha, screening.score, flags, [chunk], next_tag)
+            document_from_parts(doc_id, column, name, sha, screening.score, flags, chunks, next_tag)
         )
-        next_tag += 1
+        next_tag += len(chunks)
     return documents
+
+
+def text_column_chunks(doc_id: str, name: str, text: str, sha: str) -> list[ChunkParts]:
+    """All of a text column's text, in overlapping chunks split at sentence ends where possible, each
+    screened on its own (an order in the last part is scored where it is)."""
+    spans = chunk_text(text, sha, max_tokens=TEXT_CHUNK_TOKENS, overlap_tokens=TEXT_OVERLAP_TOKENS)
+    parts: list[ChunkParts] = []
+    for i, span in enumerate(spans):
+        part = text[span.start : span.end]
+        where = f"{doc_id}, {name}" + (f", part {i + 1} of {len(spans)}" if len(spans) > 1 else "")
+        parts.append((f"{doc_id}-{i}", name, where, part, screen(normalise(part)).score))
+    return parts
 
 
 def ingested_documents(documents: Sequence[Document], chunks: Sequence[Chunk]) -> list[CaseDocument]:

@@ -21,7 +21,7 @@ EVENTS: tuple[tuple[str, str, int], ...] = (
     ),
     (r"sufficient|adequate", "suffic", 1),
     (
-        r"charged[\s-]off|charge[\s-]offs?|written[\s-]off|default(?:s|ed|ing)?|(?:went|gone|go|fell|is|was)\s+in(?:to)?\s+default",
+        r"charged[\s-]off|charge[\s-]offs?|written[\s-]off|default(?:s|ed|ing)?|unpaid|delinquen\w*|past\s+due|in\s+arrears|(?:went|gone|go|fell|is|was)\s+in(?:to)?\s+default",
         "repaid",
         -1,
     ),

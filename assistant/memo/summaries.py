@@ -14,8 +14,16 @@ from assistant.case.schema import CaseChunk, CaseDocument
 from assistant.memo.calls import CallBook
 from assistant.memo.config import MemoConfig
 from assistant.memo.schema import SectionText
-from assistant.memo.validation import CITATION_RE, CaseTruth, check_sentence, check_text, split_sentences
+from assistant.memo.validation import (
+    CITATION_RE,
+    CaseTruth,
+    check_sentence,
+    check_text,
+    hidden_order,
+    split_sentences,
+)
 from retrieval.documents.screening import FLAG_AT, order_score
+from retrieval.evidence.sentences import prose_sentences
 
 SALIENT_WORDS = re.compile(
     r"\b(?:refund\w*|chargeback\w*|dispute\w*|loss\w*|debt\w*|loan\w*|lawsuit\w*|litigation|claim\w*|"
@@ -33,37 +41,90 @@ def dropped_of(verdicts: list[Any]) -> list[dict[str, Any]]:
     return [{"sentence": v.sentence, "reasons": list(v.reasons)} for v in verdicts]
 
 
-def quotable(chunk: CaseChunk, truth: CaseTruth, sources: dict[str, str]) -> list[tuple[int, str]]:
-    """A chunk's sentences that may be quoted, with the chunk's tag and a salience score (risk words,
-    figures). A quote is the document's own words, so it is not held to the memo's rules for what an LLM
-    may write (a borrower may say "fund this loan"); it must be a finished sentence, carry no order to a
-    model in any reading (plain, look-alike letters, ROT13, leetspeak, spaced letters, base64) and state
-    nothing the case's facts or the chunk itself do not."""
+MIN_QUOTE_WORDS = 5
+MAX_QUOTE_WORDS = 120
+CAPITALS_STYLE_LETTERS = 120
+
+
+def quote_candidates(chunk: CaseChunk, *, ends_document: bool = True) -> list[tuple[int, str]]:
+    """A chunk's whole sentences that could be quoted, tagged, with a salience score (risk words,
+    figures), before the checks: five to 120 words, no heading, no order to a model, no redaction
+    bracket but placeholders, not shouted. A sentence needs its full stop, except the last one of a
+    document that writes in sentences (one has come before it): the writer ended the text there,
+    where a chunk boundary (a chunk that does not ``ends_document``) only cuts it."""
     out = []
-    for sentence in split_sentences(chunk.text):
+    sentences = prose_sentences(chunk.text)
+    hidden = hidden_orders(chunk.text)
+    letters = [c for c in chunk.text if c.isalpha()]
+    capitals = (  # the writer's style: a whole passage in capitals, not one shouted line
+        len(letters) >= CAPITALS_STYLE_LETTERS and sum(c.isupper() for c in letters) > 0.8 * len(letters)
+    )
+    for i, sentence in enumerate(sentences):
         words = sentence.split()
-        if len(words) < 5 or len(words) > 60 or sentence.lstrip().startswith("#"):
+        if not MIN_QUOTE_WORDS <= len(words) <= MAX_QUOTE_WORDS or sentence.lstrip().startswith("#"):
             continue
         if order_score(sentence) >= FLAG_AT or "[" in REDACTED.sub("", sentence) or "<<<" in sentence:
             continue
-        if not sentence.endswith((".", "!", "?")) or sum(c.isupper() for c in sentence) > len(words) * 2:
+        if any(sentence in h or h in sentence for h in hidden):
             continue
-        tagged = f"{sentence[:-1]} [{chunk.tag}]{sentence[-1]}"
-        if check_sentence(tagged, truth, sources, require_citation=True, quoted=True).kept:
-            salience = len(SALIENT_WORDS.findall(sentence)) + (1 if re.search(r"\d", sentence) else 0)
-            out.append((salience, tagged))
+        finished = sentence.endswith((".", "!", "?"))
+        writers_end = ends_document and i == len(sentences) - 1 and i > 0
+        if not finished and not writers_end:
+            continue  # cut by a chunk boundary (the next chunk opens with it whole), or not prose
+        if sum(c.isupper() for c in sentence) > len(words) * 2 and not capitals:
+            continue  # a shouted line in a document that is not written in capitals
+        body, end = (sentence[:-1], sentence[-1]) if finished else (sentence.rstrip(",;:- "), ".")
+        salience = len(SALIENT_WORDS.findall(sentence)) + (1 if re.search(r"\d", sentence) else 0)
+        out.append((salience, f"{body} [{chunk.tag}]{end}"))
     return out
+
+
+def hidden_orders(text: str) -> list[str]:
+    """Sentences of ``text`` (white space as written: ``H I D E   A L L`` reads only so) that carry an
+    order in a hidden reading, white space then collapsed as the quoted sentences' is."""
+    return [" ".join(raw.split()) for raw in split_sentences(text) if hidden_order(raw)]
+
+
+def may_quote(tagged: str, truth: CaseTruth, sources: dict[str, str]) -> bool:
+    """A quote is the document's own words, so it is not held to the memo's rules for what an LLM may
+    write (a borrower may say "fund this loan"); it must carry no order to a model in any reading
+    (plain, look-alike letters, ROT13, leetspeak, spaced letters, base64) and state nothing the case's
+    facts or the chunk itself do not."""
+    return check_sentence(tagged, truth, sources, require_citation=True, quoted=True).kept
+
+
+def quotable(
+    chunk: CaseChunk, truth: CaseTruth, sources: dict[str, str], *, ends_document: bool = True
+) -> list[tuple[int, str]]:
+    """Every sentence of ``chunk`` that may be quoted, tagged, with its salience."""
+    return [
+        (s, q)
+        for s, q in quote_candidates(chunk, ends_document=ends_document)
+        if may_quote(q, truth, sources)
+    ]
 
 
 def extractive_sentences(
     doc: CaseDocument, truth: CaseTruth, sources: dict[str, str], count: int
 ) -> list[str]:
-    """The most salient sentences of a document, verbatim with their tag, in document order."""
-    candidates = [
-        (s, i, text) for i, (s, text) in enumerate(q for c in doc.chunks for q in quotable(c, truth, sources))
-    ]
-    best = sorted(candidates, key=lambda c: (-c[0], c[1]))[:count]
-    return [text for _, _, text in sorted(best, key=lambda c: c[1])]
+    """The most salient sentences of a document, verbatim with their tag, in document order. Candidates
+    are checked most salient first, until ``count`` pass (a 10-K item has hundreds)."""
+    last = len(doc.chunks) - 1
+    seen: set[str] = set()
+    candidates: list[tuple[int, int, str]] = []
+    for n, chunk in enumerate(doc.chunks):
+        for salience, text in quote_candidates(chunk, ends_document=n == last):
+            said = CITATION_RE.sub("", text)
+            if said not in seen:  # the overlap repeats a sentence in the next chunk
+                seen.add(said)
+                candidates.append((salience, len(candidates), text))
+    chosen: list[tuple[int, int, str]] = []
+    for candidate in sorted(candidates, key=lambda c: (-c[0], c[1])):
+        if len(chosen) == count:
+            break
+        if may_quote(candidate[2], truth, sources):
+            chosen.append(candidate)
+    return [text for _, _, text in sorted(chosen, key=lambda c: c[1])]
 
 
 META = re.compile(
@@ -87,17 +148,39 @@ def cite_each(output: str, tag: str) -> str:
 
 
 TABLE_ROW = re.compile(
-    r"^\s*\|?\s*([A-Za-z][A-Za-z' ()/&-]{2,40}?)\s*(?:\||:|\s{2,})\s*(-?[$€£]?-?[\d,]+(?:\.\d+)?%?)\s*\|?\s*$"
+    r"^\s*\|?\s*([A-Za-z][A-Za-z' ()/&-]{2,40}?)\s*(?:\||:|\s{2,})\s*(-?[$€£]?-?[\d,]+(?:\.\d+)?%?)"
+    r"(?:\s*(?:\||\s{2,}|\t)\s*\(?-?[$€£]?-?[\d,]+(?:\.\d+)?%?\)?)*\s*\|?\s*$"
 )
-"""A table row: ``Revenue   $507,100``, ``| Revenue | $404,300 |`` or ``Revenue: $1,200``."""
+"""A table row: ``Revenue   $507,100``, ``| Revenue | $404,300 |`` or ``Revenue: $1,200``; where more
+periods' columns follow (``Revenue   $507,100   $404,300``) the first, the current period, is read."""
+
+
+CELL_GAP = re.compile(r"\t|\s{2,}")
+NUMBER_CELL = re.compile(r"^[(\-]?[$€£]?\(?-?[\d,]+(?:\.\d+)?%?\)?$")
+
+
+def line_kind(line: str) -> str:
+    """``table`` for a row of label and figures (``Revenue   $507,100``, ``| a | b |``, mostly
+    numbers), ``heading`` for a short line that ends no sentence, ``prose`` for the rest: a line of
+    words is prose whether or not it ends with a full stop (a description cut by a chunk boundary)."""
+    words = line.split()
+    if TABLE_ROW.match(line) or line.count("|") >= 2:
+        return "table"
+    cells = [c for c in CELL_GAP.split(line.strip()) if c]
+    if len(cells) >= 3 and sum(bool(NUMBER_CELL.match(c)) for c in cells) >= 2:
+        return "table"
+    if len(words) >= 2 and sum(bool(NUMBER_CELL.match(w)) for w in words) > len(words) / 2:
+        return "table"
+    if len(words) < 6 and not line.endswith((".", "!", "?")):
+        return "heading"
+    return "prose"
 
 
 def prose_share(text: str) -> float:
-    """Share of a chunk's characters in lines that read as sentences (tables and headings are not)."""
+    """Share of a chunk's characters in lines that read as prose, by the shape of the lines."""
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     total = sum(len(line) for line in lines) or 1
-    prose = sum(len(line) for line in lines if line.endswith((".", "!", "?")) and len(line.split()) >= 6)
-    return prose / total
+    return sum(len(line) for line in lines if line_kind(line) == "prose") / total
 
 
 def table_facts(text: str, tag: str, limit: int = 4) -> list[str]:
@@ -106,6 +189,17 @@ def table_facts(text: str, tag: str, limit: int = 4) -> list[str]:
     salient = [r for r in rows if SALIENT_WORDS.search(r[0]) or re.search(r"debt|assets|profit", r[0], re.I)]
     chosen = (salient or rows)[:limit]
     return [f"{'; '.join(f'{label} {value}' for label, value in chosen)} [{tag}]."] if chosen else []
+
+
+def unsummarised_quotes(
+    doc: CaseDocument, summarised: int, truth: CaseTruth, sources: dict[str, str]
+) -> list[str]:
+    """The parts of a long document past the LLM's chunk cap are still read: their most salient
+    sentence, quoted verbatim, so no part of a document is left unread."""
+    if summarised >= len(doc.chunks):
+        return []
+    rest = CaseDocument(**{**doc.model_dump(), "chunks": doc.chunks[summarised:]})
+    return extractive_sentences(rest, truth, sources, 1)
 
 
 def withheld(label: str) -> str:
@@ -122,7 +216,8 @@ def summarise_document(
     prompt = config.prompt("document_summary")
     outputs = []
     tables: list[str] = []
-    for chunk in doc.chunks[: config.max_chunks_per_document]:
+    read = doc.chunks[: config.max_chunks_per_document]
+    for chunk in read:
         if prose_share(chunk.text) < config.min_prose_share:  # a table: quote its rows, no LLM needed
             tables += table_facts(chunk.text, chunk.tag)
             continue
@@ -139,11 +234,15 @@ def summarise_document(
         min_support=config.min_support,
         allow_verdicts=False,
     )
+    rest = unsummarised_quotes(doc, len(read), truth, sources)
     if not outputs:
-        return SectionText(sentences=tables, source="quoted" if tables else "none", dropped=[])
+        quoted = tables + rest if tables or rest else extractive_sentences(doc, truth, sources, 1)
+        return SectionText(sentences=quoted, source="quoted" if quoted else "none", dropped=[])
     if len(checked.kept) >= config.min_sentences:
-        return SectionText(sentences=checked.kept + tables, source="llm", dropped=dropped_of(checked.dropped))
-    fallback = extractive_sentences(doc, truth, sources, config.extractive_sentences) + tables
+        kept = checked.kept + tables + rest
+        return SectionText(sentences=kept, source="llm", dropped=dropped_of(checked.dropped))
+    fallback = extractive_sentences(doc, truth, sources, config.extractive_sentences)
+    fallback += tables + [q for q in rest if q not in fallback]
     return SectionText(
         sentences=fallback, source="extractive" if fallback else "none", dropped=dropped_of(checked.dropped)
     )

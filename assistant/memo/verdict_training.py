@@ -4,7 +4,8 @@
     python -m assistant.memo.verdict_training --filings PATH # another filings_dev.zip
 
 Examples: ``verdict/positives.txt`` (label 1), ``verdict/negatives.txt`` (label 0) and sentences of
-real 10-K filings (label 0; the sample is written to ``verdict/filing_sentences.txt`` so a retrain
+real 10-K filings and of Lending Club borrowers (label 0; the samples are written to
+``verdict/filing_sentences.txt`` and ``verdict/description_sentences.txt`` so a retrain
 without the shared files gives the same model). Every example is checked against the crafted trust
 set (``tests/data/trust_set/sentences.tsv``, both halves, read only by this check): one that shares
 a four-word phrase with any of its sentences is refused, with its line named, so the set that
@@ -32,6 +33,11 @@ ROOT = Path(__file__).resolve().parents[2]
 TRUST_SET = ROOT / "tests" / "data" / "trust_set" / "sentences.tsv"
 FILINGS = ROOT.parent / "shared" / "data" / "sec_10k" / "filings_dev.zip"
 FILING_SAMPLE = HERE / "filing_sentences.txt"
+DESCRIPTIONS = ROOT / "data" / "lc_small_business_2007_2010.csv"
+DESCRIPTION_SAMPLE = HERE / "description_sentences.txt"
+DESCRIPTIONS_BEFORE = "2010-01-01"
+"""Borrowers' own sentences come from loans issued before 2010; the 2010 loans are kept to measure
+the classifier on borrowers it never saw (``tests/test_verdict_model.py``)."""
 MAX_FALSE_VERDICTS = 0.015
 SEED = 29
 
@@ -80,6 +86,29 @@ def filing_sentences(path: Path, count: int = 400) -> list[str]:
     return rng.sample(found, min(count, len(found)))
 
 
+def description_sentences(path: Path, count: int = 300) -> list[str]:
+    """A seeded sample of Lending Club borrowers' own sentences (8-40 words, loans issued before
+    2010) that no decision or verdict rule flags: what a borrower tells of the business and the loan is
+    no verdict, and a classifier trained on filings alone took a fifth of them for one."""
+    import pandas as pd
+
+    from assistant.memo.verdicts import decision_reasons, grade_reasons
+    from retrieval.evidence.sentences import prose_sentences
+
+    frame = pd.read_csv(path, usecols=["issue_d", "desc_clean"])
+    early = frame[pd.to_datetime(frame["issue_d"], format="mixed") < pd.Timestamp(DESCRIPTIONS_BEFORE)]
+    found = []
+    for text in early["desc_clean"].fillna(""):
+        for s in prose_sentences(str(text)):
+            if not 8 <= len(s.split()) <= 40 or not s.endswith((".", "!")):
+                continue
+            if decision_reasons(s, "", allow_verdicts=False) or grade_reasons(s, ""):
+                continue
+            found.append(s)
+    rng = random.Random(SEED)
+    return rng.sample(sorted(set(found)), min(count, len(set(found))))
+
+
 def lines(path: Path) -> list[str]:
     return [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
@@ -114,7 +143,10 @@ def main(argv: list[str] | None = None) -> int:
         FILING_SAMPLE.write_text("\n".join(sample) + "\n", encoding="utf-8")
     elif not FILING_SAMPLE.exists():
         raise SystemExit(f"no filings at {args.filings} and no saved sample at {FILING_SAMPLE}")
-    positives, negatives = lines(HERE / "positives.txt"), lines(HERE / "negatives.txt") + lines(FILING_SAMPLE)
+    if DESCRIPTIONS.exists():
+        DESCRIPTION_SAMPLE.write_text("\n".join(description_sentences(DESCRIPTIONS)) + "\n", encoding="utf-8")
+    samples = lines(FILING_SAMPLE) + (lines(DESCRIPTION_SAMPLE) if DESCRIPTION_SAMPLE.exists() else [])
+    positives, negatives = lines(HERE / "positives.txt"), lines(HERE / "negatives.txt") + samples
     examples = positives + negatives
     clashes = shared_phrases(examples)
     hand = [i for i in clashes if i < len(positives) + len(lines(HERE / "negatives.txt"))]
@@ -124,7 +156,7 @@ def main(argv: list[str] | None = None) -> int:
             for i in hand
         )
         raise SystemExit(f"examples share a four-word phrase with the trust set: {names}")
-    keep = [i for i in range(len(examples)) if i not in set(clashes)]  # filing sentences the set quotes
+    keep = [i for i in range(len(examples)) if i not in set(clashes)]  # sampled sentences the set quotes
     examples = [examples[i] for i in keep]
     y = np.array([1 if i < len(positives) else 0 for i in keep])
     x = np.asarray(load_minilm().embed(examples, progress=True), dtype=np.float64)
@@ -137,7 +169,7 @@ def main(argv: list[str] | None = None) -> int:
         "examples": {
             "verdicts": int(y.sum()),
             "other": int((y == 0).sum()),
-            "filing_sentences_left_out": len(clashes),
+            "sampled_sentences_left_out": len(clashes),
         },
         **figures,
         "threshold": round(threshold, 6),

@@ -1,0 +1,50 @@
+"""The verdict classifier on sentences it never saw: Lending Club borrowers of a later vintage."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from assistant.memo import verdict_training
+from assistant.memo.verdict_model import verdict_model
+from assistant.memo.verdicts import decision_reasons, grade_reasons
+from retrieval.evidence.sentences import prose_sentences
+from tests.conftest import LENDING_CLUB, require_file
+
+
+def loans(after: bool) -> pd.DataFrame:
+    frame = pd.read_csv(require_file(LENDING_CLUB), usecols=["issue_d", "desc_clean"])
+    later = pd.to_datetime(frame["issue_d"], format="mixed") >= pd.Timestamp(
+        verdict_training.DESCRIPTIONS_BEFORE
+    )
+    return frame[later if after else ~later]
+
+
+def test_borrowers_own_sentences_of_later_loans_are_rarely_taken_for_verdicts():
+    """Trained on filings alone, the classifier took 22.7% of these for verdicts (457 of 2,014); with
+    borrowers' sentences of the earlier loans among its examples, 2.6%."""
+    sentences = sorted(
+        {
+            s
+            for text in loans(after=True)["desc_clean"].fillna("")
+            for s in prose_sentences(str(text))
+            if 8 <= len(s.split()) <= 40
+            and s.endswith((".", "!"))
+            and not decision_reasons(s, "", allow_verdicts=False)
+            and not grade_reasons(s, "")
+        }
+    )
+    model = verdict_model()
+    flagged = [s for s in sentences if model.probability(s) >= model.threshold]
+    assert len(sentences) > 1500 and len(flagged) / len(sentences) <= 0.04, flagged[:10]
+
+
+def test_the_borrower_sample_comes_from_the_earlier_loans_only():
+    early = " ".join(" ".join(str(t).split()) for t in loans(after=False)["desc_clean"].fillna(""))
+    sample = verdict_training.lines(verdict_training.DESCRIPTION_SAMPLE)
+    assert len(sample) == 300 and all(s in early for s in sample)
+
+
+def test_an_example_sharing_a_phrase_with_the_trust_set_is_refused():
+    held = verdict_training.TRUST_SET.read_text(encoding="utf-8").splitlines()[1].split("\t")[-1]
+    fresh = "The borrower sells handmade furniture at two weekend markets."
+    assert verdict_training.shared_phrases([fresh, f"As written: {held}"]) == [1]
