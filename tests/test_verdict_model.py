@@ -48,3 +48,19 @@ def test_an_example_sharing_a_phrase_with_the_trust_set_is_refused():
     held = verdict_training.TRUST_SET.read_text(encoding="utf-8").splitlines()[1].split("\t")[-1]
     fresh = "The borrower sells handmade furniture at two weekend markets."
     assert verdict_training.shared_phrases([fresh, f"As written: {held}"]) == [1]
+
+
+def test_a_broken_loans_file_is_refused_and_no_sample_is_rewritten(tmp_path):
+    before = {
+        p: p.read_bytes() for p in (verdict_training.FILING_SAMPLE, verdict_training.DESCRIPTION_SAMPLE)
+    }
+    broken = tmp_path / "loans.csv"
+    broken.write_text("row_key,loan_amnt\n1,5000\n", encoding="utf-8")
+    try:
+        verdict_training.main(["--descriptions", str(broken)])
+    except SystemExit as exit_:
+        message = str(exit_.code)
+    else:
+        message = ""
+    assert "is not a Lending Club CSV" in message and "nothing was written" in message
+    assert {p: p.read_bytes() for p in before} == before

@@ -132,19 +132,30 @@ def main(argv: list[str] | None = None) -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--filings", type=Path, default=FILINGS)
+    parser.add_argument("--descriptions", type=Path, default=DESCRIPTIONS, help="Lending Club loans (CSV)")
     args = parser.parse_args(argv)
+    filings = descriptions = None  # both read before either sample is rewritten
     if args.filings.exists():
         try:
-            sample = filing_sentences(args.filings)
+            filings = filing_sentences(args.filings)
         except (zipfile.BadZipFile, json.JSONDecodeError, UnicodeDecodeError) as err:
             raise SystemExit(
                 f"{args.filings} is not a zip of 10-K JSON filings ({err}); nothing was written"
             ) from None
-        FILING_SAMPLE.write_text("\n".join(sample) + "\n", encoding="utf-8")
     elif not FILING_SAMPLE.exists():
         raise SystemExit(f"no filings at {args.filings} and no saved sample at {FILING_SAMPLE}")
-    if DESCRIPTIONS.exists():
-        DESCRIPTION_SAMPLE.write_text("\n".join(description_sentences(DESCRIPTIONS)) + "\n", encoding="utf-8")
+    if args.descriptions.exists():
+        try:
+            descriptions = description_sentences(args.descriptions)
+        except (ValueError, KeyError, UnicodeDecodeError) as err:  # pandas' parser errors are ValueErrors
+            raise SystemExit(
+                f"{args.descriptions} is not a Lending Club CSV with issue_d and desc_clean ({err}); "
+                "nothing was written"
+            ) from None
+    if filings is not None:
+        FILING_SAMPLE.write_text("\n".join(filings) + "\n", encoding="utf-8")
+    if descriptions is not None:
+        DESCRIPTION_SAMPLE.write_text("\n".join(descriptions) + "\n", encoding="utf-8")
     samples = lines(FILING_SAMPLE) + (lines(DESCRIPTION_SAMPLE) if DESCRIPTION_SAMPLE.exists() else [])
     positives, negatives = lines(HERE / "positives.txt"), lines(HERE / "negatives.txt") + samples
     examples = positives + negatives
