@@ -71,7 +71,9 @@ def pipeline() -> Language:
     return spacy.load(root, exclude=UNUSED)
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=512)
 def parse(text: str) -> Doc:
-    """The parsed text (cached: a memo's passages are checked against every sentence citing them)."""
+    """The parsed text (cached: a memo's passages are checked against every sentence citing them). A
+    parsed passage holds about 0.5 kB a token, so the cache keeps a batch's recent passages (~60 MB
+    at most), not every passage a long run has seen."""
     return pipeline()(text)
