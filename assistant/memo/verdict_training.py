@@ -127,6 +127,35 @@ def threshold_by_cv(x: np.ndarray, y: np.ndarray) -> tuple[float, dict[str, floa
     return cut, {"cv_recall": round(recall, 4), "cv_false_verdicts": round(false, 4)}
 
 
+def refresh_samples(filings_path: Path, descriptions_path: Path) -> None:
+    """Rewrite the sampled non-verdict sentences from the source files that exist.
+
+    Both files are read before either sample is rewritten, so a broken input changes nothing stored.
+    """
+    filings = descriptions = None
+    if filings_path.exists():
+        try:
+            filings = filing_sentences(filings_path)
+        except (zipfile.BadZipFile, json.JSONDecodeError, UnicodeDecodeError) as err:
+            raise SystemExit(
+                f"{filings_path} is not a zip of 10-K JSON filings ({err}); nothing was written"
+            ) from None
+    elif not FILING_SAMPLE.exists():
+        raise SystemExit(f"no filings at {filings_path} and no saved sample at {FILING_SAMPLE}")
+    if descriptions_path.exists():
+        try:
+            descriptions = description_sentences(descriptions_path)
+        except (ValueError, KeyError, UnicodeDecodeError) as err:  # pandas' parser errors are ValueErrors
+            raise SystemExit(
+                f"{descriptions_path} is not a Lending Club CSV with issue_d and desc_clean ({err}); "
+                "nothing was written"
+            ) from None
+    if filings is not None:
+        FILING_SAMPLE.write_text("\n".join(filings) + "\n", encoding="utf-8")
+    if descriptions is not None:
+        DESCRIPTION_SAMPLE.write_text("\n".join(descriptions) + "\n", encoding="utf-8")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -134,28 +163,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--filings", type=Path, default=FILINGS)
     parser.add_argument("--descriptions", type=Path, default=DESCRIPTIONS, help="Lending Club loans (CSV)")
     args = parser.parse_args(argv)
-    filings = descriptions = None  # both read before either sample is rewritten
-    if args.filings.exists():
-        try:
-            filings = filing_sentences(args.filings)
-        except (zipfile.BadZipFile, json.JSONDecodeError, UnicodeDecodeError) as err:
-            raise SystemExit(
-                f"{args.filings} is not a zip of 10-K JSON filings ({err}); nothing was written"
-            ) from None
-    elif not FILING_SAMPLE.exists():
-        raise SystemExit(f"no filings at {args.filings} and no saved sample at {FILING_SAMPLE}")
-    if args.descriptions.exists():
-        try:
-            descriptions = description_sentences(args.descriptions)
-        except (ValueError, KeyError, UnicodeDecodeError) as err:  # pandas' parser errors are ValueErrors
-            raise SystemExit(
-                f"{args.descriptions} is not a Lending Club CSV with issue_d and desc_clean ({err}); "
-                "nothing was written"
-            ) from None
-    if filings is not None:
-        FILING_SAMPLE.write_text("\n".join(filings) + "\n", encoding="utf-8")
-    if descriptions is not None:
-        DESCRIPTION_SAMPLE.write_text("\n".join(descriptions) + "\n", encoding="utf-8")
+    refresh_samples(args.filings, args.descriptions)
     samples = lines(FILING_SAMPLE) + (lines(DESCRIPTION_SAMPLE) if DESCRIPTION_SAMPLE.exists() else [])
     positives, negatives = lines(HERE / "positives.txt"), lines(HERE / "negatives.txt") + samples
     examples = positives + negatives
