@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -316,3 +317,39 @@ def test_a_worse_evidence_finder_fails_the_gate(memo_workspace, case_set, tmp_pa
     ok, failures = gate(f"{bad}:document_summary@4", f"{good}:document_summary@4", 0.02)
     assert not ok and any(f.startswith("spread_accuracy") for f in failures), failures
     assert not planted or any(f.startswith("signal_recall") for f in failures), failures
+
+
+def test_narrator_yield_counts_the_llms_own_sentences_and_what_they_add(case_set):
+    from assistant.eval.narrator_scorers import deterministic_text
+    from assistant.eval.scorers import SCORERS
+
+    case, memo = crafted(case_set)
+    finding = memo.findings[0]
+    chunk = next(d for d in case.memo_case().documents if d.doc_id == finding.doc_id).chunks[0]
+    said = deterministic_text(memo).lower()
+    fresh = [w for w in dict.fromkeys(re.findall(r"[a-z]{6,}", chunk.text.lower())) if w not in said][:3]
+    assert len(fresh) == 3, "the first chunk says something the code's sections do not"
+    quote = re.split(r"(?<=[.!?])\s+", chunk.text.strip())[0].rstrip(".")
+    sentences = [
+        f"{quote} [{chunk.tag}].",  # a verbatim quote is not the LLM's sentence
+        f"The document speaks of {fresh[0]}, {fresh[1]} and {fresh[2]} [{chunk.tag}].",  # substance
+        f"The band is {memo.decision['band']} [{chunk.tag}].",  # the LLM's, but the memo already says it
+        f"The merchant faces a lawsuit from its landlord [{chunk.tag}].",
+    ]
+    written = finding.summary.model_copy(update={"sentences": sentences, "source": "llm"})
+    mine = memo.model_copy(update={"findings": [finding.model_copy(update={"summary": written})]})
+    litigated = case.model_copy(update={"truth": case.truth.model_copy(update={"planted": ["litigation"]})})
+    documents = len(case.memo_case().documents)
+    got = SCORERS["narrator_yield"].fn(mine, litigated, [])
+    assert got["llm_sentences_per_document"] == pytest.approx(3 / documents)
+    assert got["substance_per_document"] == pytest.approx(1 / documents)
+    assert got["planted_fact_recall_llm"] == 1.0
+    quoted = mine.model_copy(
+        update={
+            "findings": [
+                finding.model_copy(update={"summary": written.model_copy(update={"source": "extractive"})})
+            ]
+        }
+    )
+    got = SCORERS["narrator_yield"].fn(quoted, litigated, [])  # the same words, quoted as a fallback
+    assert got["llm_sentences_per_document"] == 0.0 and got["planted_fact_recall_llm"] == 0.0

@@ -20,8 +20,8 @@ from typing import Any
 
 import numpy as np
 
-import assistant.eval.evidence_scorers  # noqa: F401  (registers the evidence scorer)
 from assistant.case.evidence import case_evidence
+from assistant.eval import evidence_scorers, narrator_scorers  # noqa: F401  (they register their scorers)
 from assistant.eval.case_sets import EvalCase, read_case_set
 from assistant.eval.independent_checks import risk_sentences
 from assistant.eval.judge import JUDGE_METRICS, agreement, judge_memo

@@ -65,7 +65,7 @@ def narrative(output: Output) -> list[str]:
     return [*(s for f in output.findings for s in f.summary.sentences), *output.comparison.sentences]
 
 
-def _sources(case: EvalCase) -> dict[str, str]:
+def case_sources(case: EvalCase) -> dict[str, str]:
     if case.document is not None:
         return {c.tag: c.text for c in case.document.chunks}
     memo_case = case.memo_case()
@@ -115,7 +115,7 @@ def invented_share(sections: list[SectionText]) -> float | None:
 
 
 def strict_share(output: Output, case: EvalCase) -> float | None:
-    shown, found = strict_figures(shown_sentences(output), _facts(case), _sources(case))
+    shown, found = strict_figures(shown_sentences(output), _facts(case), case_sources(case))
     return found / shown if shown else None
 
 
