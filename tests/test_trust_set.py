@@ -126,3 +126,29 @@ def test_the_third_dev_set_of_negations_stays_right():
     new to aviation", "would not be quick")."""
     held, wrong = probe_errors("negation_probes.tsv")
     assert held == 80 and len(wrong) <= 4, wrong
+
+
+def test_a_stronger_narrators_faithful_paraphrases_are_kept_and_its_slips_dropped():
+    """``tests/data/narrator_paraphrases.jsonl``: sentences Qwen2.5-Coder-1.5B wrote through the product
+    (bench/narrator_ladder.py) that the validator dropped although a reader calls them faithful
+    (``14-day`` for "14 days", ``one business day`` for "1 business days", ``20 years`` for "20 yrs", a
+    later clause's words taken for an earlier figure's), with sentences written to be kept or dropped
+    beside them, each against its own passage (``narrator_passages.json``)."""
+    import json
+
+    from assistant.memo.validation import CaseTruth, check_sentence
+
+    folder = trust_set.SET_DIR.parent
+    passages = json.loads((folder / "narrator_passages.json").read_text(encoding="utf-8"))
+    rows = [json.loads(line) for line in (folder / "narrator_paraphrases.jsonl").read_text().splitlines()]
+    truth = CaseTruth(band="", grade="", pd=float("nan"))
+    wrong = []
+    for row in rows:
+        tagged = f"{row['sentence'][:-1]} [C1]."
+        verdict = check_sentence(
+            tagged, truth, {"C1": passages[row["passage"]]}, min_support=0.75, allow_verdicts=False
+        )
+        if verdict.kept != (row["expect"] == "keep"):
+            wrong.append((row["sentence"], verdict.reasons))
+    assert len(rows) == 16 and {r["expect"] for r in rows} == {"keep", "drop"}
+    assert not wrong, wrong

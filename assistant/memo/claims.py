@@ -35,10 +35,15 @@ SUPPORT_STOPWORDS = words(
     described describes did do document does each filing firm having he here i if into it it's just
     may merchant might more most must noted notes only onto or other over own passage report
     reported reports said same says shall she should shows so some stated states such text them then
-    there they very we what when where which while who whom whose will would you"""
+    there they very we what when where which while who whom whose will would you via per
+    one two three four five six seven eight nine ten eleven twelve twenty thirty forty fifty hundred"""
 )
 """Words a summary sentence may use without its passage having them: function words, the names a
-summary gives its subject and the verbs it reports with (``the filing says``)."""
+summary gives its subject and the verbs it reports with (``the filing says``), and number words (the
+figure check reads those: ``one business day`` for ``1 business days``)."""
+ABBREVIATED_UNITS = {"yrs": "year", "yr": "year", "mos": "month", "mths": "month", "mth": "month"}
+ABBREVIATED_UNITS |= {"wks": "week", "wk": "week", "hrs": "hour", "hr": "hour"}
+"""How borrowers write durations (``20 yrs on full time job``)."""
 SUPPORT_SYNONYMS = {
     **dict.fromkeys(["expec", "antic", "belie", "fores"], "expec"),
     **dict.fromkeys(["impac", "affec", "hurt", "harm"], "affec"),
@@ -47,10 +52,20 @@ SUPPORT_SYNONYMS = {
     **dict.fromkeys(["buy", "buys", "purch", "acqui"], "buy"),
     **dict.fromkeys(["fell", "decre", "decli", "drop", "dropp", "lower"], "decre"),
     **dict.fromkeys(["rose", "incre", "grew", "grow", "grown", "rise", "risen", "highe", "growt"], "incre"),
-    **dict.fromkeys(["volum", "sales", "turno", "takin"], "volum"),
+    **dict.fromkeys(["volum", "sales", "sale", "turno", "takin"], "volum"),
     **dict.fromkeys(["loan", "loans", "credi", "borro", "lende", "lend"], "loan"),
 }
 """Stems read as one word by ``validation.support`` (a faithful paraphrase changes such words)."""
+
+
+def stem(word: str) -> str:
+    """A word's 5-letter stem, a plural's ``s`` and a unit's abbreviation (``yrs``) read first: ``days``
+    and ``60-day``, ``ships`` and ``ship``, ``20 yrs`` and ``20 years`` are one word to the checks."""
+    base = word.lower()
+    base = ABBREVIATED_UNITS.get(base, base)
+    if len(base) > 3 and base.endswith("s") and not base.endswith("ss"):
+        base = base[:-1]
+    return SUPPORT_SYNONYMS.get(base[:5], base[:5])
 
 
 RATIO_WORDS = re.compile(

@@ -16,7 +16,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from assistant.memo.claims import SUPPORT_SYNONYMS
+from assistant.memo.claims import stem
 from assistant.memo.figures import (
     CASE_ID,
     CITATION_RE,
@@ -69,25 +69,18 @@ def _year(date_text: str) -> str:
     return found[-1] if found else "0000"
 
 
-def _stem(word: str) -> str:
-    stem = word.lower()[:5]
-    return SUPPORT_SYNONYMS.get(stem, stem)
-
-
 def occurrences(text: str) -> list[Occurrence]:
     prepared = _prepared(text)
     out = []
     for index, sentence in enumerate(re.split(r"(?<=[.!?;])\s+", prepared)):
-        words = frozenset(
-            _stem(w) for w in re.findall(r"[A-Za-z]{3,}", sentence) if w.lower() not in FUNCTION
-        )
+        words = frozenset(stem(w) for w in re.findall(r"[A-Za-z]{3,}", sentence) if w.lower() not in FUNCTION)
         for m in NUMBER_RE.finditer(sentence):
             if sentence[max(0, m.start() - 4) : m.start()] == "YEAR":
                 continue
             tokens = TOKEN.findall(sentence[m.end() :])[:4]
             head = _head(tokens[:3])
             clause = re.split(r",|;|\band\b|\bor\b|\bbut\b", sentence[: m.start()])[-1]
-            before = [_stem(w) for w in re.findall(r"[A-Za-z]{3,}", clause) if w.lower() not in FUNCTION]
+            before = [stem(w) for w in re.findall(r"[A-Za-z]{3,}", clause) if w.lower() not in FUNCTION]
             near = frozenset([*before[-5:], *([head] if head else [])])
             lead = _head(list(reversed(TOKEN.findall(sentence[: m.start()])))[:3], verbs=True)
             verb = _verb(tokens[:3])
@@ -95,7 +88,9 @@ def occurrences(text: str) -> list[Occurrence]:
     return out
 
 
-LEADS = frozenset(["a", "an", "the", "of", "at", "in", "our", "its", "their", "his", "her", "this", "that"])
+LEADS = frozenset(
+    ["a", "an", "the", "of", "at", "in", "on", "our", "its", "their", "his", "her", "this", "that"]
+)
 """Words that may stand between a number and what it is of (``$112 million at our domestic ...``)."""
 
 
@@ -138,7 +133,7 @@ def _verb(tokens: list[str]) -> str | None:
         low = token.lower()
         if low in AUXILIARY:
             continue
-        return _stem(low) if token[0].isalpha() and _is_verb(low) and low not in AUXILIARY else None
+        return stem(low) if token[0].isalpha() and _is_verb(low) and low not in AUXILIARY else None
     return None
 
 
@@ -152,9 +147,9 @@ def _head(tokens: list[str], *, verbs: bool = False) -> str | None:
         if _is_verb(low) and not verbs:
             return None
         if verbs and low in VERBS - AUXILIARY:
-            return _stem(low)
+            return stem(low)
         if low not in FUNCTION and len(low) >= 3:
-            return _stem(low)
+            return stem(low)
         if low not in LEADS:
             return None
     return None
@@ -219,7 +214,7 @@ def _reading(
 
 
 def _name_stems(name: str) -> set[str]:
-    return {_stem(w) for w in re.findall(r"[A-Za-z]{3,}", name)}
+    return {stem(w) for w in re.findall(r"[A-Za-z]{3,}", name)}
 
 
 def context_reasons(
@@ -246,8 +241,12 @@ def context_reasons(
                 )
             continue  # unsupported figures are reported by the figure check
         own_heads = {c.head for c in claims if c is not claim and c.head}
+        # the clauses of the claim's later figures say what those are of, not this one ("net profit is
+        # 65-72k, and the business debt will be paid off in 3 years")
+        later = claims[claims.index(claim) + 1 :]
+        own_near = {w for c in later for w in c.near} - claim.near
         others = [o for o in passage if not claim.quantity.matches(_figure(o))]
-        claim_words = frozenset(claim.words - own_heads)
+        claim_words = frozenset(claim.words - own_heads - own_near)
         other_heads = frozenset(o.head for o in others if o.head)
 
         if not any(_agrees(claim, o, _reading(o, others, claim_words, other_heads)) for o in same):

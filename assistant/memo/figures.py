@@ -142,12 +142,16 @@ def quantities(text: str) -> list[Quantity]:
 
 
 _UNIT_WORDS = r"(days?|weeks?|months?|years?|quarters?)"
+ABBREVIATED_UNITS = ((r"yrs?", "years"), (r"(?:mos?|mths?)", "months"), (r"wks?", "weeks"))
+"""``20 yrs`` and ``3yrs`` are years, ``6 mos`` months (how borrowers write them)."""
 
 
 def units_joined(text: str) -> str:
-    """``ten-year`` -> ``ten year`` and ``two or more years`` -> ``two years or more``, so a number and
-    its unit are read together."""
+    """``ten-year`` -> ``ten year``, ``3yrs`` -> ``3 years`` and ``two or more years`` -> ``two years or
+    more``, so a number and its unit are read together."""
     text = re.sub(rf"\b([A-Za-z]+)-{_UNIT_WORDS}\b", r"\1 \2", text)
+    for short, unit in ABBREVIATED_UNITS:
+        text = re.sub(rf"(?<=\d)\s?{short}\b", f" {unit}", text, flags=re.IGNORECASE)
     return re.sub(rf"\b(\w+)\s+or\s+(more|fewer|less|so)\s+{_UNIT_WORDS}\b", r"\1 \3 or \2", text)
 
 

@@ -29,7 +29,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from assistant.memo.claims import SUPPORT_STOPWORDS, SUPPORT_SYNONYMS, address_reasons, ratio_reasons
+from assistant.memo.claims import (
+    SUPPORT_STOPWORDS,
+    address_reasons,
+    ratio_reasons,
+    stem,
+)
 from assistant.memo.figure_context import context_reasons
 from assistant.memo.figures import (
     CITATION_RE,
@@ -142,17 +147,12 @@ def support(sentence: str, source: str) -> float:
     words = [w for w in _words(CITATION_RE.sub("", sentence)) if w not in SUPPORT_STOPWORDS]
     if not words:
         return 1.0
-    known = {_stem(w) for w in _words(source)}
-    return sum(_stem(w) in known for w in words) / len(words)
+    known = {stem(w) for w in _words(source)}
+    return sum(stem(w) in known for w in words) / len(words)
 
 
 def _words(text: str) -> list[str]:
     return [w for w in re.findall(r"[a-z][a-z']*[a-z]|[a-z]", text.lower()) if len(w) >= 2]
-
-
-def _stem(word: str) -> str:
-    stem = word[:5]
-    return SUPPORT_SYNONYMS.get(stem, stem)
 
 
 @dataclass(frozen=True)
