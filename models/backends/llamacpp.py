@@ -19,6 +19,8 @@ class LlamaCppChat(BaseChatModel):
 
     model_path: str
     params: LLMParams
+    lora_path: str | None = None
+    """A LoRA adapter (GGUF) applied to the model: a distilled narrator."""
     _llama: Any = PrivateAttr(default=None)
 
     @property
@@ -27,7 +29,7 @@ class LlamaCppChat(BaseChatModel):
 
     @property
     def _identifying_params(self) -> dict[str, Any]:
-        return {"model_path": self.model_path, **self.params.to_dict()}
+        return {"model_path": self.model_path, "lora_path": self.lora_path, **self.params.to_dict()}
 
     def _client(self) -> Any:
         if self._llama is None:
@@ -35,6 +37,7 @@ class LlamaCppChat(BaseChatModel):
 
             self._llama = Llama(
                 model_path=self.model_path,
+                lora_path=self.lora_path,
                 n_ctx=self.params.context_size,
                 n_threads=self.params.threads,
                 n_threads_batch=self.params.threads,  # its default is every core: two workers would oversubscribe

@@ -83,6 +83,10 @@ def _llamacpp(model: str | None, base_url: str | None, params: LLMParams) -> LLM
     from models.backends import narrators
     from models.backends.llamacpp import LlamaCppChat
 
+    if model in narrators.DISTILLED:
+        adapter = narrators.resolve_adapter(model)
+        chat = LlamaCppChat(model_path=str(embedded_gguf_path()), lora_path=str(adapter), params=params)
+        return LLM("llamacpp", f"llamacpp:{model}@{narrators.DISTILLED[model].sha256[:12]}", params, chat)
     if model in narrators.NARRATORS:
         path = narrators.resolve(model)  # refuses a file that is not the pinned one
         chat = LlamaCppChat(model_path=str(path), params=params)

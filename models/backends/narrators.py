@@ -104,13 +104,44 @@ NARRATORS: dict[str, Narrator] = {
 }
 
 
+@dataclass(frozen=True)
+class Distilled:
+    """A LoRA adapter trained for this product's tasks (``bench/distill/``), applied by llama.cpp to the
+    embedded SmolLM2 file; it ships in the repository, pinned like the downloaded narrators."""
+
+    name: str
+    title: str
+    adapter: str
+    """Path inside ``models/narrators/``."""
+    size: int
+    sha256: str
+    licence: str
+
+
+ADAPTERS = Path(__file__).resolve().parents[1] / "narrators"
+DISTILLED: dict[str, Distilled] = {}
+
+
+def resolve_adapter(name: str, folder: Path | None = None) -> Path:
+    """The verified adapter of a distilled narrator (refused by name when it is not the pinned file)."""
+    distilled = DISTILLED[name]
+    path = (folder or ADAPTERS) / distilled.adapter
+    if not path.is_file():
+        raise NarratorError(f"the adapter of {name!r} is missing: {path} (it ships with the source)")
+    if path.stat().st_size != distilled.size or file_sha256(path) != distilled.sha256:
+        raise NarratorError(
+            f"{path} is not the pinned adapter of {name!r} (SHA-256 {distilled.sha256[:16]}…); it was not loaded"
+        )
+    return path
+
+
 def narrators_dir() -> Path:
     return Path(os.environ.get(DIR_ENV) or Path.home() / ".cache" / "underwriter" / "narrators")
 
 
 def known(name: str) -> Narrator:
     if name not in NARRATORS:
-        names = ", ".join([EMBEDDED, *NARRATORS])
+        names = ", ".join([EMBEDDED, *DISTILLED, *NARRATORS])
         raise NarratorError(f"no narrator named {name!r}; known: {names} (or give a GGUF file's path)")
     return NARRATORS[name]
 
