@@ -353,3 +353,36 @@ def test_narrator_yield_counts_the_llms_own_sentences_and_what_they_add(case_set
     )
     got = SCORERS["narrator_yield"].fn(quoted, litigated, [])  # the same words, quoted as a fallback
     assert got["llm_sentences_per_document"] == 0.0 and got["planted_fact_recall_llm"] == 0.0
+
+
+def test_the_gate_covers_what_the_narrator_itself_writes(memo_workspace, case_set, tmp_path):
+    """The narrator-yield metrics are gated: a run whose narrator writes fewer sentences of its own, or
+    fewer that add a fact, fails the gate against the run it is compared with. A narrator that answers
+    with its passage's first sentence word for word is kept by every check yet writes nothing itself."""
+    from tests.fakes import PassageEcho
+
+    first = run_eval(
+        memo_workspace,
+        case_set,
+        variants=parse_variants(None),
+        models=["narrator"],
+        out=tmp_path / "copier",
+        progress=False,
+        llms={"narrator": fake_llm(PassageEcho(), "copier")},
+    )
+    run = load_run(first)
+    for name in ("llm_sentences_per_document", "substance_per_document", "planted_fact_recall_llm"):
+        assert run["metrics"][name]["gate"] and run["metrics"][name]["higher_is_better"]
+    assert run["summary"]["current · narrator"]["means"]["llm_sentences_per_document"] == 0.0
+    more = tmp_path / "writer"
+    shutil.copytree(first, more)
+    for row in run["rows"]:
+        row["metrics"]["llm_sentences_per_document"] = 1.0
+        row["metrics"]["substance_per_document"] = 0.5
+    (more / "results.json").write_text(json.dumps(run))
+    ok, failures = gate(f"{first}:current", f"{more}:current", 0.02)
+    assert not ok and {f.split(":")[0] for f in failures} == {
+        "llm_sentences_per_document",
+        "substance_per_document",
+    }
+    assert gate(f"{more}:current", f"{first}:current", 0.02) == (True, [])

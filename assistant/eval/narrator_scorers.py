@@ -42,15 +42,19 @@ def content_words(text: str) -> set[str]:
     return {w[:6] for w in words if w not in COMMON}
 
 
+def _flat(text: str) -> str:
+    return " ".join(text.split())
+
+
 def written_sentences(section: SectionText, sources: dict[str, str]) -> list[str]:
-    """The LLM's own sentences of a section: not a quote of its cited text."""
+    """The LLM's own sentences of a section: not a quote of its cited text (spacing aside)."""
     if section.source != "llm":
         return []
     out = []
     for sentence in section.sentences:
-        bare = TAG.sub("", sentence).strip().rstrip(".").strip()
-        cited = " ".join(
-            sources.get(t.strip(), "") for m in TAG.findall(sentence) for t in m[1:-1].split(",")
+        bare = _flat(TAG.sub("", sentence)).rstrip(".").strip()
+        cited = _flat(
+            " ".join(sources.get(t.strip(), "") for m in TAG.findall(sentence) for t in m[1:-1].split(","))
         )
         if bare and bare not in cited and bare.replace("; ", " ") not in cited:
             out.append(sentence)
