@@ -63,6 +63,7 @@ QUESTIONS = (
     "How long has the business been operating?",
 )
 """The teacher's chat questions: written for this script, none from the chat evaluation's questions."""
+GIVE_UP_AFTER = 12
 
 
 def held_out_company(cik: str) -> bool:
@@ -140,12 +141,24 @@ class Teacher:
     def __init__(self, llm: LLM, out: Path):
         self.llm, self.out = llm, out
         out.parent.mkdir(parents=True, exist_ok=True)
-        self.seen = set()
-        if out.exists():
-            self.seen = {
-                json.loads(line)["key"] for line in out.read_text(encoding="utf-8").splitlines() if line
-            }
+        text = out.read_text(encoding="utf-8") if out.exists() else ""
+        rows = [json.loads(line) for line in text.splitlines() if line]
+        self.seen = {r["key"] for r in rows}
+        self.tally: dict[str, list[int]] = {}
+        for r in rows:
+            self.count(r)
         self.asked = self.kept = 0
+
+    def count(self, row: dict[str, Any]) -> None:
+        tally = self.tally.setdefault(row["task"], [0, 0])
+        tally[0] += 1
+        tally[1] += row["kept"]
+
+    def wanted(self, task: str) -> bool:
+        """A task whose answers almost never pass (under 5% of 12 or more) is not asked any more: the
+        teacher's time goes where it teaches (the measured rate stays in the file)."""
+        asked, kept = self.tally.get(task, [0, 0])
+        return asked < GIVE_UP_AFTER or kept / asked >= 0.05
 
     def ask(self, prompt: RenderedPrompt) -> tuple[str, str, float] | None:
         messages = list(prompt.messages)
@@ -158,6 +171,7 @@ class Teacher:
 
     def record(self, example: dict[str, Any]) -> None:
         self.seen.add(example["key"])
+        self.count(example)
         self.kept += example["kept"]
         with self.out.open("a", encoding="utf-8") as handle:
             handle.write(json.dumps({**example, "teacher": self.llm.model_id}, ensure_ascii=False) + "\n")
@@ -204,7 +218,7 @@ def summary_examples(
 def comparison_example(
     teacher: Teacher, case: CaseFile, source: str, config: MemoConfig
 ) -> dict[str, Any] | None:
-    if not case.similar:
+    if not case.similar or not teacher.wanted("comparison"):
         return None
     prompt = config.prompt("memo_comparison").render(
         pd=pd_text(case.score.pd, 1),
@@ -226,7 +240,7 @@ def passages_for(case: CaseFile, question: str) -> list[CaseChunk]:
 
 def chat_example(teacher: Teacher, case: CaseFile, question: str, source: str) -> dict[str, Any] | None:
     passages = passages_for(case, question)
-    if not passages:
+    if not passages or not teacher.wanted("chat"):
         return None
     prompt = load_prompt("chat_answer").render(
         merchant_id=case.case_id,
