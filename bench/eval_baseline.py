@@ -23,13 +23,9 @@ sys.path.insert(0, str(REPO))
 from assistant.eval.case_sets import demo_cases, lending_club_cases, sec_cases, write_case_set  # noqa: E402
 from assistant.eval.report import write_reports  # noqa: E402
 from assistant.eval.runner import load_run, parse_variants, run_eval  # noqa: E402
-from assistant.jobs.demo import run_demo  # noqa: E402
-from assistant.jobs.index_build import build_indexes  # noqa: E402
-from assistant.jobs.modeling import train_model  # noqa: E402
 from assistant.settings import Settings, load_settings  # noqa: E402
-from assistant.workspace import Workspace  # noqa: E402
+from bench.eval_workspace import prepare  # noqa: E402
 from bench.machine import describe  # noqa: E402
-from models.store.versioned import has_current  # noqa: E402
 
 OUT = REPO / "bench" / "results" / "eval_baseline"
 LENDING_CLUB = REPO / "data" / "lc_small_business_2007_2010.csv"
@@ -52,14 +48,7 @@ def main() -> None:
     )
     wanted = parser.parse_args().sets.split(",")
     settings = load_settings(None, threads=2)
-    if not Workspace(settings).has_model() or not Workspace(settings).indexes_current():
-        run_demo(settings, progress=False)
-        build_indexes(settings, progress=False)
-    lc_model = settings.workspace / "models" / "lending_club"
-    if not has_current(lc_model):
-        train_model(settings, spec="lending_club", data=LENDING_CLUB, out=lc_model, progress=False)
-    if not has_current(Workspace(settings).case_library_dir("lending_club_small_business")):
-        build_indexes(settings, spec="lending_club", data=LENDING_CLUB, model=lc_model, progress=False)
+    lc_model = prepare(settings)
     builders = {
         "demo": lambda: demo_cases(settings, 40),
         "adversarial": lambda: demo_cases(settings, 10, adversarial=True),

@@ -33,18 +33,14 @@ from assistant.chat import ChatSession  # noqa: E402
 from assistant.eval.case_sets import demo_cases, lending_club_cases, sec_cases, write_case_set  # noqa: E402
 from assistant.eval.report import write_reports  # noqa: E402
 from assistant.eval.runner import load_run, parse_model, parse_variants, run_eval  # noqa: E402
-from assistant.jobs.demo import run_demo  # noqa: E402
-from assistant.jobs.index_build import build_indexes  # noqa: E402
-from assistant.jobs.modeling import train_model  # noqa: E402
 from assistant.settings import Settings, load_settings  # noqa: E402
 from assistant.workspace import Workspace  # noqa: E402
+from bench.eval_workspace import LENDING_CLUB, prepare  # noqa: E402
 from bench.machine import describe, machine  # noqa: E402
 from models.backends import narrators  # noqa: E402
-from models.store.versioned import has_current  # noqa: E402
 from retrieval.passages import DocumentIndex  # noqa: E402
 
 OUT = REPO / "bench" / "results" / "narrator_ladder"
-LENDING_CLUB = REPO / "data" / "lc_small_business_2007_2010.csv"
 SEC = REPO.parent / "shared" / "data" / "sec_10k" / "filings_dev.zip"
 COLUMNS = (
     "llm_sentences_per_document",
@@ -62,19 +58,6 @@ def available() -> list[str]:
     return [narrators.EMBEDDED] + [
         n.name for n in narrators.NARRATORS.values() if narrators.verified(n, narrators.installed_path(n))
     ]
-
-
-def prepare(settings: Settings) -> Path:
-    """The demo workspace, its indexes, and the Lending Club model and case library."""
-    if not Workspace(settings).has_model() or not Workspace(settings).indexes_current():
-        run_demo(settings, progress=False)
-        build_indexes(settings, progress=False)
-    lc_model = settings.workspace / "models" / "lending_club"
-    if not has_current(lc_model):
-        train_model(settings, spec="lending_club", data=LENDING_CLUB, out=lc_model, progress=False)
-    if not has_current(Workspace(settings).case_library_dir("lending_club_small_business")):
-        build_indexes(settings, spec="lending_club", data=LENDING_CLUB, model=lc_model, progress=False)
-    return lc_model
 
 
 def chat_first_sentence(settings: Settings, spec: str, merchants: list[str]) -> float | None:

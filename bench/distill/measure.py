@@ -40,8 +40,9 @@ from assistant.jobs.index_build import build_indexes  # noqa: E402
 from assistant.settings import Settings, load_settings  # noqa: E402
 from assistant.workspace import Workspace  # noqa: E402
 from bench.distill.teacher_data import cik_of, held_out_company  # noqa: E402
+from bench.eval_workspace import LENDING_CLUB, prepare  # noqa: E402
 from bench.machine import describe, machine  # noqa: E402
-from bench.narrator_ladder import LENDING_CLUB, ladder_rows, prepare, table  # noqa: E402
+from bench.narrator_ladder import ladder_rows, table  # noqa: E402
 from models.backends.llm import stream  # noqa: E402
 
 OUT = REPO / "bench" / "results" / "distill_measure"
