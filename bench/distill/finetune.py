@@ -102,8 +102,7 @@ def write_adapter(model: Any, path: Path, alpha: float) -> None:
     writer.close()
 
 
-def main() -> None:
-    print(describe(), flush=True)
+def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -119,28 +118,36 @@ def main() -> None:
     parser.add_argument("--max-len", type=int, default=640)
     parser.add_argument("--max-steps", type=int, default=0, help="stop early (a smoke run)")
     parser.add_argument("--seed", type=int, default=0)
-    args = parser.parse_args()
+    return parser.parse_args()
 
+
+def lora_model(args: argparse.Namespace) -> tuple[Any, Any]:
+    """The embedded GGUF de-quantised, with LoRA on the top ``args.layers`` layers; and its tokenizer."""
     import torch
     from peft import LoraConfig, get_peft_model
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    torch.manual_seed(args.seed)
-    random.seed(args.seed)
-    torch.set_num_threads(2)
     gguf_path = embedded_gguf_path()
     tokenizer = AutoTokenizer.from_pretrained(str(gguf_path.parent), gguf_file=gguf_path.name)
     model = AutoModelForCausalLM.from_pretrained(
         str(gguf_path.parent), gguf_file=gguf_path.name, dtype=torch.float32
     )
-    alpha = 2.0 * args.rank
+    layers = model.config.num_hidden_layers
     config = LoraConfig(
-        r=args.rank, lora_alpha=alpha, lora_dropout=0.0, target_modules=list(TARGETS), bias="none"
+        r=args.rank,
+        lora_alpha=2.0 * args.rank,
+        lora_dropout=0.0,
+        target_modules=list(TARGETS),
+        layers_to_transform=list(range(layers - args.layers, layers)),
+        bias="none",
     )
-    model = get_peft_model(model, config)
-    rows = examples(args.data)
-    encoded = [e for e in (encode(tokenizer, r, args.max_len) for r in rows) if e is not None]
-    print(f"{len(rows)} kept teacher examples, {len(encoded)} within {args.max_len} tokens", flush=True)
+    return get_peft_model(model, config), tokenizer
+
+
+def train(model: Any, encoded: list[tuple[list[int], list[int]]], args: argparse.Namespace) -> list[float]:
+    """AdamW with a 10-step warm-up and a linear decay, in a fixed shuffled order; the loss per step."""
+    import torch
+
     optimiser = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=args.lr)
     steps = int(len(encoded) * args.epochs / args.batch)
     if args.max_steps:
@@ -163,23 +170,44 @@ def main() -> None:
         schedule.step()
         losses.append(round(total, 4))
         print(f"step {step + 1}/{steps} loss {total:.4f} {time.perf_counter() - started:.0f} s", flush=True)
+    return losses
+
+
+def _in_repo(path: Path) -> str:
+    return str(path.relative_to(REPO)) if path.is_relative_to(REPO) else str(path)
+
+
+def main() -> None:
+    print(describe(), flush=True)
+    args = parse_args()
+    import torch
+
+    torch.manual_seed(args.seed)
+    random.seed(args.seed)
+    torch.set_num_threads(2)
+    model, tokenizer = lora_model(args)
+    rows = examples(args.data)
+    encoded = [e for e in (encode(tokenizer, r, args.max_len) for r in rows) if e is not None]
+    print(f"{len(rows)} kept teacher examples, {len(encoded)} within {args.max_len} tokens", flush=True)
+    started = time.perf_counter()
+    losses = train(model, encoded, args)
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    write_adapter(model, args.out, alpha)
+    write_adapter(model, args.out, 2.0 * args.rank)
     record = {
         "machine": machine(),
-        "data": str(args.data.relative_to(REPO)) if args.data.is_relative_to(REPO) else str(args.data),
+        "data": _in_repo(args.data),
         "data_sha256": hashlib.sha256(args.data.read_bytes()).hexdigest(),
         "examples": len(encoded),
-        "base_gguf": gguf_path.name,
+        "base_gguf": embedded_gguf_path().name,
         "hyper": {
             k: getattr(args, k) for k in ("epochs", "rank", "layers", "lr", "batch", "max_len", "seed")
         },
         "targets": list(TARGETS),
-        "steps": steps,
+        "steps": len(losses),
         "seconds": round(time.perf_counter() - started, 1),
         "loss_first_10": losses[:10],
         "loss_last_10": losses[-10:],
-        "adapter": str(args.out.relative_to(REPO)) if args.out.is_relative_to(REPO) else str(args.out),
+        "adapter": _in_repo(args.out),
         "adapter_sha256": hashlib.sha256(args.out.read_bytes()).hexdigest(),
         "adapter_bytes": args.out.stat().st_size,
     }
