@@ -99,7 +99,7 @@ def table(ladder: dict[str, Any]) -> str:
     for set_name, models in ladder["sets"].items():
         for label, row in models.items():
             cells = [row.get(c) for c in COLUMNS] + [row["llm_seconds_p50"]]
-            chat = ladder["chat_first_sentence_s"].get(label) if set_name == "demo" else None
+            chat = ladder["chat_first_sentence_s"].get(label) if set_name.startswith("demo") else None
             shown = ["–" if v is None else f"{v:.2f}" for v in [*cells, chat]]
             lines.append(f"| {set_name} | {label} | " + " | ".join(shown) + " |")
     return "\n".join(lines) + "\n"

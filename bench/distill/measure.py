@@ -6,10 +6,11 @@
 
 Per narrator and set: LLM sentences shown per document, substance per document, planted-fact recall
 of LLM sentences (demo), ``figures_strict``, kept share, LLM seconds per case (p50); and decode speed
-(tokens/s, 200 tokens, median of 3) of the student against the base model, measured in the same run.
+(tokens/s, 200 tokens, median of 3) of the student against the base model, and the first shown sentence of a chat answer on the held-out
+demo (p50), measured in the same run.
 
-Run: ``.venv/bin/python bench/distill/measure.py`` (about 20 minutes on 2 cores with the teacher;
-``--narrators`` to leave it out). Writes ``bench/results/distill_measure.json`` and ``.md``.
+Run: ``.venv/bin/python bench/distill/measure.py`` (about 15 minutes on 2 cores with the teacher, once the workspaces exist;
+``--narrators`` to leave it out). Writes ``bench/results/distill_measure/`` (``measure.json``, ``measure.md``, each set's cases and results).
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ from assistant.workspace import Workspace  # noqa: E402
 from bench.distill.teacher_data import cik_of, held_out_company  # noqa: E402
 from bench.eval_workspace import LENDING_CLUB, prepare  # noqa: E402
 from bench.machine import describe, machine  # noqa: E402
-from bench.narrator_ladder import ladder_rows, table  # noqa: E402
+from bench.narrator_ladder import chat_first_sentence, ladder_rows, table  # noqa: E402
 from models.backends.llm import stream  # noqa: E402
 
 OUT = REPO / "bench" / "results" / "distill_measure"
@@ -85,6 +86,7 @@ def main() -> None:
     parser.add_argument("--demo", type=int, default=8)
     parser.add_argument("--lending-club", type=int, default=8)
     parser.add_argument("--sec", type=int, default=4)
+    parser.add_argument("--chat", type=int, default=3, help="held-out demo chat questions timed per narrator")
     args = parser.parse_args()
     names = [n.strip() for n in args.narrators.split(",") if n.strip()]
     settings = load_settings(None, threads=2)
@@ -118,6 +120,9 @@ def main() -> None:
             shutil.copy(run / "results.json", folder / "results.json")
         results["sets"][set_name] = ladder_rows(set_name, folder)
         print(set_name, json.dumps(results["sets"][set_name]), flush=True)
+    merchants = [c.case_id for c in demo_cases(other, args.chat)]
+    for spec in specs:
+        results["chat_first_sentence_s"][spec] = chat_first_sentence(other, spec, merchants)
     results["decode_tokens_per_s"] = {
         spec: decode_rate(settings, spec) for spec in specs if "qwen" not in spec
     }
