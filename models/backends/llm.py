@@ -83,6 +83,7 @@ def _llamacpp(model: str | None, base_url: str | None, params: LLMParams) -> LLM
     from models.backends import narrators
     from models.backends.llamacpp import LlamaCppChat
 
+    model = model or narrators.DEFAULT
     if model in narrators.DISTILLED:
         adapter = narrators.resolve_adapter(model)
         chat = LlamaCppChat(model_path=str(embedded_gguf_path()), lora_path=str(adapter), params=params)
