@@ -137,6 +137,20 @@ def test_every_shipped_distilled_adapter_is_the_pinned_file_and_small():
         assert answer.output.strip() and llm.model_id.endswith(f"@{distilled.sha256[:12]}")
 
 
+def _pin(name: str, adapter: Path, monkeypatch) -> narrators.Distilled:
+    """Register an adapter file as a distilled narrator pinned to its present bytes."""
+    pinned = narrators.Distilled(
+        name,
+        f"{name} adapter",
+        adapter.name,
+        adapter.stat().st_size,
+        hashlib.sha256(adapter.read_bytes()).hexdigest(),
+        "Apache-2.0",
+    )
+    monkeypatch.setitem(narrators.DISTILLED, pinned.name, pinned)
+    return pinned
+
+
 def test_a_distilled_adapter_is_written_for_llama_cpp_pinned_and_refused_when_changed(tmp_path, monkeypatch):
     """The fine-tuning script's adapter writer on a fresh LoRA (its B matrices start at zero, so the
     adapter changes nothing): llama.cpp loads it through the registry and answers exactly as the base
@@ -146,7 +160,6 @@ def test_a_distilled_adapter_is_written_for_llama_cpp_pinned_and_refused_when_ch
     from transformers import AutoModelForCausalLM
 
     from bench.distill.finetune import TARGETS, write_adapter
-    from models.backends.narrators import Distilled
 
     gguf = embedded_gguf_path()
     base = AutoModelForCausalLM.from_pretrained(str(gguf.parent), gguf_file=gguf.name, dtype=torch.float32)
@@ -159,15 +172,7 @@ def test_a_distilled_adapter_is_written_for_llama_cpp_pinned_and_refused_when_ch
             if "lora_B" in name:
                 weight.fill_(0.05)
     write_adapter(peft_model, tmp_path / "busy.lora.gguf", alpha=4.0)
-    pinned = Distilled(
-        "test-distilled",
-        "zero adapter",
-        adapter.name,
-        adapter.stat().st_size,
-        hashlib.sha256(adapter.read_bytes()).hexdigest(),
-        "Apache-2.0",
-    )
-    monkeypatch.setitem(narrators.DISTILLED, pinned.name, pinned)
+    pinned = _pin("test-distilled", adapter, monkeypatch)
     monkeypatch.setattr(narrators, "ADAPTERS", tmp_path)
     params = LLMParams(max_tokens=12, context_size=512)
     question = [("system", "Answer briefly."), ("user", "What does a credit underwriter do?")]
@@ -176,16 +181,7 @@ def test_a_distilled_adapter_is_written_for_llama_cpp_pinned_and_refused_when_ch
     assert tuned.chat.lora_path == str(adapter)
     plain = complete(load_llm("llamacpp", model="smollm2-135m", params=params), question).output
     assert complete(tuned, question).output == plain
-    busy = tmp_path / "busy.lora.gguf"
-    other = Distilled(
-        "busy",
-        "busy adapter",
-        busy.name,
-        busy.stat().st_size,
-        hashlib.sha256(busy.read_bytes()).hexdigest(),
-        "Apache-2.0",
-    )
-    monkeypatch.setitem(narrators.DISTILLED, other.name, other)
+    other = _pin("busy", tmp_path / "busy.lora.gguf", monkeypatch)
     assert complete(load_llm("llamacpp", model=other.name, params=params), question).output != plain
     data = bytearray(adapter.read_bytes())
     data[-7] ^= 0xFF
