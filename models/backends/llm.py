@@ -94,9 +94,7 @@ def _llamacpp(model: str | None, base_url: str | None, params: LLMParams) -> LLM
         return LLM("llamacpp", f"llamacpp:{model}@{narrators.NARRATORS[model].sha256[:12]}", params, chat)
     path = Path(model) if model and model != narrators.EMBEDDED else embedded_gguf_path()
     if not path.is_file():
-        raise LLMError(
-            f"GGUF model file {path} does not exist (a narrator name: {', '.join(narrators.NARRATORS)})"
-        )
+        raise LLMError(f"GGUF model file {path} does not exist (a narrator name: {narrators.every_name()})")
     chat = LlamaCppChat(model_path=str(path), params=params)  # the chat template is the file's own
     return LLM("llamacpp", f"llamacpp:{path.name}@{_file_fingerprint(path)}", params, chat)
 

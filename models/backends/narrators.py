@@ -153,10 +153,14 @@ def narrators_dir() -> Path:
     return Path(os.environ.get(DIR_ENV) or Path.home() / ".cache" / "underwriter" / "narrators")
 
 
+def every_name() -> str:
+    """The names ``[llm] model`` takes besides a GGUF path, for error messages."""
+    return ", ".join([EMBEDDED, *DISTILLED, *NARRATORS])
+
+
 def known(name: str) -> Narrator:
     if name not in NARRATORS:
-        names = ", ".join([EMBEDDED, *DISTILLED, *NARRATORS])
-        raise NarratorError(f"no narrator named {name!r}; known: {names} (or give a GGUF file's path)")
+        raise NarratorError(f"no narrator named {name!r}; known: {every_name()} (or give a GGUF file's path)")
     return NARRATORS[name]
 
 
